@@ -1,0 +1,1 @@
+"""Use cases, ports and projections: async, framework-free."""

@@ -1,0 +1,52 @@
+"""Errors the application raises; the HTTP layer maps each to one status in one place.
+
+    CasemgmtError
+    ├── NotFound                 the case (or resource) does not exist or is out of scope
+    ├── ConcurrencyConflict      stale expected version; carries the current version
+    ├── IdempotencyConflict      same event id or key, different content
+    ├── ValidationFailed         well-formed input that breaks a field rule (names the field)
+    └── (domain) RuleViolation   a regime rule refused the action (see casemgmt.domain.errors)
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "CasemgmtError",
+    "ConcurrencyConflict",
+    "IdempotencyConflict",
+    "NotFound",
+    "ValidationFailed",
+]
+
+
+class CasemgmtError(Exception):
+    """Base of every error this application raises on purpose."""
+
+
+class NotFound(CasemgmtError):
+    def __init__(self, what: str, key: str) -> None:
+        super().__init__(f"{what} {key!r} not found")
+        self.what = what
+        self.key = key
+
+
+class ConcurrencyConflict(CasemgmtError):
+    def __init__(self, case_id: str, expected: int, current: int) -> None:
+        super().__init__(
+            f"case {case_id!r} is at version {current}, not the expected version {expected}"
+        )
+        self.case_id = case_id
+        self.expected = expected
+        self.current = current
+
+
+class IdempotencyConflict(CasemgmtError):
+    def __init__(self, detail: str, key: str) -> None:
+        super().__init__(detail)
+        self.key = key
+
+
+class ValidationFailed(CasemgmtError):
+    def __init__(self, detail: str, field: str | None = None) -> None:
+        super().__init__(detail)
+        self.field = field

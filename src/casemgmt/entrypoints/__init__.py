@@ -1,0 +1,1 @@
+"""Process entry points: HTTP (Litestar), worker (Celery), CLI."""

@@ -1,0 +1,166 @@
+"""Settings, grouped by concern, read from ``CASEMGMT_*`` environment variables.
+
+Nothing reads the environment at import time: :func:`Settings.from_env` is called by the
+process roots (``api/``, ``workers/``) and the CLI, and the result is passed down.
+Every field documents itself; ``casemgmt settings`` prints the table the README shows.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "ApiSettings",
+    "DatabaseSettings",
+    "LogSettings",
+    "ReminderSettings",
+    "Settings",
+    "WorkerSettings",
+    "setting_rows",
+]
+
+
+def _doc(default: Any, doc: str, env: str) -> Any:
+    return field(default=default, metadata={"doc": doc, "env": env})
+
+
+@dataclass(frozen=True, slots=True)
+class DatabaseSettings:
+    url: str = _doc(
+        "sqlite+aiosqlite:///var/casemgmt.sqlite",
+        "SQLAlchemy async URL of the event store and read models "
+        "(sqlite+aiosqlite:///path or postgresql+asyncpg://user@host/db).",
+        "CASEMGMT_DATABASE_URL",
+    )
+    pool_size: int = _doc(10, "Connections kept per process (PostgreSQL).", "CASEMGMT_DB_POOL_SIZE")
+    echo: bool = _doc(False, "Log every SQL statement (debugging only).", "CASEMGMT_DB_ECHO")
+
+
+@dataclass(frozen=True, slots=True)
+class ApiSettings:
+    host: str = _doc("127.0.0.1", "Interface the API binds to.", "CASEMGMT_HOST")
+    port: int = _doc(8000, "TCP port of the API.", "CASEMGMT_PORT")
+    max_body_bytes: int = _doc(
+        1_048_576, "Largest accepted request body (413 above it).", "CASEMGMT_MAX_BODY_BYTES"
+    )
+    max_import_bytes: int = _doc(
+        268_435_456, "Largest accepted NDJSON bulk import body.", "CASEMGMT_MAX_IMPORT_BYTES"
+    )
+    idempotency_ttl_hours: int = _doc(
+        48, "How long Idempotency-Key results are kept (at least 24).",
+        "CASEMGMT_IDEMPOTENCY_TTL_HOURS",
+    )
+    debug: bool = _doc(False, "Litestar debug mode (tracebacks in responses).", "CASEMGMT_DEBUG")
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerSettings:
+    broker_url: str = _doc(
+        "sqla+sqlite:///var/broker.sqlite",
+        "Celery broker: sqla+sqlite:///path (embedded), redis://host:6379/0 or "
+        "amqp://guest:guest@host:5672//.",
+        "CASEMGMT_BROKER_URL",
+    )
+    result_backend: str = _doc(
+        "", "Celery result backend; empty means none (tasks record results as events).",
+        "CASEMGMT_RESULT_BACKEND",
+    )
+    scan_interval_seconds: float = _doc(
+        60.0, "How often beat scans for due reminders and missed deadlines.",
+        "CASEMGMT_SCAN_INTERVAL_SECONDS",
+    )
+    concurrency: int = _doc(2, "Worker processes (Celery prefork).", "CASEMGMT_WORKER_CONCURRENCY")
+
+
+@dataclass(frozen=True, slots=True)
+class ReminderSettings:
+    max_attempts: int = _doc(
+        8, "Delivery attempts before a reminder is dead-lettered.", "CASEMGMT_REMINDER_MAX_ATTEMPTS"
+    )
+    backoff_base_seconds: float = _doc(
+        2.0, "First retry delay; doubles per attempt, with full jitter.",
+        "CASEMGMT_REMINDER_BACKOFF_BASE_SECONDS",
+    )
+    backoff_max_seconds: float = _doc(
+        900.0, "Longest retry delay.", "CASEMGMT_REMINDER_BACKOFF_MAX_SECONDS"
+    )
+    timeout_seconds: float = _doc(
+        10.0, "HTTP timeout of one webhook delivery.", "CASEMGMT_REMINDER_TIMEOUT_SECONDS"
+    )
+    claim_batch: int = _doc(
+        500, "Most reminders one scan claims.", "CASEMGMT_REMINDER_CLAIM_BATCH"
+    )
+    claim_lease_seconds: float = _doc(
+        300.0, "A claimed reminder not delivered within this lease is claimable again.",
+        "CASEMGMT_REMINDER_CLAIM_LEASE_SECONDS",
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class LogSettings:
+    level: str = _doc("INFO", "Log level.", "CASEMGMT_LOG_LEVEL")
+    json: bool = _doc(True, "JSON logs (false: human-readable console).", "CASEMGMT_LOG_JSON")
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    database: DatabaseSettings = field(default_factory=DatabaseSettings)
+    api: ApiSettings = field(default_factory=ApiSettings)
+    worker: WorkerSettings = field(default_factory=WorkerSettings)
+    reminders: ReminderSettings = field(default_factory=ReminderSettings)
+    log: LogSettings = field(default_factory=LogSettings)
+    regimes_dir: str = _doc(
+        "", "Extra directory of regime TOML files (adds or overrides regulators).",
+        "CASEMGMT_REGIMES_DIR",
+    )
+    var_dir: str = _doc("var", "Directory for the embedded databases and logs.", "CASEMGMT_VAR_DIR")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Build settings from ``environ`` (default: ``os.environ``); unknown keys are ignored."""
+        env = os.environ if environ is None else environ
+        groups: dict[str, Any] = {}
+        for f in fields(cls):
+            if "env" in f.metadata:
+                if f.metadata["env"] in env:
+                    groups[f.name] = _coerce(env[f.metadata["env"]], type(f.default))
+                continue
+            group_cls = f.default_factory  # type: ignore[misc]
+            values = {
+                g.name: _coerce(env[g.metadata["env"]], type(g.default))
+                for g in fields(group_cls)
+                if g.metadata["env"] in env
+            }
+            groups[f.name] = group_cls(**values)
+        return cls(**groups)
+
+    def ensure_var_dir(self) -> Path:
+        path = Path(self.var_dir)
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+
+def _coerce(raw: str, kind: type) -> Any:
+    if kind is bool:
+        return raw.strip().lower() in {"1", "true", "yes", "on"}
+    if kind is int:
+        return int(raw)
+    if kind is float:
+        return float(raw)
+    return raw
+
+
+def setting_rows() -> list[tuple[str, str, str]]:
+    """Every setting as ``(ENV_VAR, default, description)``, in declaration order."""
+    rows: list[tuple[str, str, str]] = []
+    for f in fields(Settings):
+        if "env" in f.metadata:
+            rows.append((f.metadata["env"], repr(f.default), f.metadata["doc"]))
+            continue
+        for g in fields(f.default_factory):  # type: ignore[misc]
+            rows.append((g.metadata["env"], repr(g.default), g.metadata["doc"]))
+    return rows
