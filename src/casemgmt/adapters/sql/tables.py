@@ -68,11 +68,17 @@ class _PgJson(UserDefinedType[str]):
 class JsonText(sa.types.TypeDecorator[str]):
     """JSON kept byte for byte as written: ``json`` on PostgreSQL, ``TEXT`` on SQLite.
 
-    Unlike ``jsonb`` it preserves the exact text, which the hash chain covers.
+    Unlike ``jsonb`` it preserves the exact text, which the hash chain covers. Selected
+    columns come back as that text (``str``) on both databases.
     """
 
     impl = sa.Text
     cache_ok = True
+
+    def column_expression(self, colexpr: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
+        # The asyncpg dialect registers a driver-level codec that parses every json value
+        # with json.loads; a text cast skips that work and keeps the exact bytes.
+        return sa.cast(colexpr, sa.Text)
 
     def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
         if dialect.name == "postgresql":

@@ -1,0 +1,174 @@
+"""The codec: event type tag <-> struct, schema upcasting, and the bytes the hash chain covers.
+
+This is the only place that maps a stored ``type`` tag to an event struct. Stored payloads
+are never rewritten: a payload written at an older ``schema_version`` is upgraded on read
+by the registered upcasters, one version step at a time, then converted to the struct.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import Any, Union
+
+import msgspec
+
+from casemgmt.domain.base import Event
+
+__all__ = [
+    "EventCodec",
+    "Upcaster",
+    "UpcasterRegistry",
+    "canonical_bytes",
+    "chain_hash",
+]
+
+#: Turns a payload (a JSON object as a dict, ``type`` included) from one version to the next.
+Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+class UpcasterRegistry:
+    """Upcasters keyed by ``(type tag, from_version)``; each lifts a payload by one version."""
+
+    def __init__(self) -> None:
+        self._upcasters: dict[tuple[str, int], Upcaster] = {}
+
+    def register(self, type_tag: str, from_version: int) -> Callable[[Upcaster], Upcaster]:
+        """Decorator: ``fn`` turns a ``type_tag`` payload of ``from_version`` into the next.
+
+        Registering the same step twice raises ``ValueError``.
+        """
+
+        def decorator(fn: Upcaster) -> Upcaster:
+            key = (type_tag, from_version)
+            if key in self._upcasters:
+                raise ValueError(f"an upcaster for {type_tag!r} v{from_version} exists")
+            self._upcasters[key] = fn
+            return fn
+
+        return decorator
+
+    def upcast(
+        self, type_tag: str, from_version: int, to_version: int, payload: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Apply the steps ``from_version -> ... -> to_version``; ``LookupError`` on a gap."""
+        for version in range(from_version, to_version):
+            step = self._upcasters.get((type_tag, version))
+            if step is None:
+                raise LookupError(f"no upcaster for {type_tag!r} from schema version {version}")
+            payload = step(payload)
+        return payload
+
+
+class EventCodec:
+    """Encodes events for storage and decodes stored payloads into event structs.
+
+    Built once per process from the event catalogue: one msgspec ``Decoder`` for the
+    tagged union of ``event_types`` decodes every current-version payload in one pass.
+    """
+
+    def __init__(
+        self,
+        event_types: Iterable[type[Event]],
+        upcasters: UpcasterRegistry | None = None,
+    ) -> None:
+        types = tuple(event_types)
+        if not types:
+            raise ValueError("an EventCodec needs at least one event type")
+        self._by_tag: dict[str, type[Event]] = {}
+        for cls in types:
+            tag = cls.type_tag()
+            if tag in self._by_tag:
+                raise ValueError(f"two event types share the tag {tag!r}")
+            self._by_tag[tag] = cls
+        self._upcasters = upcasters or UpcasterRegistry()
+        union: Any = Union[types]  # noqa: UP007 - a runtime-built union of classes
+        self._decoder: msgspec.json.Decoder[Event] = msgspec.json.Decoder(union)
+        self._encoder = msgspec.json.Encoder()
+
+    def event_type(self, type_tag: str) -> type[Event]:
+        """The struct for ``type_tag``; ``KeyError`` if the catalogue does not know it."""
+        return self._by_tag[type_tag]
+
+    def encode(self, event: Event) -> tuple[str, int, bytes]:
+        """``(type tag, schema version, JSON bytes)``; the bytes include the ``type`` tag.
+
+        ``KeyError`` for an event whose type is not in the catalogue.
+        """
+        cls = type(event)
+        tag = cls.type_tag()
+        if self._by_tag.get(tag) is not cls:
+            raise KeyError(f"event type {cls.__name__} ({tag!r}) is not in the codec's catalogue")
+        return tag, cls.schema_version, self._encoder.encode(event)
+
+    def decode(self, type_tag: str, schema_version: int, data: bytes | str) -> Event:
+        """The event struct of a stored payload, upcast first if it is older than the struct.
+
+        ``KeyError`` for an unknown tag, ``LookupError`` for a missing upcaster,
+        ``msgspec.ValidationError`` for a payload that does not fit the struct.
+        """
+        cls = self._by_tag[type_tag]
+        if schema_version == cls.schema_version:
+            event = self._decoder.decode(data)
+            if type(event) is not cls:
+                raise ValueError(f"payload tagged {event.type_tag()!r} stored as {type_tag!r}")
+            return event
+        if schema_version > cls.schema_version:
+            raise LookupError(
+                f"{type_tag!r} payload is schema version {schema_version}, "
+                f"newer than this code's {cls.schema_version}"
+            )
+        payload = msgspec.json.decode(data)
+        payload = self._upcasters.upcast(type_tag, schema_version, cls.schema_version, payload)
+        return msgspec.convert(payload, cls)
+
+
+def canonical_bytes(
+    *,
+    event_id: str,
+    case_id: str,
+    version: int,
+    type: str,
+    schema_version: int,
+    regulator: str,
+    occurred_at: datetime,
+    recorded_at: datetime,
+    actor: str,
+    correlation_id: str | None,
+    causation_id: str | None,
+    data: bytes | str,
+) -> bytes:
+    """The bytes an event's hash covers: its envelope fields and stored payload, key-sorted.
+
+    ``data`` is embedded exactly as stored, so the hash can be recomputed from the row
+    alone; instants must be UTC (``datetime.astimezone(UTC)``), as the store keeps them.
+    """
+    raw = data.encode() if isinstance(data, str) else data
+    return _CANONICAL.encode(
+        {
+            "actor": actor,
+            "case_id": case_id,
+            "causation_id": causation_id,
+            "correlation_id": correlation_id,
+            "data": msgspec.Raw(raw),
+            "event_id": event_id,
+            "occurred_at": occurred_at,
+            "recorded_at": recorded_at,
+            "regulator": regulator,
+            "schema_version": schema_version,
+            "type": type,
+            "version": version,
+        }
+    )
+
+
+_CANONICAL = msgspec.json.Encoder(order="sorted")
+
+
+def chain_hash(prev_hash: str | None, canonical: bytes) -> str:
+    """SHA-256 (hex) over the previous event's hash in the case (empty for the first) and
+    this event's canonical bytes."""
+    digest = hashlib.sha256((prev_hash or "").encode("ascii"))
+    digest.update(canonical)
+    return digest.hexdigest()

@@ -1,0 +1,310 @@
+"""The SQL event store (SQLite and PostgreSQL) behind the ``EventStore`` port.
+
+Ordering guarantees:
+
+- A case's events are in ``version`` order (1, 2, ...), and positions grow with versions.
+- The feed (``read_all``) is in commit order. On SQLite ``BEGIN IMMEDIATE`` serialises
+  writers, so commit order is position order. On PostgreSQL positions are drawn before
+  commit and concurrent transactions commit out of position order; each row carries its
+  transaction's ``xid8`` (``tx_id``) and the feed returns only rows of transactions older
+  than the oldest one still running (``pg_snapshot_xmin(pg_current_snapshot())``), in
+  ``(tx_id, position)`` order. Every row that appears later therefore sorts after every row
+  already returned, so a consumer paging with the last position it saw never skips one.
+  The price: the feed runs behind the oldest open write transaction in the cluster.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Collection, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from casemgmt.adapters.codec import EventCodec, canonical_bytes, chain_hash
+from casemgmt.adapters.sql import store_sql as q
+from casemgmt.adapters.sql.engine import dialect_of
+from casemgmt.application.envelope import AppendResult, Envelope, NewEvent
+from casemgmt.application.errors import ConcurrencyConflict, IdempotencyConflict
+from casemgmt.application.ports import Clock
+
+__all__ = ["AfterAppend", "SqlEventStore"]
+
+#: Called inside the appending transaction with the new envelopes (inline projections).
+AfterAppend = Callable[[AsyncConnection, list[Envelope]], Awaitable[None]]
+
+_UNIQUE_VIOLATION = "23505"
+
+
+class SqlEventStore:
+    """``EventStore`` on one ``AsyncConnection``, inside the caller's transaction.
+
+    Appends must run in a write transaction (``SqlUnitOfWork``; on SQLite a connection
+    from ``connect_for_write``). ``after_append`` hooks run after every append that wrote,
+    in the same transaction; an exception from one propagates, and the unit of work rolls
+    the append back with it.
+    """
+
+    def __init__(
+        self,
+        conn: AsyncConnection,
+        codec: EventCodec,
+        clock: Clock,
+        *,
+        after_append: Sequence[AfterAppend] = (),
+    ) -> None:
+        self._conn = conn
+        self._codec = codec
+        self._clock = clock
+        self._after_append = tuple(after_append)
+        self._pg = dialect_of(conn) == "postgresql"
+        self._feeds = {
+            (after, regs): q.pg_feed(after=after, regulators=regs)
+            if self._pg
+            else q.sqlite_feed(regulators=regs)
+            for after in (False, True)
+            for regs in (False, True)
+        }
+
+    @property
+    def connection(self) -> AsyncConnection:
+        return self._conn
+
+    async def append(
+        self,
+        case_id: str,
+        regulator: str,
+        events: Sequence[NewEvent],
+        expected_version: int | None,
+    ) -> AppendResult:
+        """See ``EventStore.append``. Also: ``ValueError`` for an empty batch or an id twice
+        in it; an id stored in another case is an ``IdempotencyConflict``."""
+        _check_batch(events)
+        recorded_at = _utc(self._clock.now(), "clock.now()")
+        # On PostgreSQL, the first pass may read a head that is stale by the time the
+        # per-case lock is granted; the insert's guard notices and the second pass, under
+        # the lock, sees the truth.
+        for _ in range(2):
+            if not self._pg:
+                # PostgreSQL checks ids in the insert's guard instead, saving a round trip.
+                replay = await self._replay(case_id, events)
+                if replay is not None:
+                    return replay
+            current, prev_hash = await self._lock_and_head(case_id)
+            if expected_version is not None and expected_version != current:
+                return await self._replay_or_conflict(case_id, events, expected_version, current)
+            rows = self._rows(case_id, regulator, events, current, prev_hash, recorded_at)
+            positions = await self._insert(case_id, regulator, rows, current, recorded_at)
+            if positions is None:
+                replay = await self._replay(case_id, events)
+                if replay is not None:
+                    return replay
+                continue
+            envelopes = [
+                self._envelope(row, positions[row["version"]], ne.event)
+                for row, ne in zip(rows, events, strict=True)
+            ]
+            for hook in self._after_append:
+                await hook(self._conn, envelopes)
+            return AppendResult(envelopes=envelopes)
+        raise RuntimeError(f"append to case {case_id!r} lost its lock; this is a bug")
+
+    async def read_case(
+        self, case_id: str, from_version: int = 1, to_version: int | None = None
+    ) -> list[Envelope]:
+        """See ``EventStore.read_case``."""
+        params = {
+            "case_id": case_id,
+            "from_version": from_version,
+            "to_version": q.MAX_VERSION if to_version is None else to_version,
+        }
+        result = await self._conn.execute(q.read_case, params)
+        return self._envelopes(result.all())
+
+    async def current_version(self, case_id: str) -> int:
+        """See ``EventStore.current_version``."""
+        version = await self._conn.scalar(q.current_version, {"case_id": case_id})
+        return int(version or 0)
+
+    async def read_all(
+        self,
+        after_position: int,
+        limit: int,
+        regulators: Collection[str] | None = None,
+    ) -> list[Envelope]:
+        """See ``EventStore.read_all``: commit order, never skipping (module docstring).
+
+        ``after_position`` 0 reads from the start; a position that is not stored continues
+        after the last stored position before it. ``ValueError`` if ``limit`` < 1.
+        """
+        if limit < 1:
+            raise ValueError(f"limit must be at least 1, not {limit}")
+        params: dict[str, Any] = {"after": after_position, "limit": limit}
+        if regulators is not None:
+            if not regulators:
+                return []
+            params["regulators"] = list(regulators)
+        query = self._feeds[(after_position > 0, regulators is not None)]
+        result = await self._conn.execute(query, params)
+        return self._envelopes(result.all())
+
+    # -- appending -----------------------------------------------------------------
+
+    async def _lock_and_head(self, case_id: str) -> tuple[int, str | None]:
+        query = q.pg_lock_and_head if self._pg else q.head
+        row = (await self._conn.execute(query, {"case_id": case_id})).first()
+        if row is None or row.version is None:
+            return 0, None
+        return int(row.version), row.hash
+
+    def _rows(
+        self,
+        case_id: str,
+        regulator: str,
+        events: Sequence[NewEvent],
+        current: int,
+        prev_hash: str | None,
+        recorded_at: datetime,
+    ) -> list[dict[str, Any]]:
+        rows = []
+        for version, ne in enumerate(events, start=current + 1):
+            type_tag, schema_version, data = self._codec.encode(ne.event)
+            row: dict[str, Any] = {
+                "event_id": ne.event_id,
+                "case_id": case_id,
+                "version": version,
+                "type": type_tag,
+                "schema_version": schema_version,
+                "regulator": regulator,
+                "occurred_at": _utc(ne.occurred_at, f"occurred_at of {ne.event_id!r}"),
+                "recorded_at": recorded_at,
+                "actor": ne.actor,
+                "correlation_id": ne.correlation_id,
+                "causation_id": ne.causation_id,
+                "data": data.decode(),
+            }
+            row["hash"] = chain_hash(prev_hash, canonical_bytes(**row))
+            row["prev_hash"], prev_hash = prev_hash, row["hash"]
+            rows.append(row)
+        return rows
+
+    async def _insert(
+        self,
+        case_id: str,
+        regulator: str,
+        rows: list[dict[str, Any]],
+        current: int,
+        recorded_at: datetime,
+    ) -> dict[int, int] | None:
+        """Insert ``rows``; their positions by version, or None when the PostgreSQL guard
+        found the case moved past ``current`` or an id already stored (nothing written)."""
+        try:
+            if self._pg:
+                result = await self._conn.execute(
+                    q.pg_insert, q.pg_insert_params(case_id, regulator, rows, current, recorded_at)
+                )
+            else:
+                result = await self._conn.execute(q.sqlite_insert, rows)
+        except IntegrityError as exc:
+            # An id being written concurrently into another case won the unique index.
+            if _is_unique_violation(exc) and "event_id" in str(exc.orig):
+                raise IdempotencyConflict(
+                    f"an event id of this append was stored in another case: {exc.orig}",
+                    rows[0]["event_id"],
+                ) from exc
+            raise
+        positions = {int(version): int(position) for position, version in result.all()}
+        return positions if len(positions) == len(rows) else None
+
+    async def _replay_or_conflict(
+        self, case_id: str, events: Sequence[NewEvent], expected: int, current: int
+    ) -> AppendResult:
+        replay = await self._replay(case_id, events)
+        if replay is None:
+            raise ConcurrencyConflict(case_id, expected, current)
+        return replay
+
+    async def _replay(self, case_id: str, events: Sequence[NewEvent]) -> AppendResult | None:
+        """The stored envelopes when every id is stored with the same content; None when
+        none is stored; ``IdempotencyConflict`` otherwise."""
+        ids = [ne.event_id for ne in events]
+        result = await self._conn.execute(q.find_ids, {"event_ids": ids})
+        stored = {env.event_id: env for env in self._envelopes(result.all())}
+        if not stored:
+            return None
+        for ne in events:
+            env = stored.get(ne.event_id)
+            if env is None:
+                raise IdempotencyConflict(
+                    f"only some event ids of this append are stored ({ne.event_id!r} is not)",
+                    ne.event_id,
+                )
+            _check_same(case_id, ne, env)
+        return AppendResult(envelopes=[stored[i] for i in ids], replayed=True)
+
+    # -- reading ---------------------------------------------------------------------
+
+    def _envelopes(self, rows: Sequence[Any]) -> list[Envelope]:
+        """Rows of ``store_sql.COLUMNS`` as envelopes (positional: this is the hot path)."""
+        decode = self._codec.decode
+        return [
+            Envelope(
+                position=r[0],
+                event_id=r[1],
+                case_id=r[2],
+                version=r[3],
+                type=r[4],
+                schema_version=r[5],
+                regulator=r[6],
+                occurred_at=r[7],
+                recorded_at=r[8],
+                actor=r[9],
+                correlation_id=r[10],
+                causation_id=r[11],
+                event=decode(r[4], r[5], r[12]),
+                prev_hash=r[13],
+                hash=r[14],
+            )
+            for r in rows
+        ]
+
+    def _envelope(self, row: dict[str, Any], position: int, event: Any) -> Envelope:
+        fields = {k: v for k, v in row.items() if k != "data"}
+        return Envelope(position=position, event=event, **fields)
+
+
+def _check_batch(events: Sequence[NewEvent]) -> None:
+    if not events:
+        raise ValueError("nothing to append")
+    ids = [ne.event_id for ne in events]
+    if len(set(ids)) != len(ids):
+        raise ValueError(f"an event id appears twice in one append: {ids}")
+
+
+def _check_same(case_id: str, ne: NewEvent, env: Envelope) -> None:
+    same = (
+        env.case_id == case_id
+        and env.event == ne.event
+        and env.occurred_at == ne.occurred_at
+        and env.actor == ne.actor
+        and env.correlation_id == ne.correlation_id
+        and env.causation_id == ne.causation_id
+    )
+    if not same:
+        where = "" if env.case_id == case_id else f" in case {env.case_id!r}"
+        raise IdempotencyConflict(
+            f"event id {ne.event_id!r} is already stored{where} with other content",
+            ne.event_id,
+        )
+
+
+def _utc(value: datetime, what: str) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError(f"{what} is naive; instants must be timezone-aware")
+    return value.astimezone(UTC)
+
+
+def _is_unique_violation(exc: IntegrityError) -> bool:
+    sqlstate = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+    return sqlstate == _UNIQUE_VIOLATION or "UNIQUE constraint failed" in str(exc.orig)

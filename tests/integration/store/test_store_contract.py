@@ -1,0 +1,347 @@
+"""The EventStore contract, run on SQLite and PostgreSQL alike (``database_url``)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+from store_helpers import T0, ContactRecorded, NoteAdded, note, notes
+
+from casemgmt.adapters.clock import FixedClock
+from casemgmt.adapters.codec import EventCodec
+from casemgmt.adapters.sql.uow import SqlReader, SqlUnitOfWork
+from casemgmt.application.envelope import AppendResult, NewEvent
+from casemgmt.application.errors import ConcurrencyConflict, IdempotencyConflict
+
+UowFactory = Callable[[], SqlUnitOfWork]
+
+
+async def append(
+    new_uow: UowFactory,
+    case_id: str,
+    events: list[NewEvent],
+    expected: int | None,
+    regulator: str = "ofcom",
+) -> AppendResult:
+    async with new_uow() as uow:
+        result = await uow.events.append(case_id, regulator, events, expected)
+        await uow.commit()
+    return result
+
+
+async def count_rows(engine: AsyncEngine) -> int:
+    async with engine.connect() as conn:
+        return int(await conn.scalar(text("SELECT count(*) FROM events")) or 0)
+
+
+async def test_append_numbers_versions_and_positions_increase(new_uow: UowFactory) -> None:
+    first = await append(new_uow, "case-1", notes(3), 0)
+    second = await append(new_uow, "case-1", notes(2), 3)
+
+    envelopes = first.envelopes + second.envelopes
+    assert [e.version for e in envelopes] == [1, 2, 3, 4, 5]
+    positions = [e.position for e in envelopes]
+    assert positions == sorted(positions)
+    assert len(set(positions)) == 5
+    assert second.version == 5
+    assert not second.replayed
+    async with new_uow() as uow:
+        stored = await uow.events.read_case("case-1")
+        assert stored == envelopes
+        assert await uow.events.current_version("case-1") == 5
+        assert await uow.events.current_version("nope") == 0
+        assert await uow.events.read_case("nope") == []
+
+
+async def test_stale_expected_version_conflicts_and_writes_nothing(
+    new_uow: UowFactory, engine: AsyncEngine
+) -> None:
+    await append(new_uow, "case-1", notes(2), 0)
+
+    with pytest.raises(ConcurrencyConflict) as caught:
+        await append(new_uow, "case-1", notes(1), 1)
+
+    assert (caught.value.expected, caught.value.current) == (1, 2)
+    assert caught.value.case_id == "case-1"
+    assert await count_rows(engine) == 2
+
+
+async def test_expected_zero_on_an_existing_case_conflicts(new_uow: UowFactory) -> None:
+    await append(new_uow, "case-1", notes(1), 0)
+
+    with pytest.raises(ConcurrencyConflict) as caught:
+        await append(new_uow, "case-1", notes(1), 0)
+
+    assert caught.value.current == 1
+
+
+async def test_expected_none_appends_at_the_current_version(new_uow: UowFactory) -> None:
+    await append(new_uow, "case-1", notes(2), None)
+    result = await append(new_uow, "case-1", notes(1), None)
+
+    assert result.version == 3
+
+
+async def test_replay_returns_the_originals_and_writes_nothing(
+    new_uow: UowFactory, engine: AsyncEngine, clock: FixedClock
+) -> None:
+    batch = notes(2)
+    original = await append(new_uow, "case-1", batch, 0)
+    await append(new_uow, "case-1", notes(1), 2)
+    clock.advance(timedelta(hours=1))
+
+    # A retry with the (now stale) expected version it was first sent with.
+    replay = await append(new_uow, "case-1", batch, 0)
+
+    assert replay.replayed
+    assert replay.envelopes == original.envelopes
+    assert await count_rows(engine) == 3
+
+
+async def test_same_id_with_other_content_conflicts(
+    new_uow: UowFactory, engine: AsyncEngine
+) -> None:
+    await append(new_uow, "case-1", [note("original", event_id="e-1")], 0)
+
+    with pytest.raises(IdempotencyConflict) as caught:
+        await append(new_uow, "case-1", [note("changed", event_id="e-1")], 0)
+
+    assert caught.value.key == "e-1"
+    assert await count_rows(engine) == 1
+
+
+async def test_same_id_in_another_case_conflicts(new_uow: UowFactory) -> None:
+    await append(new_uow, "case-1", [note(event_id="e-1")], 0)
+
+    with pytest.raises(IdempotencyConflict, match="case-1"):
+        await append(new_uow, "case-2", [note(event_id="e-1")], 0)
+
+
+async def test_only_some_ids_stored_conflicts(new_uow: UowFactory, engine: AsyncEngine) -> None:
+    await append(new_uow, "case-1", [note(event_id="e-1")], 0)
+
+    with pytest.raises(IdempotencyConflict, match="only some"):
+        await append(new_uow, "case-1", [note(event_id="e-1"), note(event_id="e-2")], None)
+
+    assert await count_rows(engine) == 1
+
+
+async def test_concurrent_identical_appends_write_once(
+    new_uow: UowFactory, engine: AsyncEngine
+) -> None:
+    await append(new_uow, "case-1", notes(1), 0)
+    batch = notes(3)
+
+    results = await asyncio.gather(*(append(new_uow, "case-1", batch, 1) for _ in range(4)))
+
+    assert sum(not r.replayed for r in results) == 1
+    assert all(r.envelopes == results[0].envelopes for r in results)
+    assert await count_rows(engine) == 4
+
+
+async def test_concurrent_different_appends_one_wins(
+    new_uow: UowFactory, engine: AsyncEngine
+) -> None:
+    await append(new_uow, "case-1", notes(1), 0)
+
+    outcomes = await asyncio.gather(
+        *(append(new_uow, "case-1", notes(2), 1) for _ in range(4)), return_exceptions=True
+    )
+
+    conflicts = [o for o in outcomes if isinstance(o, ConcurrencyConflict)]
+    assert len(conflicts) == 3
+    assert all(c.current == 3 for c in conflicts)
+    assert await count_rows(engine) == 3
+
+
+async def test_concurrent_appends_without_expected_version_all_land(
+    new_uow: UowFactory,
+) -> None:
+    await asyncio.gather(*(append(new_uow, "case-1", notes(2), None) for _ in range(5)))
+
+    async with new_uow() as uow:
+        stored = await uow.events.read_case("case-1")
+    assert [e.version for e in stored] == list(range(1, 11))
+
+
+async def test_read_case_between_versions(new_uow: UowFactory) -> None:
+    await append(new_uow, "case-1", notes(5), 0)
+
+    async with new_uow() as uow:
+        tail = await uow.events.read_case("case-1", from_version=3)
+        middle = await uow.events.read_case("case-1", from_version=2, to_version=3)
+
+    assert [e.version for e in tail] == [3, 4, 5]
+    assert [e.version for e in middle] == [2, 3]
+
+
+async def test_read_all_pages_through_everything_and_filters_by_regulator(
+    new_uow: UowFactory,
+) -> None:
+    await append(new_uow, "ofcom-1", notes(3), 0, regulator="ofcom")
+    await append(new_uow, "ico-1", notes(2), 0, regulator="ico")
+    await append(new_uow, "ofcom-1", notes(2), 3, regulator="ofcom")
+
+    async with new_uow() as uow:
+        pages, after = [], 0
+        while page := await uow.events.read_all(after, 2):
+            pages.append(page)
+            after = page[-1].position
+        ofcom = await uow.events.read_all(0, 100, regulators=["ofcom"])
+        both = await uow.events.read_all(0, 100, regulators={"ofcom", "ico"})
+        none = await uow.events.read_all(0, 100, regulators=[])
+        after_third = await uow.events.read_all(ofcom[2].position, 100, regulators=["ofcom"])
+
+    feed = [e for page in pages for e in page]
+    assert [len(p) for p in pages] == [2, 2, 2, 1]
+    assert [(e.case_id, e.version) for e in feed] == [
+        *(("ofcom-1", v) for v in (1, 2, 3)),
+        *(("ico-1", v) for v in (1, 2)),
+        *(("ofcom-1", v) for v in (4, 5)),
+    ]
+    assert [e.position for e in feed] == sorted(e.position for e in feed)
+    assert [e.version for e in ofcom] == [1, 2, 3, 4, 5]
+    assert {e.regulator for e in ofcom} == {"ofcom"}
+    assert both == feed
+    assert none == []
+    assert [e.version for e in after_third] == [4, 5]
+
+
+async def test_read_all_refuses_a_limit_below_one(new_uow: UowFactory) -> None:
+    async with new_uow() as uow:
+        with pytest.raises(ValueError, match="limit"):
+            await uow.events.read_all(0, 0)
+
+
+async def test_recorded_at_comes_from_the_clock_and_occurred_at_from_the_poster(
+    new_uow: UowFactory, clock: FixedClock
+) -> None:
+    paris = timezone_plus(1)
+    event = NewEvent(
+        event_id="e-1",
+        event=ContactRecorded(occurred_on=date(2026, 1, 3), direction="in", channel="email"),
+        occurred_at=datetime(2026, 1, 3, 17, 45, 1, 5, tzinfo=paris),
+        actor="bob",
+        causation_id="cmd-9",
+    )
+    appended = await append(new_uow, "case-1", [event], 0)
+
+    async with new_uow() as uow:
+        (stored,) = await uow.events.read_case("case-1")
+    assert stored == appended.envelopes[0]
+    assert stored.recorded_at == clock.now()
+    assert stored.recorded_at.tzinfo == UTC
+    assert stored.occurred_at == datetime(2026, 1, 3, 16, 45, 1, 5, tzinfo=UTC)
+    assert stored.occurred_at.tzinfo == UTC
+    assert (stored.actor, stored.causation_id, stored.correlation_id) == ("bob", "cmd-9", None)
+    assert stored.event == event.event
+    assert (stored.type, stored.schema_version) == ("test_contact_recorded", 1)
+
+
+def timezone_plus(hours: int) -> UTC.__class__:
+    from datetime import timezone
+
+    return timezone(timedelta(hours=hours))
+
+
+async def test_the_database_refuses_update_and_delete(
+    new_uow: UowFactory, engine: AsyncEngine, backend: str
+) -> None:
+    await append(new_uow, "case-1", notes(1), 0)
+    statements = ["UPDATE events SET actor = 'mallory'", "DELETE FROM events"]
+    if backend == "postgres":
+        statements.append("TRUNCATE events")
+
+    for statement in statements:
+        async with engine.connect() as conn:
+            with pytest.raises(Exception, match="append-only"):
+                await conn.execute(text(statement))
+            await conn.rollback()
+
+    assert await count_rows(engine) == 1
+
+
+async def test_hash_chain_links_each_case(new_uow: UowFactory) -> None:
+    await append(new_uow, "case-1", notes(2), 0)
+    await append(new_uow, "case-2", notes(1), 0)
+    await append(new_uow, "case-1", notes(1), 2)
+
+    async with new_uow() as uow:
+        one = await uow.events.read_case("case-1")
+        two = await uow.events.read_case("case-2")
+
+    assert one[0].prev_hash is None
+    assert two[0].prev_hash is None
+    assert [e.prev_hash for e in one[1:]] == [e.hash for e in one[:-1]]
+    assert len({e.hash for e in one + two}) == 4
+
+
+async def test_after_append_hooks_run_in_the_transaction(
+    engine: AsyncEngine, codec: EventCodec, clock: FixedClock
+) -> None:
+    seen: list[tuple[str, int]] = []
+
+    async def record(conn: object, envelopes: list[object]) -> None:
+        # Inside the transaction: the rows are visible to its own connection.
+        assert await conn.scalar(text("SELECT count(*) FROM events")) == len(envelopes)  # type: ignore[attr-defined]
+        seen.extend((e.case_id, e.version) for e in envelopes)  # type: ignore[attr-defined]
+
+    async with SqlUnitOfWork(engine, codec, clock, after_append=[record]) as uow:
+        batch = notes(2)
+        await uow.events.append("case-1", "ofcom", batch, 0)
+        await uow.events.append("case-1", "ofcom", batch, 0)  # a replay: no hook
+        await uow.commit()
+
+    assert seen == [("case-1", 1), ("case-1", 2)]
+
+
+async def test_a_failing_hook_rolls_the_append_back(
+    engine: AsyncEngine, codec: EventCodec, clock: FixedClock
+) -> None:
+    async def explode(conn: object, envelopes: object) -> None:
+        raise RuntimeError("projection failed")
+
+    async def command() -> None:
+        async with SqlUnitOfWork(engine, codec, clock, after_append=[explode]) as uow:
+            await uow.events.append("case-1", "ofcom", notes(1), 0)
+            await uow.commit()
+
+    with pytest.raises(RuntimeError, match="projection failed"):
+        await command()
+
+    assert await count_rows(engine) == 0
+
+
+async def test_leaving_without_commit_rolls_back(new_uow: UowFactory, engine: AsyncEngine) -> None:
+    async with new_uow() as uow:
+        await uow.events.append("case-1", "ofcom", notes(1), 0)
+
+    assert await count_rows(engine) == 0
+
+
+async def test_reader_reads_and_refuses_to_append(
+    new_uow: UowFactory, engine: AsyncEngine, codec: EventCodec
+) -> None:
+    await append(new_uow, "case-1", notes(2), 0)
+
+    async with SqlReader(engine, codec) as reader:
+        assert len(await reader.events.read_all(0, 10)) == 2
+        with pytest.raises(RuntimeError, match="read-only"):
+            await reader.events.append("case-1", "ofcom", notes(1), None)
+
+
+async def test_an_empty_or_self_duplicating_batch_is_refused(new_uow: UowFactory) -> None:
+    async with new_uow() as uow:
+        with pytest.raises(ValueError, match="nothing"):
+            await uow.events.append("case-1", "ofcom", [], 0)
+        with pytest.raises(ValueError, match="twice"):
+            await uow.events.append("case-1", "ofcom", [note(event_id="x")] * 2, 0)
+
+
+def test_note_helper_is_a_note() -> None:
+    assert isinstance(note().event, NoteAdded)
+    assert note().occurred_at == T0
