@@ -35,6 +35,8 @@ __all__ = ["AfterAppend", "SqlEventStore"]
 AfterAppend = Callable[[AsyncConnection, list[Envelope]], Awaitable[None]]
 
 _UNIQUE_VIOLATION = "23505"
+# Attempts of an append without expected version that keeps losing races.
+_ATTEMPTS = 8
 
 
 class SqlEventStore:
@@ -59,13 +61,11 @@ class SqlEventStore:
         self._clock = clock
         self._after_append = tuple(after_append)
         self._pg = dialect_of(conn) == "postgresql"
-        self._feeds = {
-            (after, regs): q.pg_feed(after=after, regulators=regs)
-            if self._pg
-            else q.sqlite_feed(regulators=regs)
-            for after in (False, True)
-            for regs in (False, True)
-        }
+        self._feeds = q.PG_FEEDS if self._pg else q.SQLITE_FEEDS
+        # (version, hash) of a case's last event as last seen in this store. "Version v has
+        # hash h" stays true forever (append-only); whether v is still the last is checked
+        # by the insert itself, so a command that just read the case skips re-reading it.
+        self._heads: dict[str, tuple[int, str | None]] = {}
 
     @property
     def connection(self) -> AsyncConnection:
@@ -79,36 +79,33 @@ class SqlEventStore:
         expected_version: int | None,
     ) -> AppendResult:
         """See ``EventStore.append``. Also: ``ValueError`` for an empty batch or an id twice
-        in it; an id stored in another case is an ``IdempotencyConflict``."""
+        in it; an id stored in another case is an ``IdempotencyConflict``. With
+        ``expected_version`` None, an append that keeps losing races to other appends on
+        the case gives up after a few attempts with ``ConcurrencyConflict``."""
         _check_batch(events)
         recorded_at = _utc(self._clock.now(), "clock.now()")
-        # On PostgreSQL, the first pass may read a head that is stale by the time the
-        # per-case lock is granted; the insert's guard notices and the second pass, under
-        # the lock, sees the truth.
-        for _ in range(2):
-            if not self._pg:
-                # PostgreSQL checks ids in the insert's guard instead, saving a round trip.
-                replay = await self._replay(case_id, events)
-                if replay is not None:
-                    return replay
-            current, prev_hash = await self._lock_and_head(case_id)
-            if expected_version is not None and expected_version != current:
-                return await self._replay_or_conflict(case_id, events, expected_version, current)
-            rows = self._rows(case_id, regulator, events, current, prev_hash, recorded_at)
-            positions = await self._insert(case_id, regulator, rows, current, recorded_at)
-            if positions is None:
-                replay = await self._replay(case_id, events)
-                if replay is not None:
-                    return replay
-                continue
-            envelopes = [
-                self._envelope(row, positions[row["version"]], ne.event)
-                for row, ne in zip(rows, events, strict=True)
-            ]
-            for hook in self._after_append:
-                await hook(self._conn, envelopes)
-            return AppendResult(envelopes=envelopes)
-        raise RuntimeError(f"append to case {case_id!r} lost its lock; this is a bug")
+        if not self._pg:
+            # Writers are serialised (BEGIN IMMEDIATE): what we read now stays true.
+            replay = await self._replay(case_id, events)
+            if replay is not None:
+                return replay
+        head = self._known_head(case_id, expected_version)
+        for _ in range(_ATTEMPTS):
+            if head is None:
+                head = await self._read_head(case_id)
+                if expected_version is not None and head[0] != expected_version:
+                    return await self._replay_or_conflict(case_id, events, expected_version, head)
+            rows = self._rows(case_id, regulator, events, head, recorded_at)
+            positions = await self._insert(case_id, regulator, rows, recorded_at)
+            if positions is not None:
+                return await self._appended(case_id, rows, events, positions)
+            # Nothing written: another append took version head+1, or the ids are stored.
+            replay = await self._replay(case_id, events)
+            if replay is not None:
+                return replay
+            head = None
+        current = await self._read_head(case_id)
+        raise ConcurrencyConflict(case_id, rows[0]["version"] - 1, current[0])
 
     async def read_case(
         self, case_id: str, from_version: int = 1, to_version: int | None = None
@@ -120,7 +117,11 @@ class SqlEventStore:
             "to_version": q.MAX_VERSION if to_version is None else to_version,
         }
         result = await self._conn.execute(q.read_case, params)
-        return self._envelopes(result.all())
+        envelopes = self._envelopes(result.all())
+        if to_version is None and (envelopes or from_version <= 1):
+            last = envelopes[-1] if envelopes else None
+            self._heads[case_id] = (last.version, last.hash) if last else (0, None)
+        return envelopes
 
     async def current_version(self, case_id: str) -> int:
         """See ``EventStore.current_version``."""
@@ -151,23 +152,43 @@ class SqlEventStore:
 
     # -- appending -----------------------------------------------------------------
 
-    async def _lock_and_head(self, case_id: str) -> tuple[int, str | None]:
-        query = q.pg_lock_and_head if self._pg else q.head
-        row = (await self._conn.execute(query, {"case_id": case_id})).first()
-        if row is None or row.version is None:
-            return 0, None
-        return int(row.version), row.hash
+    def _known_head(self, case_id: str, expected: int | None) -> tuple[int, str | None] | None:
+        head = self._heads.get(case_id)
+        if head is None or (expected is not None and head[0] != expected):
+            return None
+        return head
+
+    async def _read_head(self, case_id: str) -> tuple[int, str | None]:
+        row = (await self._conn.execute(q.head, {"case_id": case_id})).first()
+        self._heads[case_id] = head = (int(row[0]), row[1]) if row else (0, None)
+        return head
+
+    async def _appended(
+        self,
+        case_id: str,
+        rows: list[dict[str, Any]],
+        events: Sequence[NewEvent],
+        positions: dict[int, int],
+    ) -> AppendResult:
+        envelopes = [
+            self._envelope(row, positions[row["version"]], ne.event)
+            for row, ne in zip(rows, events, strict=True)
+        ]
+        self._heads[case_id] = (envelopes[-1].version, envelopes[-1].hash)
+        for hook in self._after_append:
+            await hook(self._conn, envelopes)
+        return AppendResult(envelopes=envelopes)
 
     def _rows(
         self,
         case_id: str,
         regulator: str,
         events: Sequence[NewEvent],
-        current: int,
-        prev_hash: str | None,
+        head: tuple[int, str | None],
         recorded_at: datetime,
     ) -> list[dict[str, Any]]:
         rows = []
+        current, prev_hash = head
         for version, ne in enumerate(events, start=current + 1):
             type_tag, schema_version, data = self._codec.encode(ne.event)
             row: dict[str, Any] = {
@@ -190,39 +211,41 @@ class SqlEventStore:
         return rows
 
     async def _insert(
-        self,
-        case_id: str,
-        regulator: str,
-        rows: list[dict[str, Any]],
-        current: int,
-        recorded_at: datetime,
+        self, case_id: str, regulator: str, rows: list[dict[str, Any]], recorded_at: datetime
     ) -> dict[int, int] | None:
-        """Insert ``rows``; their positions by version, or None when the PostgreSQL guard
-        found the case moved past ``current`` or an id already stored (nothing written)."""
+        """Insert ``rows``: their positions by version, or None (nothing written) when the
+        case already has the first row's version or, on PostgreSQL, an id is stored."""
         try:
             if self._pg:
-                result = await self._conn.execute(
-                    q.pg_insert, q.pg_insert_params(case_id, regulator, rows, current, recorded_at)
-                )
+                params = q.pg_insert_params(case_id, regulator, rows, recorded_at)
+                result = await self._conn.execute(q.pg_insert, params)
             else:
                 result = await self._conn.execute(q.sqlite_insert, rows)
         except IntegrityError as exc:
-            # An id being written concurrently into another case won the unique index.
-            if _is_unique_violation(exc) and "event_id" in str(exc.orig):
+            if not _is_unique_violation(exc):
+                raise
+            if "event_id" in str(exc.orig):
+                # PostgreSQL: an id being written concurrently into another case won.
                 raise IdempotencyConflict(
                     f"an event id of this append was stored in another case: {exc.orig}",
                     rows[0]["event_id"],
                 ) from exc
-            raise
+            # SQLite, with a head cached before this transaction: a statement error
+            # leaves the transaction usable; the caller re-reads the head.
+            return None
         positions = {int(version): int(position) for position, version in result.all()}
         return positions if len(positions) == len(rows) else None
 
     async def _replay_or_conflict(
-        self, case_id: str, events: Sequence[NewEvent], expected: int, current: int
+        self,
+        case_id: str,
+        events: Sequence[NewEvent],
+        expected: int,
+        head: tuple[int, str | None],
     ) -> AppendResult:
         replay = await self._replay(case_id, events)
         if replay is None:
-            raise ConcurrencyConflict(case_id, expected, current)
+            raise ConcurrencyConflict(case_id, expected, head[0])
         return replay
 
     async def _replay(self, case_id: str, events: Sequence[NewEvent]) -> AppendResult | None:

@@ -18,16 +18,14 @@ from casemgmt.adapters.sql.tables import events
 __all__ = [
     "COLUMNS",
     "MAX_VERSION",
-    "PG_ADVISORY_NAMESPACE",
+    "PG_FEEDS",
+    "SQLITE_FEEDS",
     "current_version",
     "find_ids",
     "head",
-    "pg_feed",
     "pg_insert",
     "pg_insert_params",
-    "pg_lock_and_head",
     "read_case",
-    "sqlite_feed",
     "sqlite_insert",
 ]
 
@@ -50,13 +48,14 @@ COLUMNS = (
     events.c.hash,
 )
 MAX_VERSION = 2**31 - 1
-#: First key of the two-key advisory lock space taken per case while appending ("case").
-PG_ADVISORY_NAMESPACE = 0x63617365
 
 _case = sa.bindparam("case_id", type_=sa.Text)
 
 head = (
-    sa.select(*COLUMNS).where(events.c.case_id == _case).order_by(events.c.version.desc()).limit(1)
+    sa.select(events.c.version, events.c.hash)
+    .where(events.c.case_id == _case)
+    .order_by(events.c.version.desc())
+    .limit(1)
 )
 read_case = (
     sa.select(*COLUMNS)
@@ -83,47 +82,58 @@ _limit = sa.bindparam("limit", type_=sa.Integer)
 _regulators: sa.BindParameter[str] = sa.bindparam("regulators", expanding=True)
 
 
-def sqlite_feed(*, regulators: bool) -> sa.Select[tuple[object, ...]]:
+def _sqlite_feed(*, regulators: bool) -> sa.Select[tuple[object, ...]]:
     query = sa.select(*COLUMNS).where(events.c.position > _after)
     if regulators:
         query = query.where(events.c.regulator.in_(_regulators))
     return query.order_by(events.c.position).limit(_limit)
 
 
-# PostgreSQL. The per-case advisory lock serialises appends to one case (held to commit);
-# the LEFT JOIN makes the lock run even for a case with no events yet.
-pg_lock_and_head = sa.text(
-    f"""
-    SELECT h.* FROM (SELECT pg_advisory_xact_lock({PG_ADVISORY_NAMESPACE}, hashtext(:case_id)))
-        AS lock
-    LEFT JOIN LATERAL (
-        SELECT version, hash FROM events WHERE case_id = :case_id ORDER BY version DESC LIMIT 1
-    ) AS h ON true
-    """
-).columns(sa.column("version", sa.Integer), sa.column("hash", sa.Text))
+#: The feed by (has a cursor, filters by regulator).
+SQLITE_FEEDS = {
+    (after, regs): _sqlite_feed(regulators=regs)
+    for after in (False, True)
+    for regs in (False, True)
+}
 
-# All or nothing: the guards are uncorrelated, so they pass or fail for every row at once.
-# They run on this statement's snapshot, which may be newer than the lock-and-head one.
+
+# PostgreSQL: one statement appends the whole batch or nothing, without locks. The first
+# row (version head+1) goes in with ON CONFLICT DO NOTHING: if a concurrent append to the
+# case is in flight, PostgreSQL waits for it on the unique (case_id, version) index and then
+# skips the row should it have committed. The other rows are inserted only if the first
+# was, so a lost race writes nothing and the caller sees zero rows returned. Ids already
+# committed anywhere stop the first row too (``fresh``), so a replay cannot half-insert.
+_PG_COLUMNS = """event_id, case_id, version, type, schema_version, regulator, occurred_at,
+    recorded_at, actor, correlation_id, causation_id, data, prev_hash, hash"""
+_PG_VALUES = """r.event_id, :case_id, r.version, r.type, r.schema_version, :regulator,
+    r.occurred_at, CAST(:recorded_at AS timestamptz), r.actor, r.correlation_id,
+    r.causation_id, CAST(r.data AS json), r.prev_hash, r.hash"""
 pg_insert = sa.text(
-    """
-    INSERT INTO events (event_id, case_id, version, type, schema_version, regulator,
-        occurred_at, recorded_at, actor, correlation_id, causation_id, data, prev_hash, hash)
-    SELECT r.event_id, :case_id, r.version, r.type, r.schema_version, :regulator,
-        r.occurred_at, CAST(:recorded_at AS timestamptz), r.actor, r.correlation_id,
-        r.causation_id, CAST(r.data AS json), r.prev_hash, r.hash
-    FROM unnest(
-        CAST(:event_ids AS text[]), CAST(:versions AS int[]), CAST(:types AS text[]),
-        CAST(:schema_versions AS int[]), CAST(:occurred_ats AS timestamptz[]),
-        CAST(:actors AS text[]), CAST(:correlation_ids AS text[]),
-        CAST(:causation_ids AS text[]), CAST(:datas AS text[]),
-        CAST(:prev_hashes AS text[]), CAST(:hashes AS text[])
-    ) AS r(event_id, version, type, schema_version, occurred_at, actor, correlation_id,
-           causation_id, data, prev_hash, hash)
-    WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.case_id = :case_id AND e.version > :head)
-      AND NOT EXISTS (
-        SELECT 1 FROM events e WHERE e.event_id = ANY(CAST(:event_ids AS text[])))
-    ORDER BY r.version
-    RETURNING position, version
+    f"""
+    WITH r AS (
+        SELECT * FROM unnest(
+            CAST(:event_ids AS text[]), CAST(:versions AS int[]), CAST(:types AS text[]),
+            CAST(:schema_versions AS int[]), CAST(:occurred_ats AS timestamptz[]),
+            CAST(:actors AS text[]), CAST(:correlation_ids AS text[]),
+            CAST(:causation_ids AS text[]), CAST(:datas AS text[]),
+            CAST(:prev_hashes AS text[]), CAST(:hashes AS text[])
+        ) WITH ORDINALITY AS r(event_id, version, type, schema_version, occurred_at, actor,
+            correlation_id, causation_id, data, prev_hash, hash, ord)
+    ), fresh AS (
+        SELECT NOT EXISTS (
+            SELECT 1 FROM events WHERE event_id = ANY(CAST(:event_ids AS text[]))) AS ok
+    ), first AS (
+        INSERT INTO events ({_PG_COLUMNS})
+        SELECT {_PG_VALUES} FROM r, fresh WHERE r.ord = 1 AND fresh.ok
+        ON CONFLICT DO NOTHING
+        RETURNING position, version
+    ), rest AS (
+        INSERT INTO events ({_PG_COLUMNS})
+        SELECT {_PG_VALUES} FROM r WHERE r.ord > 1 AND EXISTS (SELECT 1 FROM first)
+        ORDER BY r.ord
+        RETURNING position, version
+    )
+    SELECT position, version FROM first UNION ALL SELECT position, version FROM rest
     """
 ).columns(sa.column("position", sa.BigInteger), sa.column("version", sa.Integer))
 
@@ -141,7 +151,7 @@ _after_cursor = sa.text(
 ).bindparams(_after)
 
 
-def pg_feed(*, after: bool, regulators: bool) -> sa.Select[tuple[object, ...]]:
+def _pg_feed(*, after: bool, regulators: bool) -> sa.Select[tuple[object, ...]]:
     query = sa.select(*COLUMNS).where(_visible)
     if after:
         query = query.where(_after_cursor)
@@ -151,8 +161,16 @@ def pg_feed(*, after: bool, regulators: bool) -> sa.Select[tuple[object, ...]]:
     return query.order_by(_tx_id, events.c.position).limit(_limit)
 
 
+#: The feed by (has a cursor, filters by regulator).
+PG_FEEDS = {
+    (after, regs): _pg_feed(after=after, regulators=regs)
+    for after in (False, True)
+    for regs in (False, True)
+}
+
+
 def pg_insert_params(
-    case_id: str, regulator: str, rows: list[dict[str, Any]], head: int, recorded_at: datetime
+    case_id: str, regulator: str, rows: list[dict[str, Any]], recorded_at: datetime
 ) -> dict[str, Any]:
     """``pg_insert``'s parameters: one array per column, so any batch is one statement."""
 
@@ -163,7 +181,6 @@ def pg_insert_params(
         "case_id": case_id,
         "regulator": regulator,
         "recorded_at": recorded_at,
-        "head": head,
         "event_ids": column("event_id"),
         "versions": column("version"),
         "types": column("type"),
