@@ -88,6 +88,18 @@ def _open(state: CaseState | None, a: CaseOpened, ctx: Context) -> CaseOpened:
             f"a {a.regulator}/{a.regime} case cannot be opened under {regime.label()}",
             "regime",
         )
+    for name in ("opened_on", "received_on"):
+        day = getattr(a, name)
+        if day is not None and day > ctx.today:
+            raise ctx.refuse(
+                "occurred_in_future", f"{name} {day} is after today ({ctx.today})", name
+            )
+    return _filled(a, ctx)
+
+
+def _filled(a: CaseOpened, ctx: Context) -> CaseOpened:
+    """``a`` with the regime's time zone, calendar and first stage (a different one is refused)."""
+    regime = ctx.regime
     wanted = {
         "timezone": regime.timezone,
         "calendar": regime.calendar,
