@@ -10,7 +10,9 @@ tries to upgrade, and positions are allocated in commit order. Every other trans
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any, Literal
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine, make_url
@@ -24,6 +26,7 @@ __all__ = [
     "create_engine",
     "dialect_of",
     "install_sqlite_hooks",
+    "sqlite_writer_lock",
 ]
 
 Dialect = Literal["sqlite", "postgresql"]
@@ -34,6 +37,8 @@ BEGIN_OPTION = "casemgmt_sqlite_begin"
 WRITE: dict[str, Any] = {BEGIN_OPTION: "IMMEDIATE"}
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+_WRITER_LOCKS: WeakKeyDictionary[Engine, asyncio.Lock] = WeakKeyDictionary()
 
 
 def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEngine:
@@ -110,3 +115,19 @@ async def connect_for_write(engine: AsyncEngine) -> AsyncConnection:
         await conn.close()
         raise
     return conn
+
+
+def sqlite_writer_lock(engine: AsyncEngine) -> asyncio.Lock | None:
+    """The lock that queues this engine's SQLite writers in-process; None on PostgreSQL.
+
+    SQLite admits one writer at a time, and a writer blocked on ``busy_timeout`` polls
+    with sleeps of up to 100 ms: eight writers on one engine would spend most of their
+    time asleep. Queueing on an asyncio lock hands the database over at once; the busy
+    timeout still arbitrates between processes. Use the engine on one event loop only.
+    """
+    if engine.dialect.name != "sqlite":
+        return None
+    lock = _WRITER_LOCKS.get(engine.sync_engine)
+    if lock is None:
+        lock = _WRITER_LOCKS[engine.sync_engine] = asyncio.Lock()
+    return lock

@@ -10,7 +10,7 @@ from typing import Self
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from casemgmt.adapters.codec import EventCodec
-from casemgmt.adapters.sql.engine import connect_for_write, dialect_of
+from casemgmt.adapters.sql.engine import connect_for_write, dialect_of, sqlite_writer_lock
 from casemgmt.adapters.sql.store import AfterAppend, SqlEventStore
 from casemgmt.application.ports import Clock
 
@@ -21,8 +21,9 @@ class SqlUnitOfWork:
     """``UnitOfWork``: one write transaction on its own connection.
 
     On SQLite the transaction starts with ``BEGIN IMMEDIATE``: it holds the database's
-    write lock from the start, so units of work run one at a time (waiting up to the
-    busy timeout). ``events`` appends in this transaction and runs ``after_append`` hooks
+    write lock from the start, so units of work run one at a time (queued in-process on
+    ``sqlite_writer_lock``, across processes on the busy timeout). ``events`` appends in
+    this transaction and runs ``after_append`` hooks
     in it; ``connection`` is the same connection, for inline projections and other
     tables. Leaving the block without ``commit`` rolls everything back; after ``commit``
     the unit of work may go on and commit again.
@@ -44,11 +45,19 @@ class SqlUnitOfWork:
         self._after_append = tuple(after_append)
 
     async def __aenter__(self) -> Self:
-        conn = await connect_for_write(self._engine)
+        self._lock = sqlite_writer_lock(self._engine)
+        if self._lock is not None:
+            await self._lock.acquire()
         try:
-            await conn.begin()
+            conn = await connect_for_write(self._engine)
+            try:
+                await conn.begin()
+            except BaseException:
+                await conn.close()
+                raise
         except BaseException:
-            await conn.close()
+            if self._lock is not None:
+                self._lock.release()
             raise
         self.connection = conn
         self.events = SqlEventStore(conn, self._codec, self._clock, after_append=self._after_append)
@@ -65,7 +74,11 @@ class SqlUnitOfWork:
             if self.connection.in_transaction():
                 await self.connection.rollback()
         finally:
-            await self.connection.close()
+            try:
+                await self.connection.close()
+            finally:
+                if self._lock is not None:
+                    self._lock.release()
 
     async def commit(self) -> None:
         await self.connection.commit()
