@@ -287,8 +287,8 @@ async def test_after_append_hooks_run_in_the_transaction(
 
     async def record(conn: object, envelopes: list[object]) -> None:
         # Inside the transaction: the rows are visible to its own connection.
-        assert await conn.scalar(text("SELECT count(*) FROM events")) == len(envelopes)  # type: ignore[attr-defined]
-        seen.extend((e.case_id, e.version) for e in envelopes)  # type: ignore[attr-defined]
+        assert await conn.scalar(text("SELECT count(*) FROM events")) == len(envelopes)
+        seen.extend((e.case_id, e.version) for e in envelopes)
 
     async with SqlUnitOfWork(engine, codec, clock, after_append=[record]) as uow:
         batch = notes(2)
@@ -345,3 +345,17 @@ async def test_an_empty_or_self_duplicating_batch_is_refused(new_uow: UowFactory
 def test_note_helper_is_a_note() -> None:
     assert isinstance(note().event, NoteAdded)
     assert note().occurred_at == T0
+
+
+async def test_find_returns_stored_ids_of_any_case_in_position_order(
+    new_uow: UowFactory,
+) -> None:
+    await append(new_uow, "case-2", [note(event_id="b")], 0)
+    await append(new_uow, "case-1", [note(event_id="a")], 0)
+
+    async with new_uow() as uow:
+        found = await uow.events.find(["a", "b", "missing"])
+        none = await uow.events.find([])
+
+    assert [(e.event_id, e.case_id) for e in found] == [("b", "case-2"), ("a", "case-1")]
+    assert none == []

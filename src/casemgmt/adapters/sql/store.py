@@ -123,6 +123,13 @@ class SqlEventStore:
             self._heads[case_id] = (last.version, last.hash) if last else (0, None)
         return envelopes
 
+    async def find(self, event_ids: Collection[str]) -> list[Envelope]:
+        """The stored events among ``event_ids`` (any case), in position order."""
+        if not event_ids:
+            return []
+        result = await self._conn.execute(q.find_ids, {"event_ids": list(event_ids)})
+        return self._envelopes(result.all())
+
     async def current_version(self, case_id: str) -> int:
         """See ``EventStore.current_version``."""
         version = await self._conn.scalar(q.current_version, {"case_id": case_id})
@@ -252,8 +259,7 @@ class SqlEventStore:
         """The stored envelopes when every id is stored with the same content; None when
         none is stored; ``IdempotencyConflict`` otherwise."""
         ids = [ne.event_id for ne in events]
-        result = await self._conn.execute(q.find_ids, {"event_ids": ids})
-        stored = {env.event_id: env for env in self._envelopes(result.all())}
+        stored = {env.event_id: env for env in await self.find(ids)}
         if not stored:
             return None
         for ne in events:

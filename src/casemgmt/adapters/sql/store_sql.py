@@ -69,8 +69,10 @@ read_case = (
 current_version = sa.select(sa.func.coalesce(sa.func.max(events.c.version), 0)).where(
     events.c.case_id == _case
 )
-find_ids = sa.select(*COLUMNS).where(
-    events.c.event_id.in_(sa.bindparam("event_ids", expanding=True))
+find_ids = (
+    sa.select(*COLUMNS)
+    .where(events.c.event_id.in_(sa.bindparam("event_ids", expanding=True)))
+    .order_by(events.c.position)
 )
 
 # SQLite: BEGIN IMMEDIATE serialises writers, so positions commit in order.

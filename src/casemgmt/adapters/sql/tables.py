@@ -49,6 +49,12 @@ class UtcDateTime(sa.types.TypeDecorator[datetime]):
             raise ValueError(f"naive datetime {value!r}: instants must be timezone-aware")
         return value.astimezone(UTC)
 
+    def result_processor(self, dialect: Dialect, coltype: object) -> Any:
+        if dialect.name == "postgresql":
+            # asyncpg already returns timestamptz as datetimes in UTC: skip a call per value.
+            return None
+        return super().result_processor(dialect, coltype)
+
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None or value.tzinfo is UTC:
             return value

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from casemgmt.adapters.codec import EventCodec
 from casemgmt.adapters.sql.engine import connect_for_write, dialect_of, sqlite_writer_lock
 from casemgmt.adapters.sql.store import AfterAppend, SqlEventStore
-from casemgmt.application.ports import Clock
+from casemgmt.application.ports import Clock, EventStore
 
 __all__ = ["SqlReader", "SqlUnitOfWork"]
 
@@ -29,7 +29,7 @@ class SqlUnitOfWork:
     the unit of work may go on and commit again.
     """
 
-    events: SqlEventStore
+    events: EventStore  # a SqlEventStore on ``connection``
     connection: AsyncConnection
 
     def __init__(
@@ -100,7 +100,7 @@ class SqlReader:
     ``RuntimeError``. Always rolled back on exit (there is nothing to commit).
     """
 
-    events: SqlEventStore
+    events: EventStore  # a SqlEventStore on ``connection``
     connection: AsyncConnection
 
     def __init__(self, engine: AsyncEngine, codec: EventCodec) -> None:
