@@ -104,3 +104,22 @@ def database_url(
         yield _pg_url_for(name)
     finally:
         pg_drop_database(name)
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def module_database_url(
+    request: pytest.FixtureRequest,
+    template_databases: dict[str, str],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[str]:
+    """A fresh, migrated database per test module and backend (for long-lived servers)."""
+    if request.param == "sqlite":
+        path = tmp_path_factory.mktemp("module-db") / "casemgmt.sqlite"
+        shutil.copyfile(template_databases["sqlite"], path)
+        yield f"sqlite+aiosqlite:///{path}"
+        return
+    name = pg_create_database(template=template_databases["postgres"])
+    try:
+        yield _pg_url_for(name)
+    finally:
+        pg_drop_database(name)

@@ -51,7 +51,8 @@ class ApiSettings:
         268_435_456, "Largest accepted NDJSON bulk import body.", "CASEMGMT_MAX_IMPORT_BYTES"
     )
     idempotency_ttl_hours: int = _doc(
-        48, "How long Idempotency-Key results are kept (at least 24).",
+        48,
+        "How long Idempotency-Key results are kept (at least 24).",
         "CASEMGMT_IDEMPOTENCY_TTL_HOURS",
     )
     debug: bool = _doc(False, "Litestar debug mode (tracebacks in responses).", "CASEMGMT_DEBUG")
@@ -66,11 +67,13 @@ class WorkerSettings:
         "CASEMGMT_BROKER_URL",
     )
     result_backend: str = _doc(
-        "", "Celery result backend; empty means none (tasks record results as events).",
+        "",
+        "Celery result backend; empty means none (tasks record results as events).",
         "CASEMGMT_RESULT_BACKEND",
     )
     scan_interval_seconds: float = _doc(
-        60.0, "How often beat scans for due reminders and missed deadlines.",
+        60.0,
+        "How often beat scans for due reminders and missed deadlines.",
         "CASEMGMT_SCAN_INTERVAL_SECONDS",
     )
     concurrency: int = _doc(2, "Worker processes (Celery prefork).", "CASEMGMT_WORKER_CONCURRENCY")
@@ -82,7 +85,8 @@ class ReminderSettings:
         8, "Delivery attempts before a reminder is dead-lettered.", "CASEMGMT_REMINDER_MAX_ATTEMPTS"
     )
     backoff_base_seconds: float = _doc(
-        2.0, "First retry delay; doubles per attempt, with full jitter.",
+        2.0,
+        "First retry delay; doubles per attempt, with full jitter.",
         "CASEMGMT_REMINDER_BACKOFF_BASE_SECONDS",
     )
     backoff_max_seconds: float = _doc(
@@ -91,11 +95,10 @@ class ReminderSettings:
     timeout_seconds: float = _doc(
         10.0, "HTTP timeout of one webhook delivery.", "CASEMGMT_REMINDER_TIMEOUT_SECONDS"
     )
-    claim_batch: int = _doc(
-        500, "Most reminders one scan claims.", "CASEMGMT_REMINDER_CLAIM_BATCH"
-    )
+    claim_batch: int = _doc(500, "Most reminders one scan claims.", "CASEMGMT_REMINDER_CLAIM_BATCH")
     claim_lease_seconds: float = _doc(
-        300.0, "A claimed reminder not delivered within this lease is claimable again.",
+        300.0,
+        "A claimed reminder not delivered within this lease is claimable again.",
         "CASEMGMT_REMINDER_CLAIM_LEASE_SECONDS",
     )
 
@@ -114,7 +117,8 @@ class Settings:
     reminders: ReminderSettings = field(default_factory=ReminderSettings)
     log: LogSettings = field(default_factory=LogSettings)
     regimes_dir: str = _doc(
-        "", "Extra directory of regime TOML files (adds or overrides regulators).",
+        "",
+        "Extra directory of regime TOML files (adds or overrides regulators).",
         "CASEMGMT_REGIMES_DIR",
     )
     var_dir: str = _doc("var", "Directory for the embedded databases and logs.", "CASEMGMT_VAR_DIR")
@@ -123,20 +127,21 @@ class Settings:
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         """Build settings from ``environ`` (default: ``os.environ``); unknown keys are ignored."""
         env = os.environ if environ is None else environ
-        groups: dict[str, Any] = {}
+        values: dict[str, Any] = {}
         for f in fields(cls):
-            if "env" in f.metadata:
+            group = _GROUPS.get(f.name)
+            if group is None:
                 if f.metadata["env"] in env:
-                    groups[f.name] = _coerce(env[f.metadata["env"]], type(f.default))
+                    values[f.name] = _coerce(env[f.metadata["env"]], type(f.default))
                 continue
-            group_cls = f.default_factory  # type: ignore[misc]
-            values = {
-                g.name: _coerce(env[g.metadata["env"]], type(g.default))
-                for g in fields(group_cls)
-                if g.metadata["env"] in env
-            }
-            groups[f.name] = group_cls(**values)
-        return cls(**groups)
+            values[f.name] = group(
+                **{
+                    g.name: _coerce(env[g.metadata["env"]], type(g.default))
+                    for g in fields(group)
+                    if g.metadata["env"] in env
+                }
+            )
+        return cls(**values)
 
     def ensure_var_dir(self) -> Path:
         path = Path(self.var_dir)
@@ -158,9 +163,16 @@ def setting_rows() -> list[tuple[str, str, str]]:
     """Every setting as ``(ENV_VAR, default, description)``, in declaration order."""
     rows: list[tuple[str, str, str]] = []
     for f in fields(Settings):
-        if "env" in f.metadata:
-            rows.append((f.metadata["env"], repr(f.default), f.metadata["doc"]))
-            continue
-        for g in fields(f.default_factory):  # type: ignore[misc]
+        group = _GROUPS.get(f.name)
+        for g in fields(group) if group else [f]:
             rows.append((g.metadata["env"], repr(g.default), g.metadata["doc"]))
     return rows
+
+
+_GROUPS: dict[str, Any] = {
+    "database": DatabaseSettings,
+    "api": ApiSettings,
+    "worker": WorkerSettings,
+    "reminders": ReminderSettings,
+    "log": LogSettings,
+}

@@ -1,11 +1,11 @@
 """Errors the application raises; the HTTP layer maps each to one status in one place.
 
-    CasemgmtError
-    ├── NotFound                 the case (or resource) does not exist or is out of scope
-    ├── ConcurrencyConflict      stale expected version; carries the current version
-    ├── IdempotencyConflict      same event id or key, different content
-    ├── ValidationFailed         well-formed input that breaks a field rule (names the field)
-    └── (domain) RuleViolation   a regime rule refused the action (see casemgmt.domain.errors)
+CasemgmtError
+├── NotFound                 the case (or resource) does not exist or is out of scope
+├── ConcurrencyConflict      stale expected version; carries the current version
+├── IdempotencyConflict      same event id or key, different content
+├── ValidationFailed         well-formed input that breaks a field rule (names the field)
+└── (domain) RuleViolation   a regime rule refused the action (see casemgmt.domain.errors)
 """
 
 from __future__ import annotations

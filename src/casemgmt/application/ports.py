@@ -5,11 +5,25 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from datetime import datetime
 from types import TracebackType
-from typing import Protocol, Self
+from typing import TYPE_CHECKING, Protocol, Self
+
+import msgspec
 
 from casemgmt.application.envelope import AppendResult, Envelope, NewEvent
+from casemgmt.domain.state import CaseState
 
-__all__ = ["Clock", "EventStore", "UnitOfWork"]
+if TYPE_CHECKING:
+    from casemgmt.application.readmodels import CaseChange
+
+__all__ = [
+    "CaseSnapshots",
+    "CaseUnitOfWork",
+    "Clock",
+    "EventStore",
+    "IdempotencyRecord",
+    "IdempotencyStore",
+    "UnitOfWork",
+]
 
 
 class Clock(Protocol):
@@ -47,6 +61,10 @@ class EventStore(Protocol):
         self, case_id: str, from_version: int = 1, to_version: int | None = None
     ) -> list[Envelope]:
         """The case's events in version order (empty if the case does not exist)."""
+        ...
+
+    async def find(self, event_ids: Collection[str]) -> list[Envelope]:
+        """The stored events among ``event_ids`` (any case), in position order."""
         ...
 
     async def current_version(self, case_id: str) -> int:
@@ -89,3 +107,47 @@ class UnitOfWork(Protocol):
     async def commit(self) -> None: ...
 
     async def rollback(self) -> None: ...
+
+
+class IdempotencyRecord(msgspec.Struct, frozen=True, kw_only=True):
+    """What a request with an ``Idempotency-Key`` produced, kept until ``expires_at``."""
+
+    key_id: str
+    idempotency_key: str
+    request_hash: str
+    case_id: str
+    event_ids: list[str]
+    created_at: datetime
+    expires_at: datetime
+    status_code: int = 201
+
+
+class IdempotencyStore(Protocol):
+    async def get(self, key_id: str, idempotency_key: str) -> IdempotencyRecord | None:
+        """The record of this caller's key, expired or not; None if never used."""
+        ...
+
+    async def put(self, record: IdempotencyRecord) -> None:
+        """Store the record (replacing an expired one with the same key)."""
+        ...
+
+
+class CaseSnapshots(Protocol):
+    async def load(self, case_id: str) -> tuple[int, CaseState] | None:
+        """The case's current version and state, None if the case has no events.
+
+        Exact: built from the snapshot the inline projection keeps plus any newer events
+        of the stream, so it always reflects every event committed to the case.
+        """
+        ...
+
+
+class CaseUnitOfWork(UnitOfWork, Protocol):
+    """A unit of work for case commands: the store, snapshots, idempotency, projections."""
+
+    snapshots: CaseSnapshots
+    idempotency: IdempotencyStore
+
+    async def project(self, changes: Sequence[CaseChange]) -> None:
+        """Apply the inline projections to ``changes`` in this transaction."""
+        ...

@@ -1,0 +1,309 @@
+"""Use cases that change a case: open it, record events on it.
+
+One command, one short handler: load the case (its snapshot plus any newer events), let
+the regime ``decide``, append with the expected version, apply the inline projections,
+commit. Everything happens in one unit of work, so a refusal writes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Callable
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import msgspec
+
+from casemgmt.application.auth import Principal
+from casemgmt.application.envelope import AppendResult, Envelope, NewEvent
+from casemgmt.application.errors import (
+    ConcurrencyConflict,
+    IdempotencyConflict,
+    NotFound,
+    ValidationFailed,
+)
+from casemgmt.application.ports import CaseUnitOfWork, Clock, IdempotencyRecord
+from casemgmt.application.readmodels import CaseChange
+from casemgmt.domain.base import Event
+from casemgmt.domain.decide import decide
+from casemgmt.domain.errors import UnknownRegime
+from casemgmt.domain.events import CaseOpened
+from casemgmt.domain.regime import Regime, RegimeRegistry
+from casemgmt.domain.state import CaseState, evolve
+
+__all__ = [
+    "CaseService",
+    "Proposal",
+    "RecordCommand",
+    "derived_event_id",
+    "request_hash",
+    "start_of_day",
+]
+
+_NAMESPACE = uuid.UUID("1b3c7a52-3f0e-4c43-9a55-7f1d3c2b8e11")
+
+
+class Proposal(msgspec.Struct, frozen=True, kw_only=True):
+    """An event a caller proposes, with the id it chose (or None to let us choose)."""
+
+    event: Event
+    event_id: str | None = None
+
+
+class RecordCommand(msgspec.Struct, frozen=True, kw_only=True):
+    case_id: str
+    proposals: list[Proposal]
+    expected_version: int | None = None
+    idempotency_key: str | None = None
+    request_hash: str | None = None
+    correlation_id: str | None = None
+
+
+def derived_event_id(*parts: str) -> str:
+    """A stable id derived from ``parts``: the same inputs always give the same id."""
+    return str(uuid.uuid5(_NAMESPACE, "/".join(parts)))
+
+
+def request_hash(body: bytes) -> str:
+    return hashlib.sha256(body).hexdigest()
+
+
+def start_of_day(day: date, tz: str) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=ZoneInfo(tz)).astimezone(UTC)
+
+
+class CaseService:
+    """Opens cases and records events on them for a principal."""
+
+    def __init__(
+        self,
+        uow: Callable[[], CaseUnitOfWork],
+        regimes: RegimeRegistry,
+        clock: Clock,
+        *,
+        idempotency_ttl_hours: int = 48,
+    ) -> None:
+        self._uow = uow
+        self._regimes = regimes
+        self._clock = clock
+        self._ttl_hours = idempotency_ttl_hours
+
+    async def open_case(
+        self,
+        principal: Principal,
+        opened: CaseOpened,
+        *,
+        idempotency_key: str | None = None,
+        body_hash: str | None = None,
+        correlation_id: str | None = None,
+    ) -> AppendResult:
+        """Open a case; re-posting the same case (same id, same content) is idempotent."""
+        if not principal.can_see(opened.regulator):
+            raise ValidationFailed(
+                f"this key may not open cases for regulator {opened.regulator!r}",
+                field="regulator",
+            )
+        regime = self._regime(opened.regulator, opened.regime)
+        command = RecordCommand(
+            case_id=opened.case_id,
+            proposals=[Proposal(event=opened, event_id=derived_event_id("case", opened.case_id))],
+            expected_version=None,
+            idempotency_key=idempotency_key,
+            request_hash=body_hash,
+            correlation_id=correlation_id,
+        )
+        async with self._uow() as uow:
+            replay = await self._replay(uow, principal, command)
+            if replay is not None:
+                return replay
+            loaded = await uow.snapshots.load(opened.case_id)
+            if loaded is not None:
+                return await self._existing_open(uow, principal, command, loaded[0])
+            return await self._apply(uow, principal, command, None, 0, regime)
+
+    async def record(self, principal: Principal, command: RecordCommand) -> AppendResult:
+        """Record the proposed events on the case atomically, or refuse them all."""
+        if not command.proposals:
+            raise ValidationFailed("no events to record", field="events")
+        async with self._uow() as uow:
+            replay = await self._replay(uow, principal, command)
+            if replay is not None:
+                return replay
+            loaded = await uow.snapshots.load(command.case_id)
+            if loaded is None or not principal.can_see(loaded[1].regulator):
+                raise NotFound("case", command.case_id)
+            version, state = loaded
+            stored = await self._already_stored(uow, command, version)
+            if stored is not None:
+                return stored
+            if command.expected_version is not None and command.expected_version != version:
+                raise ConcurrencyConflict(command.case_id, command.expected_version, version)
+            regime = self._regime(state.regulator, state.regime)
+            return await self._apply(uow, principal, command, state, version, regime)
+
+    async def _apply(
+        self,
+        uow: CaseUnitOfWork,
+        principal: Principal,
+        command: RecordCommand,
+        state: CaseState | None,
+        version: int,
+        regime: Regime,
+    ) -> AppendResult:
+        now = self._clock.now()
+        today = now.astimezone(ZoneInfo(regime.timezone)).date()
+        new_events: list[NewEvent] = []
+        for index, proposal in enumerate(command.proposals):
+            root_id = proposal.event_id or self._event_id(principal, command, index)
+            action = _local_day(proposal.event, regime.timezone)
+            for n, event in enumerate(decide(state, action, regime, today)):
+                state = evolve(state, event)
+                new_events.append(self._new_event(principal, command, event, state, root_id, n))
+        assert state is not None
+        result = await uow.events.append(
+            command.case_id, state.regulator, new_events, expected_version=version
+        )
+        if not result.replayed:
+            await uow.project(
+                [CaseChange(case_id=command.case_id, envelopes=result.envelopes, state=state)]
+            )
+        await self._remember(uow, principal, command, result, now)
+        await uow.commit()
+        return result
+
+    def _new_event(
+        self,
+        principal: Principal,
+        command: RecordCommand,
+        event: Event,
+        state: CaseState,
+        root_id: str,
+        n: int,
+    ) -> NewEvent:
+        occurred_at = event.occurred_at or start_of_day(event.occurred_on, state.timezone)
+        return NewEvent(
+            event_id=root_id if n == 0 else derived_event_id(root_id, str(n)),
+            event=event,
+            occurred_at=occurred_at.astimezone(UTC),
+            actor=principal.actor,
+            correlation_id=command.correlation_id,
+            causation_id=None if n == 0 else root_id,
+        )
+
+    def _event_id(self, principal: Principal, command: RecordCommand, index: int) -> str:
+        if command.idempotency_key:
+            return derived_event_id(principal.key_id, command.idempotency_key, str(index))
+        return str(uuid.uuid4())
+
+    def _regime(self, regulator: str, code: str) -> Regime:
+        try:
+            return self._regimes.get(regulator, code)
+        except UnknownRegime as exc:
+            raise ValidationFailed(str(exc), field="regime") from exc
+
+    async def _replay(
+        self, uow: CaseUnitOfWork, principal: Principal, command: RecordCommand
+    ) -> AppendResult | None:
+        if not command.idempotency_key:
+            return None
+        record = await uow.idempotency.get(principal.key_id, command.idempotency_key)
+        if record is None or record.expires_at <= self._clock.now():
+            return None
+        if record.request_hash != command.request_hash or record.case_id != command.case_id:
+            raise IdempotencyConflict(
+                "this Idempotency-Key was used with a different request",
+                key=command.idempotency_key,
+            )
+        envelopes = await uow.events.find(record.event_ids)
+        return AppendResult(envelopes=envelopes, replayed=True)
+
+    async def _already_stored(
+        self, uow: CaseUnitOfWork, command: RecordCommand, version: int
+    ) -> AppendResult | None:
+        """Idempotency by event id: answer a re-post before ``decide`` sees it again."""
+        ids = [p.event_id for p in command.proposals if p.event_id]
+        if not ids:
+            return None
+        found = {e.event_id: e for e in await uow.events.find(ids)}
+        if not found:
+            return None
+        if len(found) != len(ids) or len(ids) != len(command.proposals):
+            raise IdempotencyConflict("some of these event ids are already stored", key=ids[0])
+        for proposal in command.proposals:
+            stored = found[proposal.event_id or ""]
+            if stored.case_id != command.case_id or not _same_event(stored, proposal.event):
+                raise IdempotencyConflict(
+                    f"event {stored.event_id} is already stored with other content",
+                    key=stored.event_id,
+                )
+        return AppendResult(
+            envelopes=await _with_derived(uow, command.case_id, found), replayed=True
+        )
+
+    async def _existing_open(
+        self, uow: CaseUnitOfWork, principal: Principal, command: RecordCommand, version: int
+    ) -> AppendResult:
+        first = await uow.events.read_case(command.case_id, 1, 1)
+        proposal = command.proposals[0]
+        if (
+            first
+            and principal.can_see(first[0].regulator)
+            and first[0].event_id == proposal.event_id
+            and _same_event(first[0], proposal.event)
+        ):
+            found = {first[0].event_id: first[0]}
+            return AppendResult(
+                envelopes=await _with_derived(uow, command.case_id, found), replayed=True
+            )
+        raise IdempotencyConflict(
+            f"case id {command.case_id!r} is already taken", key=command.case_id
+        )
+
+    async def _remember(
+        self,
+        uow: CaseUnitOfWork,
+        principal: Principal,
+        command: RecordCommand,
+        result: AppendResult,
+        now: datetime,
+    ) -> None:
+        if not command.idempotency_key or command.request_hash is None:
+            return
+        await uow.idempotency.put(
+            IdempotencyRecord(
+                key_id=principal.key_id,
+                idempotency_key=command.idempotency_key,
+                request_hash=command.request_hash,
+                case_id=command.case_id,
+                event_ids=[e.event_id for e in result.envelopes],
+                created_at=now,
+                expires_at=now + timedelta(hours=self._ttl_hours),
+            )
+        )
+
+
+def _local_day(event: Event, tz: str) -> Event:
+    """An event posted with ``occurred_at`` occurred on that instant's local date."""
+    if event.occurred_at is None:
+        return event
+    day = event.occurred_at.astimezone(ZoneInfo(tz)).date()
+    return event if day == event.occurred_on else msgspec.structs.replace(event, occurred_on=day)
+
+
+def _same_event(stored: Envelope, proposed: Event) -> bool:
+    """Content equality that ignores what ``decide`` fills in (``None`` fields)."""
+    if stored.type != proposed.type_tag():
+        return False
+    posted = msgspec.to_builtins(proposed)
+    kept = msgspec.to_builtins(stored.event)
+    return all(kept.get(k) == v for k, v in posted.items())
+
+
+async def _with_derived(
+    uow: CaseUnitOfWork, case_id: str, roots: dict[str, Envelope]
+) -> list[Envelope]:
+    """The stored root events plus the events ``decide`` derived from them."""
+    lowest = min(e.version for e in roots.values())
+    later = await uow.events.read_case(case_id, lowest)
+    return [e for e in later if e.event_id in roots or e.causation_id in roots]

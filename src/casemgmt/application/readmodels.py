@@ -1,0 +1,144 @@
+"""Read-model rows and the ports that maintain and query them.
+
+Projections are folded from events and can be dropped and rebuilt from the log. The
+inline ones are applied in the append's own transaction (read-your-writes); each row
+carries the case version it reflects, so applying the same events twice changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from datetime import date, datetime
+from typing import Generic, Protocol, TypeVar
+
+import msgspec
+
+from casemgmt.application.envelope import Envelope
+from casemgmt.domain.state import CaseState
+
+__all__ = [
+    "CaseChange",
+    "CaseFilter",
+    "CaseQueries",
+    "CaseRow",
+    "DeadlineFilter",
+    "DeadlineRow",
+    "Page",
+    "Projector",
+    "StageCount",
+]
+
+T = TypeVar("T")
+
+
+class CaseChange(msgspec.Struct, frozen=True, kw_only=True):
+    """One case's newly appended envelopes and its state after them."""
+
+    case_id: str
+    envelopes: list[Envelope]
+    state: CaseState
+
+
+class Projector(Protocol):
+    """An inline projection: applied in the append transaction, idempotent per case version."""
+
+    name: str
+
+    async def apply(self, changes: Sequence[CaseChange]) -> None: ...
+
+
+class CaseRow(msgspec.Struct, frozen=True, kw_only=True):
+    case_id: str
+    regulator: str
+    regime: str
+    subject: str
+    title: str
+    reference: str | None
+    stage: str
+    status: str
+    version: int
+    opened_on: date
+    last_event_at: datetime
+    open_deadlines: int
+    next_due_on: date | None
+    related_parties: list[str] = []
+    seq: int = 0
+
+
+class DeadlineRow(msgspec.Struct, frozen=True, kw_only=True):
+    deadline_id: str
+    case_id: str
+    regulator: str
+    regime: str
+    kind: str
+    label: str
+    due_on: date
+    due_at: datetime
+    status: str
+    rule: str | None
+    calendar: str
+    timezone: str
+    subject: str = ""
+    title: str = ""
+
+
+class Page(msgspec.Struct, Generic[T], frozen=True, kw_only=True):
+    items: list[T]
+    next_cursor: str | None
+
+
+class CaseFilter(msgspec.Struct, frozen=True, kw_only=True):
+    regulator: str | None = None
+    regime: str | None = None
+    status: str | None = None
+    stage: str | None = None
+    subject: str | None = None
+    q: str | None = None
+
+
+class DeadlineFilter(msgspec.Struct, frozen=True, kw_only=True):
+    regulator: str | None = None
+    case_id: str | None = None
+    kind: str | None = None
+    status: str | None = "open"
+    due_before: date | None = None
+    overdue_at: datetime | None = None
+
+
+class StageCount(msgspec.Struct, frozen=True, kw_only=True):
+    regulator: str
+    regime: str
+    stage: str
+    open_cases: int
+
+
+class CaseQueries(Protocol):
+    """Queries over the read models; ``scope`` None means every regulator."""
+
+    async def list_cases(
+        self,
+        filters: CaseFilter,
+        scope: Collection[str] | None,
+        after_seq: int | None,
+        limit: int,
+    ) -> list[CaseRow]:
+        """Newest first by the position of ``case_opened``; stable while cases are added."""
+        ...
+
+    async def get_case(self, case_id: str) -> CaseRow | None: ...
+
+    async def deadlines(
+        self,
+        filters: DeadlineFilter,
+        scope: Collection[str] | None,
+        after: tuple[datetime, str, str] | None,
+        limit: int | None,
+    ) -> list[DeadlineRow]:
+        """Soonest first by ``(due_at, case_id, deadline_id)``."""
+        ...
+
+    async def stage_counts(self, scope: Collection[str] | None) -> list[StageCount]: ...
+
+    async def overdue_counts(
+        self, scope: Collection[str] | None, now: datetime
+    ) -> dict[str, int]: ...

@@ -1,0 +1,84 @@
+"""The Litestar application factory."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from litestar import Litestar, Request
+from litestar.config.response_cache import ResponseCacheConfig
+from litestar.di import Provide
+from litestar.middleware import DefineMiddleware
+
+from casemgmt.bootstrap import Container, build_container
+from casemgmt.entrypoints.http.auth import PUBLIC_PATHS, ApiKeyAuthMiddleware, KeyCache
+from casemgmt.entrypoints.http.controllers.cases import CasesController
+from casemgmt.entrypoints.http.controllers.deadlines import DeadlinesController
+from casemgmt.entrypoints.http.controllers.health import HealthController
+from casemgmt.entrypoints.http.controllers.keys import KeysController
+from casemgmt.entrypoints.http.controllers.misc import (
+    CalendarController,
+    FeedController,
+    RegulatorsController,
+)
+from casemgmt.entrypoints.http.deps import provide_container
+from casemgmt.entrypoints.http.errors import exception_handlers
+from casemgmt.entrypoints.http.openapi import openapi_config
+from casemgmt.observability import bind_request, configure_logging
+from casemgmt.settings import Settings
+
+__all__ = ["create_app"]
+
+ROUTES: list[Any] = [
+    HealthController,
+    RegulatorsController,
+    CasesController,
+    DeadlinesController,
+    FeedController,
+    CalendarController,
+    KeysController,
+]
+
+
+async def _bind_request_context(request: Request[Any, Any, Any]) -> None:
+    request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
+    request.scope.setdefault("state", {})["request_id"] = request_id
+    bind_request(
+        request_id=request_id,
+        correlation_id=request.headers.get("x-correlation-id") or request_id,
+        method=request.method,
+        path=request.url.path,
+    )
+
+
+def create_app(settings: Settings, container: Container | None = None) -> Litestar:
+    """The API for ``settings``; pass ``container`` to share one (tests, embedded runs)."""
+    configure_logging(settings.log.level, json=settings.log.json)
+    owned = container is None
+    built = container or build_container(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            if owned:
+                await built.aclose()
+
+    app = Litestar(
+        route_handlers=ROUTES,
+        dependencies={"container": Provide(provide_container, sync_to_thread=False)},
+        middleware=[DefineMiddleware(ApiKeyAuthMiddleware, exclude=PUBLIC_PATHS)],
+        exception_handlers=exception_handlers(),
+        openapi_config=openapi_config(),
+        lifespan=[lifespan],
+        before_request=_bind_request_context,
+        request_max_body_size=settings.api.max_body_bytes,
+        response_cache_config=ResponseCacheConfig(),
+        debug=settings.api.debug,
+    )
+    app.state.container = built
+    app.state.key_cache = KeyCache(built.keys)
+    return app

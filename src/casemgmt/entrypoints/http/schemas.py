@@ -1,0 +1,99 @@
+"""Request and response bodies of the HTTP API that are not domain or view structs."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+import msgspec
+
+from casemgmt.application.auth import Role
+from casemgmt.application.views import EnvelopeView
+from casemgmt.domain.fields import Code, Id, Name
+
+__all__ = [
+    "AppendedEvents",
+    "DueDateRequest",
+    "DueDateResponse",
+    "EventPage",
+    "HealthResponse",
+    "KeyCreated",
+    "KeyRequest",
+    "KeyView",
+    "OpenCaseRequest",
+]
+
+
+class OpenCaseRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Open a case. For an FOI request ``opened_on`` is the day it was received."""
+
+    regulator: Code
+    regime: Code
+    subject: Name
+    title: Name
+    opened_on: date
+    related_parties: list[Name] = []
+    reference: Name | None = None
+    case_id: Id | None = None
+    received_on: date | None = None
+    opened_at: datetime | None = None
+
+
+class AppendedEvents(msgspec.Struct, frozen=True, kw_only=True):
+    case_id: str
+    version: int
+    events: list[EnvelopeView]
+    replayed: bool = False
+
+
+class EventPage(msgspec.Struct, frozen=True, kw_only=True):
+    items: list[EnvelopeView]
+    next_cursor: str | None
+
+
+class DueDateRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    calendar: Code
+    start: date
+    amount: Annotated[int, msgspec.Meta(ge=-3660, le=3660)]
+    unit: Literal["working_days", "calendar_days", "months"]
+    inclusive: bool = False
+    roll_forward: bool = False
+    regulator: Code | None = None
+    regime: Code | None = None
+
+
+class DueDateResponse(msgspec.Struct, frozen=True, kw_only=True):
+    due_on: date
+    calendar: str
+    start: date
+    amount: int
+    unit: str
+    due_is_working_day: bool
+    holidays_source: str
+
+
+class KeyRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    name: Name
+    role: Role
+    regulators: list[Code] | None = None
+
+
+class KeyView(msgspec.Struct, frozen=True, kw_only=True):
+    key_id: str
+    name: str
+    role: Role
+    regulators: list[str] | None
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+class KeyCreated(KeyView, frozen=True, kw_only=True):
+    token: str
+
+
+class HealthResponse(msgspec.Struct, frozen=True, kw_only=True):
+    status: Literal["ok", "degraded"]
+    database: str
+    broker: str
+    version: str
+    checks: dict[str, Any] = {}

@@ -1,0 +1,115 @@
+"""A real API server process (uvicorn on 127.0.0.1, a free port) for end-to-end tests."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+
+from casemgmt.adapters.sql.engine import create_engine
+from casemgmt.adapters.sql.keys import SqlKeyRepository
+from casemgmt.application.auth import Role, issue_key
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def _create_key(url: str, name: str, role: Role, regulators: list[str] | None) -> str:
+    engine = create_engine(url)
+    try:
+        issued = issue_key(name=name, role=role, regulators=regulators, now=datetime.now(UTC))
+        await SqlKeyRepository(engine).add(issued.key)
+        return issued.token
+    finally:
+        await engine.dispose()
+
+
+def create_key(url: str, name: str, role: Role, regulators: list[str] | None = None) -> str:
+    """Store a new key directly in the database at ``url``; return its token."""
+    return asyncio.run(_create_key(url, name, role, regulators))
+
+
+@dataclass
+class LiveServer:
+    base_url: str
+    database_url: str
+    process: subprocess.Popen[bytes]
+    log_path: Path
+
+    def client(self, token: str | None = None, **kwargs: object) -> httpx.Client:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return httpx.Client(base_url=self.base_url, headers=headers, timeout=30.0, **kwargs)  # type: ignore[arg-type]
+
+    def key(self, role: Role = Role.ADMIN, regulators: list[str] | None = None) -> str:
+        return create_key(self.database_url, f"test {role.value}", role, regulators)
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+@contextmanager
+def live_server(
+    database_url: str, log_dir: Path, env: Mapping[str, str] | None = None
+) -> Iterator[LiveServer]:
+    port = free_port()
+    log_path = log_dir / f"server-{port}.log"
+    environment = {
+        **os.environ,
+        "CASEMGMT_DATABASE_URL": database_url,
+        "CASEMGMT_BROKER_URL": "",
+        "CASEMGMT_LOG_LEVEL": "WARNING",
+        **(env or {}),
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "api.app:app",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--no-access-log",
+    ]
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(command, cwd=ROOT, env=environment, stdout=log, stderr=log)
+    server = LiveServer(f"http://127.0.0.1:{port}", database_url, process, log_path)
+    try:
+        _wait_healthy(server)
+        yield server
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _wait_healthy(server: LiveServer, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise RuntimeError(f"server exited early:\n{server.log()}")
+        try:
+            if httpx.get(f"{server.base_url}/health", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"server did not become healthy:\n{server.log()}")
