@@ -84,11 +84,6 @@ class SqlEventStore:
         the case gives up after a few attempts with ``ConcurrencyConflict``."""
         _check_batch(events)
         recorded_at = _utc(self._clock.now(), "clock.now()")
-        if not self._pg:
-            # Writers are serialised (BEGIN IMMEDIATE): what we read now stays true.
-            replay = await self._replay(case_id, events)
-            if replay is not None:
-                return replay
         head = self._known_head(case_id, expected_version)
         for _ in range(_ATTEMPTS):
             if head is None:
@@ -198,6 +193,9 @@ class SqlEventStore:
         current, prev_hash = head
         for version, ne in enumerate(events, start=current + 1):
             type_tag, schema_version, data = self._codec.encode(ne.event)
+            occurred_at = ne.occurred_at
+            if occurred_at.tzinfo is not UTC:
+                occurred_at = _utc(occurred_at, f"occurred_at of {ne.event_id!r}")
             row: dict[str, Any] = {
                 "event_id": ne.event_id,
                 "case_id": case_id,
@@ -205,14 +203,15 @@ class SqlEventStore:
                 "type": type_tag,
                 "schema_version": schema_version,
                 "regulator": regulator,
-                "occurred_at": _utc(ne.occurred_at, f"occurred_at of {ne.event_id!r}"),
+                "occurred_at": occurred_at,
                 "recorded_at": recorded_at,
                 "actor": ne.actor,
                 "correlation_id": ne.correlation_id,
                 "causation_id": ne.causation_id,
-                "data": data.decode(),
+                "data": data,
             }
             row["hash"] = chain_hash(prev_hash, canonical_bytes(**row))
+            row["data"] = data.decode()
             row["prev_hash"], prev_hash = prev_hash, row["hash"]
             rows.append(row)
         return rows
@@ -220,14 +219,15 @@ class SqlEventStore:
     async def _insert(
         self, case_id: str, regulator: str, rows: list[dict[str, Any]], recorded_at: datetime
     ) -> dict[int, int] | None:
-        """Insert ``rows``: their positions by version, or None (nothing written) when the
-        case already has the first row's version or, on PostgreSQL, an id is stored."""
+        """Insert ``rows`` all or nothing: their positions by version, or None (nothing
+        written) when the case already has the first row's version or an id is stored."""
         try:
             if self._pg:
                 params = q.pg_insert_params(case_id, regulator, rows, recorded_at)
                 result = await self._conn.execute(q.pg_insert, params)
             else:
-                result = await self._conn.execute(q.sqlite_insert, rows)
+                params = q.sqlite_insert_params(case_id, regulator, rows, recorded_at)
+                result = await self._conn.execute(q.sqlite_insert, params)
         except IntegrityError as exc:
             if not _is_unique_violation(exc):
                 raise
@@ -299,8 +299,23 @@ class SqlEventStore:
         ]
 
     def _envelope(self, row: dict[str, Any], position: int, event: Any) -> Envelope:
-        fields = {k: v for k, v in row.items() if k != "data"}
-        return Envelope(position=position, event=event, **fields)
+        return Envelope(
+            position=position,
+            event_id=row["event_id"],
+            case_id=row["case_id"],
+            version=row["version"],
+            type=row["type"],
+            schema_version=row["schema_version"],
+            regulator=row["regulator"],
+            occurred_at=row["occurred_at"],
+            recorded_at=row["recorded_at"],
+            actor=row["actor"],
+            correlation_id=row["correlation_id"],
+            causation_id=row["causation_id"],
+            hash=row["hash"],
+            prev_hash=row["prev_hash"],
+            event=event,
+        )
 
 
 def _check_batch(events: Sequence[NewEvent]) -> None:

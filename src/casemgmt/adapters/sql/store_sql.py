@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import msgspec
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
@@ -27,6 +28,7 @@ __all__ = [
     "pg_insert_params",
     "read_case",
     "sqlite_insert",
+    "sqlite_insert_params",
 ]
 
 #: Every envelope column, in the order ``SqlEventStore`` unpacks rows.
@@ -75,10 +77,28 @@ find_ids = (
     .order_by(events.c.position)
 )
 
-# SQLite: BEGIN IMMEDIATE serialises writers, so positions commit in order.
-sqlite_insert = events.insert().returning(
-    events.c.position, events.c.version, sort_by_parameter_order=True
-)
+# SQLite: BEGIN IMMEDIATE serialises writers, so positions commit in order. As on
+# PostgreSQL, the rows travel as one JSON array and an id already stored stops the whole
+# batch (zero rows returned); a taken version fails the statement, which SQLite undoes
+# alone, leaving the transaction usable.
+_INSERT_COLUMNS = """event_id, case_id, version, type, schema_version, regulator, occurred_at,
+    recorded_at, actor, correlation_id, causation_id, data, prev_hash, hash"""
+sqlite_insert = sa.text(
+    f"""
+    INSERT INTO events ({_INSERT_COLUMNS})
+    SELECT json_extract(r.value, '$[0]'), :case_id, json_extract(r.value, '$[1]'),
+        json_extract(r.value, '$[2]'), json_extract(r.value, '$[3]'), :regulator,
+        json_extract(r.value, '$[4]'), :recorded_at, json_extract(r.value, '$[5]'),
+        json_extract(r.value, '$[6]'), json_extract(r.value, '$[7]'),
+        json_extract(r.value, '$[8]'), json_extract(r.value, '$[9]'),
+        json_extract(r.value, '$[10]')
+    FROM json_each(:rows) AS r
+    WHERE NOT EXISTS (SELECT 1 FROM events WHERE event_id IN (
+        SELECT json_extract(value, '$[0]') FROM json_each(:rows)))
+    ORDER BY r.key
+    RETURNING position, version
+    """
+).columns(sa.column("position", sa.BigInteger), sa.column("version", sa.Integer))
 _after = sa.bindparam("after", type_=sa.BigInteger)
 _limit = sa.bindparam("limit", type_=sa.Integer)
 _regulators: sa.BindParameter[str] = sa.bindparam("regulators", expanding=True)
@@ -105,34 +125,31 @@ SQLITE_FEEDS = {
 # skips the row should it have committed. The other rows are inserted only if the first
 # was, so a lost race writes nothing and the caller sees zero rows returned. Ids already
 # committed anywhere stop the first row too (``fresh``), so a replay cannot half-insert.
-_PG_COLUMNS = """event_id, case_id, version, type, schema_version, regulator, occurred_at,
-    recorded_at, actor, correlation_id, causation_id, data, prev_hash, hash"""
 _PG_VALUES = """r.event_id, :case_id, r.version, r.type, r.schema_version, :regulator,
     r.occurred_at, CAST(:recorded_at AS timestamptz), r.actor, r.correlation_id,
-    r.causation_id, CAST(r.data AS json), r.prev_hash, r.hash"""
+    r.causation_id, r.data, r.prev_hash, r.hash"""
+# The rows travel as one JSON array (see ``pg_insert_params``): encoding it is a single
+# msgspec call, where eleven parameter arrays cost asyncpg a type check per element.
+# ``data json`` keeps each payload's exact text, which the hash covers.
 pg_insert = sa.text(
     f"""
     WITH r AS (
-        SELECT * FROM unnest(
-            CAST(:event_ids AS text[]), CAST(:versions AS int[]), CAST(:types AS text[]),
-            CAST(:schema_versions AS int[]), CAST(:occurred_ats AS timestamptz[]),
-            CAST(:actors AS text[]), CAST(:correlation_ids AS text[]),
-            CAST(:causation_ids AS text[]), CAST(:datas AS text[]),
-            CAST(:prev_hashes AS text[]), CAST(:hashes AS text[])
-        ) WITH ORDINALITY AS r(event_id, version, type, schema_version, occurred_at, actor,
-            correlation_id, causation_id, data, prev_hash, hash, ord)
+        SELECT * FROM json_to_recordset(CAST(:rows AS json)) AS r(event_id text,
+            version int, type text, schema_version int, occurred_at timestamptz, actor text,
+            correlation_id text, causation_id text, data json, prev_hash text, hash text)
     ), fresh AS (
         SELECT NOT EXISTS (
-            SELECT 1 FROM events WHERE event_id = ANY(CAST(:event_ids AS text[]))) AS ok
+            SELECT 1 FROM events WHERE event_id IN (SELECT event_id FROM r)) AS ok
     ), first AS (
-        INSERT INTO events ({_PG_COLUMNS})
-        SELECT {_PG_VALUES} FROM r, fresh WHERE r.ord = 1 AND fresh.ok
+        INSERT INTO events ({_INSERT_COLUMNS})
+        SELECT {_PG_VALUES} FROM r, fresh WHERE r.version = :first_version AND fresh.ok
         ON CONFLICT DO NOTHING
         RETURNING position, version
     ), rest AS (
-        INSERT INTO events ({_PG_COLUMNS})
-        SELECT {_PG_VALUES} FROM r WHERE r.ord > 1 AND EXISTS (SELECT 1 FROM first)
-        ORDER BY r.ord
+        INSERT INTO events ({_INSERT_COLUMNS})
+        SELECT {_PG_VALUES} FROM r
+        WHERE r.version > :first_version AND EXISTS (SELECT 1 FROM first)
+        ORDER BY r.version
         RETURNING position, version
     )
     SELECT position, version FROM first UNION ALL SELECT position, version FROM rest
@@ -174,24 +191,63 @@ PG_FEEDS = {
 def pg_insert_params(
     case_id: str, regulator: str, rows: list[dict[str, Any]], recorded_at: datetime
 ) -> dict[str, Any]:
-    """``pg_insert``'s parameters: one array per column, so any batch is one statement."""
-
-    def column(name: str) -> list[Any]:
-        return [row[name] for row in rows]
-
+    """``pg_insert``'s parameters: the rows as one JSON array, payloads embedded verbatim."""
+    records = [
+        {
+            "event_id": row["event_id"],
+            "version": row["version"],
+            "type": row["type"],
+            "schema_version": row["schema_version"],
+            "occurred_at": row["occurred_at"],
+            "actor": row["actor"],
+            "correlation_id": row["correlation_id"],
+            "causation_id": row["causation_id"],
+            "data": msgspec.Raw(row["data"]),
+            "prev_hash": row["prev_hash"],
+            "hash": row["hash"],
+        }
+        for row in rows
+    ]
     return {
         "case_id": case_id,
         "regulator": regulator,
         "recorded_at": recorded_at,
-        "event_ids": column("event_id"),
-        "versions": column("version"),
-        "types": column("type"),
-        "schema_versions": column("schema_version"),
-        "occurred_ats": column("occurred_at"),
-        "actors": column("actor"),
-        "correlation_ids": column("correlation_id"),
-        "causation_ids": column("causation_id"),
-        "datas": column("data"),
-        "prev_hashes": column("prev_hash"),
-        "hashes": column("hash"),
+        "first_version": rows[0]["version"],
+        "rows": _ENCODER.encode(records).decode(),
     }
+
+
+_ENCODER = msgspec.json.Encoder()
+
+
+def sqlite_insert_params(
+    case_id: str, regulator: str, rows: list[dict[str, Any]], recorded_at: datetime
+) -> dict[str, Any]:
+    """``sqlite_insert``'s parameters; instants in the text form SQLAlchemy stores on SQLite
+    (UTC, no offset), payloads as JSON strings so they come back byte for byte."""
+    records = [
+        (
+            row["event_id"],
+            row["version"],
+            row["type"],
+            row["schema_version"],
+            _sqlite_instant(row["occurred_at"]),
+            row["actor"],
+            row["correlation_id"],
+            row["causation_id"],
+            row["data"],
+            row["prev_hash"],
+            row["hash"],
+        )
+        for row in rows
+    ]
+    return {
+        "case_id": case_id,
+        "regulator": regulator,
+        "recorded_at": _sqlite_instant(recorded_at),
+        "rows": _ENCODER.encode(records).decode(),
+    }
+
+
+def _sqlite_instant(at: datetime) -> str:
+    return at.strftime("%Y-%m-%d %H:%M:%S.%f")
