@@ -16,15 +16,17 @@ Ordering guarantees:
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Collection, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from casemgmt.adapters.codec import EventCodec, canonical_bytes, chain_hash
+from casemgmt.adapters.codec import EventCodec
 from casemgmt.adapters.sql import store_sql as q
 from casemgmt.adapters.sql.engine import dialect_of
+from casemgmt.adapters.sql.rows import appended_envelope, new_rows, utc
+from casemgmt.adapters.sql.rows import envelopes as to_envelopes
 from casemgmt.application.envelope import AppendResult, Envelope, NewEvent
 from casemgmt.application.errors import ConcurrencyConflict, IdempotencyConflict
 from casemgmt.application.ports import Clock
@@ -83,14 +85,14 @@ class SqlEventStore:
         ``expected_version`` None, an append that keeps losing races to other appends on
         the case gives up after a few attempts with ``ConcurrencyConflict``."""
         _check_batch(events)
-        recorded_at = _utc(self._clock.now(), "clock.now()")
+        recorded_at = utc(self._clock.now(), "clock.now()")
         head = self._known_head(case_id, expected_version)
         for _ in range(_ATTEMPTS):
             if head is None:
                 head = await self._read_head(case_id)
                 if expected_version is not None and head[0] != expected_version:
                     return await self._replay_or_conflict(case_id, events, expected_version, head)
-            rows = self._rows(case_id, regulator, events, head, recorded_at)
+            rows = new_rows(self._codec, case_id, regulator, events, head, recorded_at)
             positions = await self._insert(case_id, regulator, rows, recorded_at)
             if positions is not None:
                 return await self._appended(case_id, rows, events, positions)
@@ -112,7 +114,7 @@ class SqlEventStore:
             "to_version": q.MAX_VERSION if to_version is None else to_version,
         }
         result = await self._conn.execute(q.read_case, params)
-        envelopes = self._envelopes(result.all())
+        envelopes = to_envelopes(self._codec, result.all())
         if to_version is None and (envelopes or from_version <= 1):
             last = envelopes[-1] if envelopes else None
             self._heads[case_id] = (last.version, last.hash) if last else (0, None)
@@ -123,7 +125,7 @@ class SqlEventStore:
         if not event_ids:
             return []
         result = await self._conn.execute(q.find_ids, {"event_ids": list(event_ids)})
-        return self._envelopes(result.all())
+        return to_envelopes(self._codec, result.all())
 
     async def current_version(self, case_id: str) -> int:
         """See ``EventStore.current_version``."""
@@ -150,7 +152,7 @@ class SqlEventStore:
             params["regulators"] = list(regulators)
         query = self._feeds[(after_position > 0, regulators is not None)]
         result = await self._conn.execute(query, params)
-        return self._envelopes(result.all())
+        return to_envelopes(self._codec, result.all())
 
     # -- appending -----------------------------------------------------------------
 
@@ -173,48 +175,13 @@ class SqlEventStore:
         positions: dict[int, int],
     ) -> AppendResult:
         envelopes = [
-            self._envelope(row, positions[row["version"]], ne.event)
+            appended_envelope(row, positions[row["version"]], ne.event)
             for row, ne in zip(rows, events, strict=True)
         ]
         self._heads[case_id] = (envelopes[-1].version, envelopes[-1].hash)
         for hook in self._after_append:
             await hook(self._conn, envelopes)
         return AppendResult(envelopes=envelopes)
-
-    def _rows(
-        self,
-        case_id: str,
-        regulator: str,
-        events: Sequence[NewEvent],
-        head: tuple[int, str | None],
-        recorded_at: datetime,
-    ) -> list[dict[str, Any]]:
-        rows = []
-        current, prev_hash = head
-        for version, ne in enumerate(events, start=current + 1):
-            type_tag, schema_version, data = self._codec.encode(ne.event)
-            occurred_at = ne.occurred_at
-            if occurred_at.tzinfo is not UTC:
-                occurred_at = _utc(occurred_at, f"occurred_at of {ne.event_id!r}")
-            row: dict[str, Any] = {
-                "event_id": ne.event_id,
-                "case_id": case_id,
-                "version": version,
-                "type": type_tag,
-                "schema_version": schema_version,
-                "regulator": regulator,
-                "occurred_at": occurred_at,
-                "recorded_at": recorded_at,
-                "actor": ne.actor,
-                "correlation_id": ne.correlation_id,
-                "causation_id": ne.causation_id,
-                "data": data,
-            }
-            row["hash"] = chain_hash(prev_hash, canonical_bytes(**row))
-            row["data"] = data.decode()
-            row["prev_hash"], prev_hash = prev_hash, row["hash"]
-            rows.append(row)
-        return rows
 
     async def _insert(
         self, case_id: str, regulator: str, rows: list[dict[str, Any]], recorded_at: datetime
@@ -274,49 +241,6 @@ class SqlEventStore:
 
     # -- reading ---------------------------------------------------------------------
 
-    def _envelopes(self, rows: Sequence[Any]) -> list[Envelope]:
-        """Rows of ``store_sql.COLUMNS`` as envelopes (positional: this is the hot path)."""
-        decode = self._codec.decode
-        return [
-            Envelope(
-                position=r[0],
-                event_id=r[1],
-                case_id=r[2],
-                version=r[3],
-                type=r[4],
-                schema_version=r[5],
-                regulator=r[6],
-                occurred_at=r[7],
-                recorded_at=r[8],
-                actor=r[9],
-                correlation_id=r[10],
-                causation_id=r[11],
-                event=decode(r[4], r[5], r[12]),
-                prev_hash=r[13],
-                hash=r[14],
-            )
-            for r in rows
-        ]
-
-    def _envelope(self, row: dict[str, Any], position: int, event: Any) -> Envelope:
-        return Envelope(
-            position=position,
-            event_id=row["event_id"],
-            case_id=row["case_id"],
-            version=row["version"],
-            type=row["type"],
-            schema_version=row["schema_version"],
-            regulator=row["regulator"],
-            occurred_at=row["occurred_at"],
-            recorded_at=row["recorded_at"],
-            actor=row["actor"],
-            correlation_id=row["correlation_id"],
-            causation_id=row["causation_id"],
-            hash=row["hash"],
-            prev_hash=row["prev_hash"],
-            event=event,
-        )
-
 
 def _check_batch(events: Sequence[NewEvent]) -> None:
     if not events:
@@ -341,12 +265,6 @@ def _check_same(case_id: str, ne: NewEvent, env: Envelope) -> None:
             f"event id {ne.event_id!r} is already stored{where} with other content",
             ne.event_id,
         )
-
-
-def _utc(value: datetime, what: str) -> datetime:
-    if value.tzinfo is None:
-        raise ValueError(f"{what} is naive; instants must be timezone-aware")
-    return value.astimezone(UTC)
 
 
 def _is_unique_violation(exc: IntegrityError) -> bool:
