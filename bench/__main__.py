@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 import platform
 import sys
 import time
@@ -37,7 +38,11 @@ def main(argv: list[str]) -> int:
 
 
 def _write(results: dict[str, Any]) -> None:
-    results["machine"] = {"python": platform.python_version(), "platform": platform.platform()}
+    results["machine"] = {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+    }
     tmp = RESULTS.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
     tmp.replace(RESULTS)

@@ -11,6 +11,14 @@ Ordering guarantees:
   ``(tx_id, position)`` order. Every row that appears later therefore sorts after every row
   already returned, so a consumer paging with the last position it saw never skips one.
   The price: the feed runs behind the oldest open write transaction in the cluster.
+
+Appending takes no lock. One statement inserts the whole batch or nothing: the row of
+version head+1 goes first, and the unique ``(case_id, version)`` index decides a race
+(PostgreSQL waits for the concurrent transaction and then skips the row if it committed);
+when nothing was written the store finds out why (ids stored: replay or
+``IdempotencyConflict``; the case moved: ``ConcurrencyConflict`` naming the current
+version). A command that read the case in this transaction appends without reading its
+head again: one round trip per append.
 """
 
 from __future__ import annotations
