@@ -1,0 +1,94 @@
+"""Synthetic demo cases: a few hundred invented cases, deterministic and clearly marked.
+
+Each case draws everything from its own ``random.Random`` seeded by ``SEED`` and its id,
+so the same code always yields the same cases with the same events, and loading them again
+stores nothing new. Every event occurs on or before ``ANCHOR`` (the day the demo data runs
+to); deadlines stated in notices run past it, so that by today some are overdue and some
+are due soon. Synthetic cases are marked three ways: the subject ends in "(synthetic)",
+the related parties include "synthetic", and the reference starts with ``SYN-``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import random
+from collections.abc import Callable
+from datetime import date, timedelta
+from typing import NamedTuple
+
+from casemgmt.application.demo import names
+from casemgmt.application.demo.model import DemoCase
+from casemgmt.application.demo.paths import dsa, osa, uk_gdpr
+from casemgmt.application.demo.paths_foi import foi
+from casemgmt.application.demo.timeline import Stop, Timeline, weekday
+from casemgmt.domain.events import CaseOpened
+
+__all__ = ["ANCHOR", "MIX", "SEED", "Mix", "synthetic_cases"]
+
+#: The last day anything happens in the synthetic cases (a Monday in November 2026).
+ANCHOR = date(2026, 11, 9)
+#: Change it to get a different (equally deterministic) set of cases.
+SEED = "casemgmt-demo-1"
+
+#: How long before ANCHOR a case was opened: (weight, fewest days, most days).
+_AGES = ((0.25, 0, 45), (0.3, 45, 150), (0.3, 150, 365), (0.15, 365, 620))
+
+
+class Mix(NamedTuple):
+    """How many synthetic cases one regulator has under one regime, and how they unfold."""
+
+    regulator: str
+    regime: str
+    cases: int
+    path: Callable[[Timeline], None]
+    subjects: tuple[str, ...]
+    topics: tuple[str, ...]
+    title: str = "{topic}"
+
+
+MIX: tuple[Mix, ...] = (
+    Mix("ofcom", "osa-2023", 90, osa, names.ONLINE_SERVICES, names.OSA_TOPICS),
+    Mix("ico", "uk-gdpr", 85, uk_gdpr, names.ORGANISATIONS, names.ICO_TOPICS),
+    Mix("eu-commission", "dsa", 50, dsa, names.EU_PROVIDERS, names.DSA_TOPICS),
+    Mix("ofcom", "foi-2000", 40, foi, names.ONLINE_SERVICES, names.FOI_TOPICS, "FOI: {topic}"),
+    Mix("ico", "foi-2000", 35, foi, names.ORGANISATIONS, names.FOI_TOPICS, "FOI: {topic}"),
+)
+
+
+def _age(rng: random.Random) -> int:
+    draw = rng.random()
+    for weight, lo, hi in _AGES:
+        if draw < weight:
+            return rng.randint(lo, hi)
+        draw -= weight
+    return rng.randint(_AGES[-1][1], _AGES[-1][2])
+
+
+def _case(mix: Mix, n: int, anchor: date, seed: str) -> DemoCase:
+    case_id = f"syn-{mix.regulator}-{mix.regime}-{n:04d}"
+    rng = random.Random(f"{seed}/{case_id}")
+    opened_on = min(weekday(anchor - timedelta(days=_age(rng))), anchor)
+    subject = names.synthetic_name(rng.randrange(7), rng.choice(mix.subjects))
+    timeline = Timeline(rng, opened_on, anchor, subject)
+    with contextlib.suppress(Stop):  # the case rests where the demo's last day found it
+        mix.path(timeline)
+    is_foi = mix.path is foi
+    opened = CaseOpened(
+        occurred_on=opened_on,
+        case_id=case_id,
+        regulator=mix.regulator,
+        regime=mix.regime,
+        subject=subject,
+        title=mix.title.format(topic=rng.choice(mix.topics)),
+        opened_on=opened_on,
+        related_parties=[names.SYNTHETIC],
+        reference=f"SYN-{mix.regulator.upper()}-{mix.regime.upper()}-{n:04d}",
+        received_on=opened_on if is_foi else None,
+    )
+    return DemoCase(opened=opened, steps=tuple(timeline.events), synthetic=True)
+
+
+def synthetic_cases(anchor: date = ANCHOR, seed: str = SEED) -> list[DemoCase]:
+    """Every synthetic case, in the order they were opened (then by id)."""
+    cases = [_case(mix, n, anchor, seed) for mix in MIX for n in range(1, mix.cases + 1)]
+    return sorted(cases, key=lambda c: (c.opened.opened_on, c.case_id))
