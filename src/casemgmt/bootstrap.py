@@ -24,6 +24,7 @@ from casemgmt.adapters.sql.queries import SqlCaseQueries
 from casemgmt.adapters.sql.uow import SqlReader
 from casemgmt.adapters.upcasters import UPCASTERS
 from casemgmt.application.cases import CaseService
+from casemgmt.application.imports import ImportService
 from casemgmt.application.ports import Clock
 from casemgmt.application.queries import CaseQueryService
 from casemgmt.domain.events import EVENT_TYPES
@@ -57,6 +58,7 @@ class Container:
     keys: SqlKeyRepository = field(init=False)
     cases: CaseService = field(init=False)
     queries: CaseQueryService = field(init=False)
+    imports: ImportService = field(init=False)
 
     def __post_init__(self) -> None:
         self.keys = SqlKeyRepository(self.engine)
@@ -67,6 +69,7 @@ class Container:
             self.clock,
             idempotency_ttl_hours=max(24, self.settings.api.idempotency_ttl_hours),
         )
+        self.imports = ImportService(uow, self.regimes, self.clock)
         self.queries = CaseQueryService(
             SqlCaseQueries(self.engine), self.reader, self.regimes, self.clock
         )

@@ -37,7 +37,9 @@ __all__ = [
     "Proposal",
     "RecordCommand",
     "derived_event_id",
+    "local_day",
     "request_hash",
+    "same_event",
     "start_of_day",
 ]
 
@@ -156,7 +158,7 @@ class CaseService:
         new_events: list[NewEvent] = []
         for index, proposal in enumerate(command.proposals):
             root_id = proposal.event_id or self._event_id(principal, command, index)
-            action = _local_day(proposal.event, regime.timezone)
+            action = local_day(proposal.event, regime.timezone)
             for n, event in enumerate(decide(state, action, regime, today)):
                 state = evolve(state, event)
                 new_events.append(self._new_event(principal, command, event, state, root_id, n))
@@ -232,7 +234,7 @@ class CaseService:
             raise IdempotencyConflict("some of these event ids are already stored", key=ids[0])
         for proposal in command.proposals:
             stored = found[proposal.event_id or ""]
-            if stored.case_id != command.case_id or not _same_event(stored, proposal.event):
+            if stored.case_id != command.case_id or not same_event(stored, proposal.event):
                 raise IdempotencyConflict(
                     f"event {stored.event_id} is already stored with other content",
                     key=stored.event_id,
@@ -250,7 +252,7 @@ class CaseService:
             first
             and principal.can_see(first[0].regulator)
             and first[0].event_id == proposal.event_id
-            and _same_event(first[0], proposal.event)
+            and same_event(first[0], proposal.event)
         ):
             found = {first[0].event_id: first[0]}
             return AppendResult(
@@ -283,7 +285,7 @@ class CaseService:
         )
 
 
-def _local_day(event: Event, tz: str) -> Event:
+def local_day(event: Event, tz: str) -> Event:
     """An event posted with ``occurred_at`` occurred on that instant's local date."""
     if event.occurred_at is None:
         return event
@@ -291,7 +293,7 @@ def _local_day(event: Event, tz: str) -> Event:
     return event if day == event.occurred_on else msgspec.structs.replace(event, occurred_on=day)
 
 
-def _same_event(stored: Envelope, proposed: Event) -> bool:
+def same_event(stored: Envelope, proposed: Event) -> bool:
     """Content equality that ignores what ``decide`` fills in (``None`` fields)."""
     if stored.type != proposed.type_tag():
         return False

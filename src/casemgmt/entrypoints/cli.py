@@ -61,3 +61,12 @@ async def _verify(settings: Settings) -> VerifyReport:
         return await verify_chains(engine)
     finally:
         await engine.dispose()
+
+
+def _register_commands() -> None:
+    from casemgmt.entrypoints import cli_admin
+
+    cli_admin.register(main)
+
+
+_register_commands()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -12,11 +13,13 @@ from litestar.config.response_cache import ResponseCacheConfig
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
 
+from casemgmt.application.errors import ValidationFailed
 from casemgmt.bootstrap import Container, build_container
 from casemgmt.entrypoints.http.auth import PUBLIC_PATHS, ApiKeyAuthMiddleware, KeyCache
 from casemgmt.entrypoints.http.controllers.cases import CasesController
 from casemgmt.entrypoints.http.controllers.deadlines import DeadlinesController
 from casemgmt.entrypoints.http.controllers.health import HealthController
+from casemgmt.entrypoints.http.controllers.imports import ImportController
 from casemgmt.entrypoints.http.controllers.keys import KeysController
 from casemgmt.entrypoints.http.controllers.misc import (
     CalendarController,
@@ -39,7 +42,25 @@ ROUTES: list[Any] = [
     FeedController,
     CalendarController,
     KeysController,
+    ImportController,
 ]
+
+
+_NUL = re.compile(rb"\x00|\\u0000", re.IGNORECASE)
+
+
+async def _refuse_nul(request: Request[Any, Any, Any]) -> None:
+    """No text the database can store may hold NUL: refuse it before anything reads it."""
+    if "\x00" in request.url.path or "%00" in request.url.query.lower():
+        raise ValidationFailed("NUL characters are not allowed in the URL", field="url")
+    if request.method in ("POST", "PUT", "PATCH") and request.url.path != "/v1/import":
+        if _NUL.search(await request.body()):
+            raise ValidationFailed("NUL characters are not allowed in the body", field="body")
+
+
+async def _before_request(request: Request[Any, Any, Any]) -> None:
+    await _bind_request_context(request)
+    await _refuse_nul(request)
 
 
 async def _bind_request_context(request: Request[Any, Any, Any]) -> None:
@@ -74,7 +95,7 @@ def create_app(settings: Settings, container: Container | None = None) -> Litest
         exception_handlers=exception_handlers(),
         openapi_config=openapi_config(),
         lifespan=[lifespan],
-        before_request=_bind_request_context,
+        before_request=_before_request,
         request_max_body_size=settings.api.max_body_bytes,
         response_cache_config=ResponseCacheConfig(),
         debug=settings.api.debug,

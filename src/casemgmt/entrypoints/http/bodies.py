@@ -45,14 +45,18 @@ class EventsBody(msgspec.Struct, frozen=True, kw_only=True):
 def _field(message: str, prefix: str) -> str:
     match = re.search(r"at `\$(?P<path>[^`]*)`", message)
     path = match.group("path") if match else ""
-    return (prefix + path).lstrip(".") or prefix.rstrip(".") or "body"
+    missing = re.search(r"missing required field `(?P<name>[^`]+)`", message)
+    if missing:
+        path += "." + missing.group("name")
+    joined = prefix.rstrip(".") + path if path.startswith(".") else prefix + path
+    return joined.strip(".") or "body"
 
 
 def _bad(message: str, field: str) -> ValidationFailed:
     return ValidationFailed(f"{message} (at {field})", field=field)
 
 
-def decode_event_object(obj: Any, prefix: str, allow_system: bool = False) -> Proposal:
+def decode_event_object(obj: Any, prefix: str, allow: frozenset[str] = frozenset()) -> Proposal:
     """One event object (already JSON-decoded) into a ``Proposal``."""
     if not isinstance(obj, dict):
         raise _bad("an event must be a JSON object", prefix or "body")
@@ -65,7 +69,7 @@ def decode_event_object(obj: Any, prefix: str, allow_system: bool = False) -> Pr
     kind = body.get("type")
     if not isinstance(kind, str):
         raise _bad("every event needs a string 'type'", f"{prefix}type")
-    if kind in SYSTEM_ONLY and not allow_system:
+    if kind in SYSTEM_ONLY and kind not in allow:
         raise _bad(
             f"events of type {kind!r} are written by the system, not posted", f"{prefix}type"
         )

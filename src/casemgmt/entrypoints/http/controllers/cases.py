@@ -147,7 +147,7 @@ class CasesController(Controller):
         request: Request[Principal, Any, Any],
         container: Container,
         case_id: str,
-        after_version: Annotated[int, Parameter(ge=0)] = 0,
+        after_version: Annotated[int, Parameter(ge=0, le=2**31 - 1)] = 0,
         limit: Annotated[int, Parameter(ge=1, le=1000)] = 1000,
     ) -> EventPage:
         envelopes = await container.queries.timeline(request.user, case_id)

@@ -20,6 +20,8 @@ from casemgmt.entrypoints.http.schemas import DueDateRequest, DueDateResponse, E
 
 __all__ = ["CalendarController", "FeedController", "RegulatorsController"]
 
+MAX_BIGINT = 2**63 - 1
+
 
 class RegulatorView(msgspec.Struct, frozen=True, kw_only=True):
     regulator: str
@@ -116,7 +118,9 @@ class FeedController(Controller):
         self,
         request: Request[Principal, Any, Any],
         container: Container,
-        after: Annotated[int, Parameter(ge=0, description="Last position you received.")] = 0,
+        after: Annotated[
+            int, Parameter(ge=0, le=MAX_BIGINT, description="Last position you received.")
+        ] = 0,
         limit: Annotated[int, Parameter(ge=1, le=5000)] = 500,
     ) -> EventPage:
         envelopes = await container.queries.feed(request.user, after, limit)

@@ -1,0 +1,259 @@
+"""Bulk import: many events for many cases, applied in batches, with a result per line.
+
+Each batch is one unit of work: its lines are decided one by one against the cases' state
+as the batch has changed it, refused lines are reported and skipped, and everything
+accepted in the batch is appended (one append per case) and projected together. A line
+whose ``event_id`` is already stored with the same content is a duplicate, not an error,
+so re-running an import with ids is safe. Lines of one case are applied in file order.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+import msgspec
+
+from casemgmt.application.auth import Principal
+from casemgmt.application.cases import (
+    Proposal,
+    derived_event_id,
+    local_day,
+    same_event,
+    start_of_day,
+)
+from casemgmt.application.envelope import Envelope, NewEvent
+from casemgmt.application.errors import ConcurrencyConflict
+from casemgmt.application.ports import CaseUnitOfWork, Clock
+from casemgmt.application.readmodels import CaseChange
+from casemgmt.domain.base import Event
+from casemgmt.domain.decide import decide
+from casemgmt.domain.errors import RuleViolation, UnknownRegime
+from casemgmt.domain.events import CaseOpened
+from casemgmt.domain.regime import RegimeRegistry
+from casemgmt.domain.state import CaseState, evolve
+
+__all__ = ["ImportItem", "ImportResult", "ImportService", "ImportSummary"]
+
+Status = Literal["accepted", "duplicate", "rejected"]
+
+
+class ImportItem(msgspec.Struct, frozen=True, kw_only=True):
+    """One decoded line: its case and proposal, or why it could not be decoded."""
+
+    line: int
+    case_id: str | None
+    proposal: Proposal | None = None
+    error: str | None = None
+    field: str | None = None
+
+
+class ImportResult(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    line: int
+    status: Status
+    case_id: str | None = None
+    event_id: str | None = None
+    version: int | None = None
+    reason: str | None = None
+    rule: str | None = None
+    field: str | None = None
+
+
+class ImportSummary(msgspec.Struct, frozen=True, kw_only=True):
+    accepted: int
+    duplicate: int
+    rejected: int
+    results: list[ImportResult]
+
+
+class _Case:
+    """A case as the batch sees it: loaded version, current state, events to append."""
+
+    __slots__ = ("accepted", "pending", "state", "version")
+
+    def __init__(self, version: int, state: CaseState | None) -> None:
+        self.version = version
+        self.state = state
+        self.pending: list[NewEvent] = []
+        self.accepted: list[tuple[int, str]] = []  # (index in the results, root event id)
+
+
+class ImportService:
+    def __init__(
+        self,
+        uow: Callable[[], CaseUnitOfWork],
+        regimes: RegimeRegistry,
+        clock: Clock,
+        batch_size: int = 1000,
+    ) -> None:
+        self._uow = uow
+        self._regimes = regimes
+        self._clock = clock
+        self._batch = batch_size
+
+    async def run(self, principal: Principal, items: Sequence[ImportItem]) -> ImportSummary:
+        results: list[ImportResult] = []
+        for start in range(0, len(items), self._batch):
+            results += await self._batch_with_retry(principal, items[start : start + self._batch])
+        counts = {
+            s: sum(r.status == s for r in results) for s in ("accepted", "duplicate", "rejected")
+        }
+        return ImportSummary(**counts, results=results)
+
+    async def _batch_with_retry(
+        self, principal: Principal, items: Sequence[ImportItem]
+    ) -> list[ImportResult]:
+        for attempt in range(3):
+            try:
+                return await self._apply_batch(principal, items)
+            except ConcurrencyConflict:
+                # Another writer moved one of these cases on: decide the batch again.
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    async def _apply_batch(
+        self, principal: Principal, items: Sequence[ImportItem]
+    ) -> list[ImportResult]:
+        async with self._uow() as uow:
+            stored = await _stored(uow, items)
+            cases: dict[str, _Case] = {}
+            results: list[ImportResult] = []
+            for item in items:
+                results.append(await self._line(uow, principal, item, cases, stored, len(results)))
+            changes = []
+            for case_id, case in cases.items():
+                if not case.pending or case.state is None:
+                    continue
+                appended = await uow.events.append(
+                    case_id, case.state.regulator, case.pending, expected_version=case.version
+                )
+                changes.append(
+                    CaseChange(case_id=case_id, envelopes=appended.envelopes, state=case.state)
+                )
+                versions = {e.event_id: e.version for e in appended.envelopes}
+                for index, root_id in case.accepted:
+                    results[index] = msgspec.structs.replace(
+                        results[index], version=versions[root_id]
+                    )
+            await uow.project(changes)
+            await uow.commit()
+            return results
+
+    async def _line(
+        self,
+        uow: CaseUnitOfWork,
+        principal: Principal,
+        item: ImportItem,
+        cases: dict[str, _Case],
+        stored: dict[str, Envelope],
+        index: int,
+    ) -> ImportResult:
+        if item.proposal is None or item.case_id is None:
+            return _rejected(item, item.error or "undecodable line", field=item.field)
+        proposal, case_id = item.proposal, item.case_id
+        event_id = proposal.event_id or str(uuid.uuid4())
+        earlier = stored.get(event_id)
+        if earlier is not None:
+            if earlier.case_id == case_id and same_event(earlier, proposal.event):
+                return ImportResult(
+                    line=item.line,
+                    status="duplicate",
+                    case_id=case_id,
+                    event_id=event_id,
+                    version=earlier.version or None,
+                )
+            return _rejected(item, f"event {event_id} is already stored with other content")
+        case = cases.get(case_id)
+        if case is None:
+            loaded = await uow.snapshots.load(case_id)
+            case = cases[case_id] = _Case(*(loaded or (0, None)))
+        result = self._decide(principal, item, proposal.event, event_id, case)
+        if result.status == "accepted":
+            stored[event_id] = _accepted_here(case_id, event_id, proposal.event)
+            case.accepted.append((index, event_id))
+        return result
+
+    def _decide(
+        self,
+        principal: Principal,
+        item: ImportItem,
+        event: Event,
+        event_id: str,
+        case: _Case,
+    ) -> ImportResult:
+        regulator = case.state.regulator if case.state else getattr(event, "regulator", None)
+        if regulator is None or not principal.can_see(regulator):
+            return _rejected(item, f"case {item.case_id!r} not found")
+        if case.state is None and isinstance(event, CaseOpened) and event.case_id != item.case_id:
+            return _rejected(item, "case_opened names another case_id", field="case_id")
+        try:
+            regime_code = case.state.regime if case.state else getattr(event, "regime", "")
+            regime = self._regimes.get(regulator, regime_code)
+            action = local_day(event, regime.timezone)
+            today = self._clock.now().astimezone(ZoneInfo(regime.timezone)).date()
+            decided = decide(case.state, action, regime, today)
+        except RuleViolation as exc:
+            return _rejected(item, str(exc), rule=exc.rule, field=exc.field)
+        except UnknownRegime as exc:
+            return _rejected(item, str(exc), field="regime")
+        for n, ev in enumerate(decided):
+            case.state = evolve(case.state, ev)
+            eid = event_id if n == 0 else derived_event_id(event_id, str(n))
+            case.pending.append(
+                NewEvent(
+                    event_id=eid,
+                    event=ev,
+                    occurred_at=ev.occurred_at or start_of_day(ev.occurred_on, case.state.timezone),
+                    actor=principal.actor,
+                    causation_id=None if n == 0 else event_id,
+                )
+            )
+        return ImportResult(
+            line=item.line, status="accepted", case_id=item.case_id, event_id=event_id
+        )
+
+
+def _accepted_here(case_id: str, event_id: str, event: Event) -> Envelope:
+    """Stands for an event accepted earlier in this batch, so a repeat of its id is caught."""
+    return Envelope(
+        event_id=event_id,
+        case_id=case_id,
+        regulator="",
+        version=0,
+        position=0,
+        type=event.type_tag(),
+        schema_version=type(event).schema_version,
+        occurred_at=_EPOCH,
+        recorded_at=_EPOCH,
+        actor="",
+        correlation_id=None,
+        causation_id=None,
+        hash="",
+        prev_hash=None,
+        event=event,
+    )
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _rejected(
+    item: ImportItem, reason: str, *, rule: str | None = None, field: str | None = None
+) -> ImportResult:
+    return ImportResult(
+        line=item.line,
+        status="rejected",
+        case_id=item.case_id,
+        reason=reason,
+        rule=rule,
+        field=field,
+    )
+
+
+async def _stored(uow: CaseUnitOfWork, items: Sequence[ImportItem]) -> dict[str, Envelope]:
+    ids = [i.proposal.event_id for i in items if i.proposal and i.proposal.event_id]
+    return {e.event_id: e for e in await uow.events.find(ids)} if ids else {}
