@@ -99,7 +99,8 @@ def test_seed_timeline_moves_the_case_and_meets_the_deadline(writer: httpx.Clien
     queue = writer.get("/v1/deadlines", params={"case_id": case["case_id"]}).json()["items"]
     assert [d["deadline_id"] for d in queue] == ["explain-1"]
     row = queue[0]
-    assert row["due_on"] == "2026-01-09" and row["status"] == "open"
+    assert row["due_on"] == "2026-01-09"
+    assert row["status"] == "open"
     assert {"days_remaining", "working_days_remaining", "due_at"} <= row.keys()
     assert row["due_at"].startswith("2026-01-09T23:59:59")
     for event in (
@@ -174,7 +175,8 @@ def test_event_id_makes_reposting_safe(writer: httpx.Client) -> None:
     event = {"type": "note_added", "occurred_on": "2026-01-14", "text": "x", "event_id": "int-42"}
     assert writer.post(url, json=event).status_code == 201
     replay = writer.post(url, json=event)
-    assert replay.status_code == 201 and replay.json()["replayed"] is True
+    assert replay.status_code == 201
+    assert replay.json()["replayed"] is True
     assert writer.post(url, json={**event, "text": "changed"}).status_code == 409
 
 

@@ -53,9 +53,9 @@ async def _refuse_nul(request: Request[Any, Any, Any]) -> None:
     """No text the database can store may hold NUL: refuse it before anything reads it."""
     if "\x00" in request.url.path or "%00" in request.url.query.lower():
         raise ValidationFailed("NUL characters are not allowed in the URL", field="url")
-    if request.method in ("POST", "PUT", "PATCH") and request.url.path != "/v1/import":
-        if _NUL.search(await request.body()):
-            raise ValidationFailed("NUL characters are not allowed in the body", field="body")
+    writes = request.method in ("POST", "PUT", "PATCH") and request.url.path != "/v1/import"
+    if writes and _NUL.search(await request.body()):
+        raise ValidationFailed("NUL characters are not allowed in the body", field="body")
 
 
 async def _before_request(request: Request[Any, Any, Any]) -> None:
