@@ -17,6 +17,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import async_engine_from_config
 
 from casemgmt.adapters.sql.engine import WRITE, install_sqlite_hooks
+from casemgmt.adapters.sql.migrations import ensure_sqlite_directory
 from casemgmt.adapters.sql.tables import metadata
 
 config = context.config
@@ -62,7 +63,8 @@ def _run_sync(connection: Connection) -> None:
 
 async def run_migrations_online() -> None:
     section = dict(config.get_section(config.config_ini_section, {}))
-    section["sqlalchemy.url"] = _database_url()
+    section["sqlalchemy.url"] = url = _database_url()
+    ensure_sqlite_directory(url)
     engine = async_engine_from_config(section, prefix="sqlalchemy.", poolclass=pool.NullPool)
     if engine.dialect.name == "sqlite":
         # Our BEGIN (IMMEDIATE: a migration writes) instead of the driver's, which would

@@ -8,7 +8,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy.engine import make_url
 
-__all__ = ["alembic_config", "upgrade_to_head"]
+__all__ = ["alembic_config", "ensure_sqlite_directory", "upgrade_to_head"]
 
 # src/casemgmt/adapters/sql/migrations.py -> the repository root holding alembic.ini.
 _ROOT = Path(__file__).resolve().parents[4]
@@ -32,7 +32,12 @@ def upgrade_to_head(url: str) -> None:
     Creates a SQLite file's parent directory. Synchronous: Alembic runs its own event
     loop, so call it from synchronous code (or a thread), not inside a running loop.
     """
+    ensure_sqlite_directory(url)
+    command.upgrade(alembic_config(url), "head")
+
+
+def ensure_sqlite_directory(url: str) -> None:
+    """Create the directory of a SQLite database file (SQLite creates only the file)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    command.upgrade(alembic_config(url), "head")
