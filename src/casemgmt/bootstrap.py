@@ -21,6 +21,8 @@ from casemgmt.adapters.sql.engine import create_engine
 from casemgmt.adapters.sql.keys import SqlKeyRepository
 from casemgmt.adapters.sql.projection import CaseProjector
 from casemgmt.adapters.sql.queries import SqlCaseQueries
+from casemgmt.adapters.sql.reminders_projection import ReminderProjector
+from casemgmt.adapters.sql.system_metrics import SystemMetrics
 from casemgmt.adapters.sql.uow import SqlReader
 from casemgmt.adapters.upcasters import UPCASTERS
 from casemgmt.application.cases import CaseService
@@ -39,9 +41,9 @@ def build_codec() -> EventCodec:
     return EventCodec(EVENT_TYPES.values(), UPCASTERS)
 
 
-def inline_projectors() -> Sequence[ProjectorFactory]:
+def inline_projectors(regimes: RegimeRegistry) -> Sequence[ProjectorFactory]:
     """The projections applied in every append's transaction, in order."""
-    return (CaseProjector,)
+    return (CaseProjector, lambda conn: ReminderProjector(conn, regimes))
 
 
 @dataclass
@@ -56,20 +58,26 @@ class Container:
     metrics: Metrics
     broker_check: Callable[[], None] | None = None
     keys: SqlKeyRepository = field(init=False)
+    system_metrics: SystemMetrics = field(init=False)
     cases: CaseService = field(init=False)
     queries: CaseQueryService = field(init=False)
     imports: ImportService = field(init=False)
 
     def __post_init__(self) -> None:
         self.keys = SqlKeyRepository(self.engine)
-        uow = partial(CaseSqlUnitOfWork, self.engine, self.codec, self.clock, inline_projectors())
+        self.system_metrics = SystemMetrics(self.engine, self.clock, self.metrics.registry)
+        projectors = inline_projectors(self.regimes)
+        uow = partial(CaseSqlUnitOfWork, self.engine, self.codec, self.clock, projectors)
         self.cases = CaseService(
             uow,
             self.regimes,
             self.clock,
             idempotency_ttl_hours=max(24, self.settings.api.idempotency_ttl_hours),
+            on_appended=self.metrics.count_appended,
         )
-        self.imports = ImportService(uow, self.regimes, self.clock)
+        self.imports = ImportService(
+            uow, self.regimes, self.clock, on_appended=self.metrics.count_appended
+        )
         self.queries = CaseQueryService(
             SqlCaseQueries(self.engine), self.reader, self.regimes, self.clock
         )

@@ -85,11 +85,13 @@ class CaseService:
         clock: Clock,
         *,
         idempotency_ttl_hours: int = 48,
+        on_appended: Callable[[list[Envelope]], None] | None = None,
     ) -> None:
         self._uow = uow
         self._regimes = regimes
         self._clock = clock
         self._ttl_hours = idempotency_ttl_hours
+        self._on_appended = on_appended
 
     async def open_case(
         self,
@@ -172,6 +174,8 @@ class CaseService:
             )
         await self._remember(uow, principal, command, result, now)
         await uow.commit()
+        if self._on_appended is not None and not result.replayed:
+            self._on_appended(result.envelopes)
         return result
 
     def _new_event(

@@ -88,7 +88,9 @@ class ImportService:
         regimes: RegimeRegistry,
         clock: Clock,
         batch_size: int = 1000,
+        on_appended: Callable[[list[Envelope]], None] | None = None,
     ) -> None:
+        self._on_appended = on_appended
         self._uow = uow
         self._regimes = regimes
         self._clock = clock
@@ -141,6 +143,9 @@ class ImportService:
                     )
             await uow.project(changes)
             await uow.commit()
+            if self._on_appended is not None:
+                for change in changes:
+                    self._on_appended(change.envelopes)
             return results
 
     async def _line(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -28,14 +27,16 @@ from casemgmt.entrypoints.http.controllers.misc import (
 )
 from casemgmt.entrypoints.http.deps import provide_container
 from casemgmt.entrypoints.http.errors import exception_handlers
+from casemgmt.entrypoints.http.observability import metrics_endpoint, middleware_factory
 from casemgmt.entrypoints.http.openapi import openapi_config
-from casemgmt.observability import bind_request, configure_logging
+from casemgmt.observability import configure_logging
 from casemgmt.settings import Settings
 
 __all__ = ["create_app"]
 
 ROUTES: list[Any] = [
     HealthController,
+    metrics_endpoint,
     RegulatorsController,
     CasesController,
     DeadlinesController,
@@ -58,22 +59,6 @@ async def _refuse_nul(request: Request[Any, Any, Any]) -> None:
         raise ValidationFailed("NUL characters are not allowed in the body", field="body")
 
 
-async def _before_request(request: Request[Any, Any, Any]) -> None:
-    await _bind_request_context(request)
-    await _refuse_nul(request)
-
-
-async def _bind_request_context(request: Request[Any, Any, Any]) -> None:
-    request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
-    request.scope.setdefault("state", {})["request_id"] = request_id
-    bind_request(
-        request_id=request_id,
-        correlation_id=request.headers.get("x-correlation-id") or request_id,
-        method=request.method,
-        path=request.url.path,
-    )
-
-
 def create_app(settings: Settings, container: Container | None = None) -> Litestar:
     """The API for ``settings``; pass ``container`` to share one (tests, embedded runs)."""
     configure_logging(settings.log.level, json=settings.log.json)
@@ -91,11 +76,15 @@ def create_app(settings: Settings, container: Container | None = None) -> Litest
     app = Litestar(
         route_handlers=ROUTES,
         dependencies={"container": Provide(provide_container, sync_to_thread=False)},
-        middleware=[DefineMiddleware(ApiKeyAuthMiddleware, exclude=PUBLIC_PATHS)],
+        middleware=[
+            middleware_factory(built.metrics.http_seconds),
+            DefineMiddleware(ApiKeyAuthMiddleware, exclude=PUBLIC_PATHS),
+        ],
+        logging_config=None,  # structlog, configured above, owns logging
         exception_handlers=exception_handlers(),
         openapi_config=openapi_config(),
         lifespan=[lifespan],
-        before_request=_before_request,
+        before_request=_refuse_nul,
         request_max_body_size=settings.api.max_body_bytes,
         response_cache_config=ResponseCacheConfig(),
         debug=settings.api.debug,

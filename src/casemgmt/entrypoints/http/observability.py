@@ -1,0 +1,111 @@
+"""Per-request logs and metrics, and the Prometheus ``/metrics`` endpoint.
+
+Every request is logged once, as JSON, with its request id, route template, status and
+duration, and observed in ``casemgmt_http_request_duration_seconds`` (labelled by the
+route template, never the raw path, so cardinality stays bounded). ``/metrics`` also
+reports, read from the database at scrape time: events in the store, projection lag,
+open and overdue deadlines, and reminders sent, failed and due (whatever the number of
+worker processes, one scrape tells the whole system's story).
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+
+from litestar import Response, get
+from litestar.enums import ScopeType
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    Histogram,
+    generate_latest,
+)
+
+from casemgmt.bootstrap import Container
+from casemgmt.observability import bind_request, get_logger
+
+__all__ = [
+    "RequestObservability",
+    "metrics_endpoint",
+    "middleware_factory",
+]
+
+_log = get_logger("casemgmt.http.access")
+
+
+class RequestObservability:
+    """ASGI middleware: one access-log line and one histogram observation per request."""
+
+    def __init__(self, app: ASGIApp, histogram: Histogram) -> None:
+        self.app = app
+        self.histogram = histogram
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != ScopeType.HTTP:
+            await self.app(scope, receive, send)
+            return
+        method = str(scope.get("method", ""))
+        request_id = _bind(scope)
+        started = time.perf_counter()
+        status = 500
+
+        async def capture(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, capture)
+        except Exception as exc:
+            status = int(getattr(exc, "status_code", 500))
+            raise
+        finally:
+            elapsed = time.perf_counter() - started
+            route = scope.get("path_template") or "unmatched"
+            self.histogram.labels(method, route, str(status)).observe(elapsed)
+            _log.info(
+                "request",
+                method=method,
+                route=route,
+                path=scope["path"],
+                status=status,
+                duration_ms=round(elapsed * 1000, 2),
+                request_id=request_id,
+            )
+
+
+def _bind(scope: Scope) -> str:
+    """Give the request an id (``X-Request-ID`` if sent) and bind it to every log line."""
+    headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+    request_id = headers.get("x-request-id") or uuid.uuid4().hex
+    scope.setdefault("state", {})["request_id"] = request_id
+    bind_request(
+        request_id=request_id,
+        correlation_id=headers.get("x-correlation-id") or request_id,
+        method=scope.get("method"),
+        path=scope["path"],
+    )
+    return request_id
+
+
+def middleware_factory(histogram: Histogram) -> Callable[[ASGIApp], ASGIApp]:
+    def factory(app: ASGIApp) -> ASGIApp:
+        return RequestObservability(app, histogram)
+
+    return factory
+
+
+@get(
+    "/metrics",
+    operation_id="metrics",
+    summary="Prometheus metrics",
+    exclude_from_auth=True,
+    include_in_schema=False,
+    media_type=CONTENT_TYPE_LATEST,
+)
+async def metrics_endpoint(container: Container) -> Response[bytes]:
+    await container.system_metrics.refresh()
+    return Response(generate_latest(container.metrics.registry), media_type=CONTENT_TYPE_LATEST)
