@@ -15,10 +15,13 @@ from casemgmt.adapters.sql.keys import SqlKeyRepository
 from casemgmt.adapters.sql.projection import CaseProjector
 from casemgmt.adapters.sql.readmodel_tables import PROJECTION_TABLES
 from casemgmt.adapters.sql.rebuild import ProjectionSpec, RebuildReport, rebuild_projection
+from casemgmt.adapters.sql.reminders_projection import ReminderProjector
+from casemgmt.adapters.sql.reminders_tables import REMINDER_TABLES
 from casemgmt.application.auth import Role, issue_key, revoke_key
 from casemgmt.application.errors import NotFound
 from casemgmt.bootstrap import Container, build_container
 from casemgmt.domain.calendars import CALENDAR_NAMES, get_calendar
+from casemgmt.domain.regime import RegimeRegistry
 from casemgmt.settings import Settings, setting_rows
 
 __all__ = ["register"]
@@ -82,13 +85,19 @@ def keys_revoke(key_id: str) -> None:
     click.echo(f"revoked {key.key_id} ({key.name})")
 
 
-def projection_specs() -> dict[str, ProjectionSpec]:
+def projection_specs(regimes: RegimeRegistry | None = None) -> dict[str, ProjectionSpec]:
+    registry = regimes or load_registry(Settings.from_env().regimes_dir or None)
     return {
         "cases": ProjectionSpec(
             "cases",
             PROJECTION_TABLES["cases"],
             lambda conn, tables: CaseProjector(conn, *tables),
-        )
+        ),
+        "reminders": ProjectionSpec(
+            "reminders",
+            REMINDER_TABLES,
+            lambda conn, tables: ReminderProjector(conn, registry, *tables),
+        ),
     }
 
 
