@@ -77,6 +77,24 @@ class WorkerSettings:
         "CASEMGMT_SCAN_INTERVAL_SECONDS",
     )
     concurrency: int = _doc(2, "Worker processes (Celery prefork).", "CASEMGMT_WORKER_CONCURRENCY")
+    prefetch_multiplier: int = _doc(
+        4,
+        "Tasks each worker process reserves ahead (acks are late, so a crashed worker's "
+        "reserved tasks are redelivered or re-claimed).",
+        "CASEMGMT_WORKER_PREFETCH_MULTIPLIER",
+    )
+    visibility_timeout_seconds: float = _doc(
+        3600.0,
+        "Redis/SQS: an unacknowledged task is redelivered after this long. Must exceed the "
+        "longest retry delay (CASEMGMT_REMINDER_BACKOFF_MAX_SECONDS) plus a delivery.",
+        "CASEMGMT_BROKER_VISIBILITY_TIMEOUT_SECONDS",
+    )
+    clock_file: str = _doc(
+        "",
+        "Testing and replays only: a file holding an ISO 8601 instant that worker and beat "
+        "processes use as 'now' (re-read on every use); empty means the system clock.",
+        "CASEMGMT_CLOCK_FILE",
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
-__all__ = ["FixedClock", "SystemClock"]
+__all__ = ["FileClock", "FixedClock", "SystemClock"]
 
 
 class SystemClock:
@@ -31,6 +32,34 @@ class FixedClock:
 
     def advance(self, delta: timedelta) -> None:
         self._at += delta
+
+
+class FileClock:
+    """A clock that reads the instant from a file on every call (tests and replays).
+
+    The file holds one ISO 8601 instant with an offset (``2026-10-26T09:00:00+00:00``).
+    Several processes (API, workers, beat) can share one: a test moves time for all of
+    them by rewriting the file (``FileClock.write``), with no sleeps. A missing, empty or
+    naive value raises ``ValueError``: a test clock never silently falls back to real time.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self._path = Path(path)
+
+    def now(self) -> datetime:
+        try:
+            raw = self._path.read_text().strip()
+        except OSError as exc:
+            raise ValueError(f"clock file {self._path} is unreadable: {exc}") from exc
+        return _aware(datetime.fromisoformat(raw))
+
+    @staticmethod
+    def write(path: str | Path, at: datetime) -> None:
+        """Set the instant atomically (write a sibling file, then rename it over)."""
+        target = Path(path)
+        tmp = target.with_name(target.name + ".tmp")
+        tmp.write_text(_aware(at).isoformat())
+        tmp.replace(target)
 
 
 def _aware(at: datetime) -> datetime:

@@ -1,0 +1,257 @@
+"""Claiming and delivering, in process, on SQLite and PostgreSQL, to a real receiver on
+127.0.0.1 that verifies every signature: retries, dead letters, leases, racing scanners,
+idempotent recording, filters and ``deadline_missed``."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+from tests.support.receiver import Receiver, receiver
+from tests.support.worker import ADMIN, case_with_deadline
+
+from casemgmt.adapters.clock import FixedClock
+from casemgmt.adapters.sql.engine import create_engine
+from casemgmt.adapters.sql.reminders_store import (
+    Claim,
+    SqlDeliveryStore,
+    SqlOverdueSource,
+    claim_due,
+)
+from casemgmt.adapters.sql.reminders_subscriptions import SqlSubscriptionRepository
+from casemgmt.adapters.sql.reminders_tables import deliveries
+from casemgmt.adapters.sql.tables import events
+from casemgmt.adapters.webhooks import HttpxWebhookSender, build_client
+from casemgmt.application.reminders import (
+    NewSubscription,
+    RetryPolicy,
+    SubscriptionService,
+    new_secret,
+)
+from casemgmt.application.reminders_delivery import MissedDeadlines, ReminderDelivery
+from casemgmt.bootstrap import Container
+
+#: Tuesday 20 October 2026 08:00 UTC: the -5wd reminder of a 27 October deadline is due.
+DUE = datetime(2026, 10, 20, 8, 0, tzinfo=UTC)
+LEASE = 60.0
+
+
+@pytest.fixture
+def hooks() -> Iterator[Receiver]:
+    with receiver() as r:
+        yield r
+
+
+@pytest.fixture
+async def delivery(container: Container, clock: FixedClock) -> AsyncIterator[ReminderDelivery]:
+    client = build_client(5.0)
+    policy = RetryPolicy(max_attempts=3, base_seconds=0.0, max_seconds=60.0)
+    yield ReminderDelivery(
+        SqlDeliveryStore(container.engine),
+        HttpxWebhookSender(client),
+        container.cases,
+        container.regimes,
+        clock,
+        policy,
+        LEASE,
+        random.Random(7),
+    )
+    await client.aclose()
+
+
+async def subscribe(c: Container, hooks: Receiver, name: str, **kw: object) -> str:
+    secret = new_secret()
+    url = hooks.route(name, secret, **kw)
+    sub = await SubscriptionService(SqlSubscriptionRepository(c.engine)).create(
+        ADMIN, NewSubscription(url=url, secret=secret, kinds=[name]), c.clock.now()
+    )
+    return sub.subscription_id
+
+
+async def reminder_due(c: Container, clock: FixedClock, case_id: str, kind: str) -> None:
+    """A deadline of ``kind`` due 27 Oct 2026; the clock moves to its -5wd reminder."""
+    clock.set(datetime(2026, 10, 12, 8, tzinfo=UTC))
+    await case_with_deadline(c.cases, case_id, date(2026, 10, 12), date(2026, 10, 27), kind=kind)
+    clock.set(DUE)
+
+
+async def drain(c: Container, d: ReminderDelivery) -> list[str]:
+    """Scan and deliver until nothing is left; retries run at once (the policy's delays
+    are Celery countdowns in the worker)."""
+    outcomes: list[str] = []
+    while claims := (await claim_due(c.engine, c.clock.now(), 100, LEASE))[0]:
+        for rid, sid, token in claims:
+            while (outcome := await d.deliver(rid, sid, token)).status == "retry":
+                outcomes.append("retry")
+            outcomes.append(outcome.status)
+    return outcomes
+
+
+async def count(c: Container, type_: str, case_id: str | None = None) -> int:
+    query = sa.select(sa.func.count()).select_from(events).where(events.c.type == type_)
+    if case_id is not None:
+        query = query.where(events.c.case_id == case_id)
+    async with c.engine.connect() as conn:
+        return int(await conn.scalar(query) or 0)
+
+
+async def test_failures_then_success_record_one_reminder_sent(
+    container: Container, clock: FixedClock, delivery: ReminderDelivery, hooks: Receiver
+) -> None:
+    await subscribe(container, hooks, "flaky", fail=2)
+    await reminder_due(container, clock, "flaky-1", "flaky")
+    assert await drain(container, delivery) == ["retry", "retry", "delivered"]
+    seen = hooks.seen("flaky")
+    assert [r.answered for r in seen] == [500, 500, 200]
+    assert all(r.verified for r in seen)
+    assert len({r.webhook_id for r in seen}) == 1
+    assert await count(container, "reminder_sent", "flaky-1") == 1
+    body = seen[-1].body
+    assert body is not None
+    assert body["data"]["deadline"]["due_on"] == "2026-10-27"
+    assert body["data"]["reminder"]["offset"] == "-5wd"
+    assert (body["data"]["days_left"], body["data"]["working_days_left"]) == (7, 5)
+
+
+async def test_a_receiver_that_always_fails_ends_in_reminder_failed(
+    container: Container, clock: FixedClock, delivery: ReminderDelivery, hooks: Receiver
+) -> None:
+    sub = await subscribe(container, hooks, "down", always_fail=True)
+    await reminder_due(container, clock, "down-1", "down")
+    assert await drain(container, delivery) == ["retry", "retry", "dead"]
+    assert await count(container, "reminder_failed", "down-1") == 1
+    assert await count(container, "reminder_sent", "down-1") == 0
+    [record] = await SqlSubscriptionRepository(container.engine).deliveries(sub, None, 10)
+    assert (record.status, record.attempts, record.last_status_code) == ("dead", 3, 500)
+    assert [a.outcome for a in record.log] == ["retry", "retry", "dead"]
+
+
+async def test_a_4xx_is_not_retried_and_retry_after_is_honoured(
+    container: Container, clock: FixedClock, delivery: ReminderDelivery, hooks: Receiver
+) -> None:
+    await subscribe(container, hooks, "gone", always_fail=True, status=410)
+    await subscribe(container, hooks, "busy", fail=1, status=429, retry_after="7")
+    await reminder_due(container, clock, "gone-1", "gone")
+    await reminder_due(container, clock, "busy-1", "busy")
+    [(rid, sid, token)] = await _claims_for(container, "gone-1")
+    assert (await delivery.deliver(rid, sid, token)).status == "dead"
+    [(rid, sid, token)] = await _claims_for(container, "busy-1", claim=False)
+    outcome = await delivery.deliver(rid, sid, token)
+    assert (outcome.status, outcome.retry_in) == ("retry", 7.0)
+    assert (await delivery.deliver(rid, sid, token)).status == "delivered"
+
+
+async def _claims_for(c: Container, case_id: str, claim: bool = True) -> list[Claim]:
+    if claim:
+        await claim_due(c.engine, c.clock.now(), 100, LEASE)
+    query = sa.select(
+        deliveries.c.reminder_id, deliveries.c.subscription_id, deliveries.c.claim_token
+    )
+    async with c.engine.connect() as conn:
+        rows = await conn.execute(query.where(deliveries.c.case_id == case_id))
+        return [(r[0], r[1], r[2]) for r in rows]
+
+
+async def test_concurrent_scanners_never_claim_the_same_delivery(
+    container: Container,
+    clock: FixedClock,
+    delivery: ReminderDelivery,
+    hooks: Receiver,
+    database_url: str,
+) -> None:
+    await subscribe(container, hooks, "race")
+    await subscribe(container, hooks, "race2")
+    await _many_due(container, clock, 30)
+    engines = [create_engine(database_url, pool_size=2) for _ in range(4)]
+    try:
+        claimed: list[Claim] = []
+        while True:
+            rounds = await asyncio.gather(*(claim_due(e, DUE, 7, LEASE) for e in engines))
+            batch = [c for claims, _ in rounds for c in claims]
+            if not batch:
+                break
+            claimed.extend(batch)
+    finally:
+        for e in engines:
+            await e.dispose()
+    pairs = [(rid, sid) for rid, sid, _ in claimed]
+    assert len(pairs) == len(set(pairs)) == 30
+    for rid, sid, token in claimed:
+        assert (await delivery.deliver(rid, sid, token)).status == "delivered"
+    assert hooks.duplicates() == 0
+    assert len(hooks.seen()) == 30
+    assert await count(container, "reminder_sent") == 30
+
+
+async def _many_due(c: Container, clock: FixedClock, n: int) -> None:
+    """``n`` reminders due at ``DUE``: half for subscription kind race, half race2."""
+    clock.set(datetime(2026, 10, 12, 8, tzinfo=UTC))
+    for i in range(n):
+        kind = "race" if i % 2 else "race2"
+        await case_with_deadline(
+            c.cases, f"race-{i}", date(2026, 10, 12), date(2026, 10, 27), kind=kind
+        )
+    clock.set(DUE)
+
+
+async def test_an_expired_lease_is_claimed_again_and_the_old_claim_goes_stale(
+    container: Container, clock: FixedClock, delivery: ReminderDelivery, hooks: Receiver
+) -> None:
+    await subscribe(container, hooks, "lease")
+    await reminder_due(container, clock, "lease-1", "lease")
+    [(rid, sid, first)] = (await claim_due(container.engine, DUE, 10, LEASE))[0]
+    assert (await claim_due(container.engine, DUE + timedelta(seconds=59), 10, LEASE))[0] == []
+    clock.set(DUE + timedelta(seconds=61))
+    [(rid2, sid2, second)] = (await claim_due(container.engine, clock.now(), 10, LEASE))[0]
+    assert (rid2, sid2) == (rid, sid)
+    assert second != first
+    assert (await delivery.deliver(rid, sid, first)).status == "stale"
+    assert (await delivery.deliver(rid, sid, second)).status == "delivered"
+    assert (await delivery.deliver(rid, sid, second)).status == "stale"  # redelivered task
+    assert len(hooks.seen("lease")) == 1
+
+
+async def test_a_crash_after_recording_is_repaired_without_sending_again(
+    container: Container, clock: FixedClock, delivery: ReminderDelivery, hooks: Receiver
+) -> None:
+    await subscribe(container, hooks, "crash")
+    await reminder_due(container, clock, "crash-1", "crash")
+    assert await drain(container, delivery) == ["delivered"]
+    async with container.engine.begin() as conn:  # as if the worker died before closing it
+        await conn.execute(sa.update(deliveries).values(status="pending", lease_until=DUE))
+    clock.set(DUE + timedelta(minutes=5))
+    assert await drain(container, delivery) == ["delivered"]
+    assert len(hooks.seen("crash")) == 1
+    assert await count(container, "reminder_sent", "crash-1") == 1
+
+
+async def test_filters_and_a_deleted_subscription_get_nothing(
+    container: Container, clock: FixedClock, delivery: ReminderDelivery, hooks: Receiver
+) -> None:
+    service = SubscriptionService(SqlSubscriptionRepository(container.engine))
+    secret = new_secret()
+    url = hooks.route("ico-only", secret)
+    await service.create(ADMIN, NewSubscription(url=url, secret=secret, regulators=["ico"]), DUE)
+    deleted = await subscribe(container, hooks, "filtered")
+    await service.delete(ADMIN, deleted, DUE)
+    await reminder_due(container, clock, "filtered-1", "filtered")
+    assert await drain(container, delivery) == []
+    assert hooks.seen() == []
+
+
+async def test_a_missed_deadline_is_recorded_once_however_many_markers_run(
+    container: Container, clock: FixedClock
+) -> None:
+    await reminder_due(container, clock, "late-1", "late")
+    clock.set(datetime(2026, 10, 27, 23, 59, 59, 500000, tzinfo=UTC))
+    missed = MissedDeadlines(SqlOverdueSource(container.engine), container.cases, clock)
+    assert await missed.mark(100) == 0  # the due instant passed, the local day has not
+    clock.set(datetime(2026, 10, 28, 0, 1, tzinfo=UTC))
+    results = await asyncio.gather(*(missed.mark(100) for _ in range(3)))
+    assert sum(results) == 1
+    assert await missed.mark(100) == 0
+    assert await count(container, "deadline_missed", "late-1") == 1

@@ -1,0 +1,137 @@
+"""A real webhook receiver on 127.0.0.1 for tests and the benchmark.
+
+Each route (``/hooks/<name>``) has a secret and a behaviour: answer 2xx, fail the first
+``fail`` requests with ``status`` (optionally with ``Retry-After``), fail always, or hold
+requests until released (to catch a worker mid-batch). Every request is checked with the
+``standardwebhooks`` library, independently of our signing code, and recorded.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
+
+
+@dataclass
+class Route:
+    secret: str
+    fail: int = 0
+    status: int = 500
+    always_fail: bool = False
+    retry_after: str | None = None
+    hold: bool = False
+    served: int = 0
+
+
+@dataclass(frozen=True)
+class Received:
+    route: str
+    webhook_id: str
+    verified: bool
+    answered: int
+    body: dict[str, Any] | None
+
+
+@dataclass
+class Receiver:
+    base_url: str = ""
+    routes: dict[str, Route] = field(default_factory=dict)
+    received: list[Received] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    released: threading.Event = field(default_factory=threading.Event)
+
+    def route(self, name: str, secret: str, **behaviour: Any) -> str:
+        """Add a route; returns its URL."""
+        with self.lock:
+            self.routes[name] = Route(secret=secret, **behaviour)
+        return f"{self.base_url}/hooks/{name}"
+
+    def seen(self, name: str | None = None) -> list[Received]:
+        with self.lock:
+            return [r for r in self.received if name is None or r.route == name]
+
+    def duplicates(self, name: str | None = None) -> int:
+        """Requests answered 2xx for a ``webhook-id`` already answered 2xx before."""
+        ok = Counter(r.webhook_id for r in self.seen(name) if 200 <= r.answered < 300)
+        return sum(n - 1 for n in ok.values())
+
+    def handle(self, name: str, body: bytes, headers: dict[str, str]) -> tuple[int, dict[str, str]]:
+        with self.lock:
+            route = self.routes.get(name)
+            if route is None:
+                return 404, {}
+            route.served += 1
+            n = route.served
+        hold = route.hold
+        if hold:
+            self.released.wait(timeout=60)
+        try:
+            payload = Webhook(route.secret).verify(body, headers)
+            verified = True
+        except WebhookVerificationError:
+            payload, verified = None, False
+        status, extra = 200, {}
+        if not verified:
+            status = 401
+        elif route.always_fail or n <= route.fail:
+            status = route.status
+            if route.retry_after is not None:
+                extra["Retry-After"] = route.retry_after
+        with self.lock:
+            self.received.append(
+                Received(name, headers.get("webhook-id", ""), verified, status, payload)
+            )
+        return status, extra
+
+
+def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self) -> None:
+            length = int(self.headers.get("content-length", "0"))
+            body = self.rfile.read(length)
+            name = self.path.removeprefix("/hooks/")
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            status, extra = receiver.handle(name, body, headers)
+            reply = json.dumps({"status": status}).encode()
+            try:
+                self.send_response(status)
+                for key, value in {**extra, "content-type": "application/json"}.items():
+                    self.send_header(key, value)
+                self.send_header("content-length", str(len(reply)))
+                self.end_headers()
+                self.wfile.write(reply)
+            except OSError:
+                pass  # the worker was killed while we held its request
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    return Handler
+
+
+@contextmanager
+def receiver() -> Iterator[Receiver]:
+    """A running receiver on a free port of 127.0.0.1; stopped on exit."""
+    state = Receiver()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
+    server.daemon_threads = True
+    state.base_url = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield state
+    finally:
+        state.released.set()
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
