@@ -152,6 +152,7 @@ def run() -> dict[str, Any]:
         try:
             url = make_url(pg_url).set(database=name).render_as_string(hide_password=False)
             results["postgresql"] = _run_backend(url)
+            results["postgresql"]["calibration"] = asyncio.run(_raw_asyncpg(url))
         finally:
             asyncio.run(_pg_admin(pg_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     else:
@@ -173,9 +174,32 @@ def _run_backend(url: str) -> dict[str, Any]:
     return rows
 
 
+async def _raw_asyncpg(url: str, n: int = 2000) -> dict[str, Any]:
+    """The machine's speed right now: plain asyncpg, one INSERT per transaction, no store.
+
+    Figures on a shared 2-core VM move by 2x from minute to minute; compare the store's
+    rows with this one rather than with figures from another run.
+    """
+    conn = await asyncpg.connect(_dsn(url))
+    try:
+        await conn.execute("CREATE TABLE bench_raw (id bigserial, v text)")
+        started = time.perf_counter()
+        for i in range(n):
+            async with conn.transaction():
+                await conn.execute("INSERT INTO bench_raw (v) VALUES ($1)", str(i))
+        seconds = time.perf_counter() - started
+    finally:
+        await conn.close()
+    print(f"calibration: raw asyncpg INSERT per transaction {n / seconds:,.0f}/s")
+    return {"raw_asyncpg_insert_per_tx_per_s": round(n / seconds)}
+
+
+def _dsn(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
 async def _pg_admin(url: str, sql: str) -> None:
-    dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-    conn = await asyncpg.connect(dsn)
+    conn = await asyncpg.connect(_dsn(url))
     try:
         await conn.execute(sql)
     finally:
