@@ -43,6 +43,7 @@ __all__ = [
     "start_of_day",
 ]
 
+_RACE_ATTEMPTS = 5
 _NAMESPACE = uuid.UUID("1b3c7a52-3f0e-4c43-9a55-7f1d3c2b8e11")
 
 
@@ -127,9 +128,22 @@ class CaseService:
             return await self._apply(uow, principal, command, None, 0, regime)
 
     async def record(self, principal: Principal, command: RecordCommand) -> AppendResult:
-        """Record the proposed events on the case atomically, or refuse them all."""
+        """Record the proposed events on the case atomically, or refuse them all.
+
+        Without an expected version, losing a race to another writer on the case is not
+        the caller's problem: the command is decided again on the newer state.
+        """
         if not command.proposals:
             raise ValidationFailed("no events to record", field="events")
+        for attempt in range(_RACE_ATTEMPTS):
+            try:
+                return await self._record_once(principal, command)
+            except ConcurrencyConflict:
+                if command.expected_version is not None or attempt == _RACE_ATTEMPTS - 1:
+                    raise
+        raise AssertionError("unreachable")
+
+    async def _record_once(self, principal: Principal, command: RecordCommand) -> AppendResult:
         async with self._uow() as uow:
             replay = await self._replay(uow, principal, command)
             if replay is not None:

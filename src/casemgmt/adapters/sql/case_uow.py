@@ -41,13 +41,22 @@ class SqlSnapshots:
         self._events = events
 
     async def load(self, case_id: str) -> tuple[int, CaseState] | None:
+        """The snapshot if it decodes, else the stream folded from its first event.
+
+        The snapshot is written in the same transaction as the events it reflects, so
+        it is never behind a committed event; a concurrent append that commits after this
+        read makes the caller's append fail on its expected version, never go unnoticed.
+        """
         row = (await self._conn.execute(_snapshot, {"case_id": case_id})).first()
-        state = decode_state(row.state, row.state_schema) if row is not None else None
-        version = row.version if row is not None and state is not None else 0
-        for envelope in await self._events.read_case(case_id, version + 1):
-            state = evolve(state, envelope.event)
+        if row is not None:
+            state = decode_state(row.state, row.state_schema)
+            if state is not None:
+                return row.version, state
+        version, folded = 0, None
+        for envelope in await self._events.read_case(case_id):
+            folded = evolve(folded, envelope.event)
             version = envelope.version
-        return None if state is None else (version, state)
+        return None if folded is None else (version, folded)
 
 
 _LIST = msgspec.json.Decoder(list[str])

@@ -8,6 +8,7 @@ written from the folded state, so applying the same change twice writes the same
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from functools import cache
 from typing import Any
 
 import msgspec
@@ -50,15 +51,35 @@ async def upsert(
     rows: Sequence[dict[str, Any]],
     keys: Sequence[str],
     keep: Sequence[str] = (),
+    latest: Sequence[str] = (),
 ) -> None:
-    """Insert ``rows``; where ``keys`` exist, replace every column but the keys and ``keep``."""
+    """Insert ``rows``; where ``keys`` exist, replace every column but the keys and ``keep``.
+
+    Columns in ``latest`` keep the greater of the stored and the new value.
+    """
     if not rows:
         return
-    dialect_insert = postgresql.insert if dialect_of(conn) == "postgresql" else sqlite.insert
-    stmt = dialect_insert(table)
+    pg = dialect_of(conn) == "postgresql"
+    stmt = _upsert_statement(pg, table, tuple(rows[0]), tuple(keys), tuple(keep), tuple(latest))
+    await conn.execute(stmt, rows)
+
+
+@cache
+def _upsert_statement(
+    pg: bool,
+    table: sa.Table,
+    columns: tuple[str, ...],
+    keys: tuple[str, ...],
+    keep: tuple[str, ...],
+    latest: tuple[str, ...],
+) -> Any:
+    """Built once per shape: the projections upsert on every command."""
+    stmt = (postgresql.insert if pg else sqlite.insert)(table)
     fixed = {*keys, *keep}
-    updates = {c: stmt.excluded[c] for c in rows[0] if c not in fixed}
-    await conn.execute(stmt.on_conflict_do_update(index_elements=list(keys), set_=updates), rows)
+    updates: dict[str, Any] = {c: stmt.excluded[c] for c in columns if c not in fixed}
+    for c in latest:
+        updates[c] = sa.case((stmt.excluded[c] > table.c[c], stmt.excluded[c]), else_=table.c[c])
+    return stmt.on_conflict_do_update(index_elements=list(keys), set_=updates)
 
 
 class CaseProjector:
@@ -79,7 +100,15 @@ class CaseProjector:
     async def apply(self, changes: Sequence[CaseChange]) -> None:
         summaries = [self._summary_row(c) for c in changes if c.envelopes]
         # seq (the first event's position) is written once, when the row is created.
-        await upsert(self._conn, self._summary, summaries, ["case_id"], keep=["seq"])
+        # last_event_at is the latest business time seen: a late event may be older.
+        await upsert(
+            self._conn,
+            self._summary,
+            summaries,
+            ["case_id"],
+            keep=["seq"],
+            latest=["last_event_at"],
+        )
         rows = [row for c in changes for row in self._deadline_rows(c)]
         await upsert(self._conn, self._deadlines, rows, ["case_id", "deadline_id"])
 
@@ -111,11 +140,10 @@ class CaseProjector:
 
     def _deadline_rows(self, change: CaseChange) -> Iterable[dict[str, Any]]:
         touched = _touched_deadlines(change.envelopes)
-        version = change.envelopes[-1].version if change.envelopes else 0
         state = change.state
         for d in state.deadlines:
             if d.deadline_id in touched:
-                yield _deadline_row(state, d, version)
+                yield _deadline_row(state, d, touched[d.deadline_id])
 
 
 def _deadline_row(state: CaseState, d: DeadlineState, version: int) -> dict[str, Any]:
@@ -138,12 +166,13 @@ def _deadline_row(state: CaseState, d: DeadlineState, version: int) -> dict[str,
     }
 
 
-def _touched_deadlines(envelopes: Iterable[Envelope]) -> set[str]:
-    touched: set[str] = set()
+def _touched_deadlines(envelopes: Iterable[Envelope]) -> dict[str, int]:
+    """Deadline id -> the version of the last of ``envelopes`` that touched it."""
+    touched: dict[str, int] = {}
     for envelope in envelopes:
         deadline_id = getattr(envelope.event, "deadline_id", None)
         if isinstance(deadline_id, str):
-            touched.add(deadline_id)
+            touched[deadline_id] = envelope.version
     return touched
 
 
