@@ -64,9 +64,10 @@ async def _verify(settings: Settings) -> VerifyReport:
 
 
 def _register_commands() -> None:
-    from casemgmt.entrypoints import cli_admin
+    from casemgmt.entrypoints import cli_admin, cli_demo
 
     cli_admin.register(main)
+    cli_demo.register(main)
 
 
 _register_commands()

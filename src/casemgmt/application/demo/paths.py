@@ -12,12 +12,13 @@ from datetime import date, timedelta
 
 from casemgmt.application.demo import names
 from casemgmt.application.demo.timeline import Stop, Timeline
+from casemgmt.domain.calendars import add_months
 from casemgmt.domain.events import (
     AppealLodged,
     AssessmentConcluded,
     AssessmentStarted,
-    CaseClosed,
     ContactRecorded,
+    DeadlineCancelled,
     DeadlineMet,
     DeadlineSet,
     InvestigationClosed,
@@ -55,7 +56,8 @@ def _assess(t: Timeline, p_nfa: float) -> None:
     t.add(AssessmentStarted(occurred_on=t.later(2, 20), urgent=t.chance(0.15)))
     if t.chance(p_nfa):
         t.add(AssessmentConcluded(occurred_on=t.later(14, 60), outcome="no_further_action"))
-        t.add(CaseClosed(occurred_on=t.later(0, 10), reason="No further action after assessment"))
+        t.later(0, 10)
+        t.close("No further action after assessment")
         raise Stop
 
 
@@ -71,9 +73,11 @@ def _notice(
     duty: str | None = None,
     proposed_penalty: str | None = None,
     currency: str | None = None,
+    track: str | None = None,
 ) -> date:
     """Issue a notice ``lo``..``hi`` days on, stating a due date ``due_in`` days after it
-    (or ``due_on``); returns the due date."""
+    (or ``due_on``); returns the due date. ``track`` names the deadline it sets, for
+    ``Timeline.settle``."""
     day = t.later(lo, hi)
     due = due_on or t.ahead(*due_in)
     t.add(
@@ -87,6 +91,8 @@ def _notice(
             currency=currency,
         )
     )
+    if track:
+        t.expect(track, due)
     return due
 
 
@@ -113,7 +119,19 @@ def _penalty(
             penalty_kind=penalty_kind,
         )
     )
+    t.expect("penalty_payable-penalty-1", payable)
     return payable
+
+
+def _suspend_payment(t: Timeline) -> None:
+    t.add(
+        DeadlineCancelled(
+            occurred_on=t.day,
+            deadline_id="penalty_payable-penalty-1",
+            reason="Payment suspended pending the appeal",
+        )
+    )
+    t.done("penalty_payable-penalty-1")
 
 
 def _settle(t: Timeline, payable: date, against: str, forum: str, outcome: str) -> None:
@@ -124,6 +142,7 @@ def _settle(t: Timeline, payable: date, against: str, forum: str, outcome: str) 
                 occurred_on=t.later(3, 25), appeal_id="appeal-1", against=against, forum=forum
             )
         )
+        _suspend_payment(t)
         raise Stop
     paid = t.answer(
         "penalty_payable-penalty-1",
@@ -134,7 +153,7 @@ def _settle(t: Timeline, payable: date, against: str, forum: str, outcome: str) 
     if not paid:
         raise Stop
     t.add(InvestigationClosed(occurred_on=t.later(7, 40), outcome=outcome))
-    t.add(CaseClosed(occurred_on=t.day, reason="Penalty paid; investigation closed"))
+    t.close("Penalty paid; investigation closed")
 
 
 def osa(t: Timeline) -> None:
@@ -178,14 +197,16 @@ def osa(t: Timeline) -> None:
     )
     t.stop_if(0.25)
     t.after(reps, 7, 60)
+    steps_by = t.ahead(30, 60)
     t.add(
         NoticeIssued(
             occurred_on=t.day,
             notice_id="cd-1",
             notice_kind="confirmation_decision",
-            respond_by=t.ahead(30, 60),
+            respond_by=steps_by,
         )
     )
+    t.expect("compliance_due-cd-1", steps_by)
     t.stop_if(0.2)
     payable = _penalty(t, _OSA_AMOUNTS, "GBP", "OSA 2023 s.137 and Sch. 13", notice_id="cd-1")
     _settle(t, payable, "cd-1", "Upper Tribunal", "Contravention confirmed; penalty imposed")
@@ -202,6 +223,7 @@ def uk_gdpr(t: Timeline) -> None:
     if t.chance(0.5):
         due = _notice(t, "in-1", "information_notice", 3, 30, due_in=(28, 42))
         issued = t.day
+        t.expect("appeal_window-in-1", issued + _APPEAL_WINDOW)
         t.answer("information_response_due-in-1", due, met=0.85)
         t.lapse("appeal_window-in-1", issued + _APPEAL_WINDOW)
     t.stop_if(0.25)
@@ -210,10 +232,12 @@ def uk_gdpr(t: Timeline) -> None:
         t.add(NoticeIssued(occurred_on=t.later(20, 90), notice_id="rep-1", notice_kind="reprimand"))
         t.stop_if(0.3)
         t.add(InvestigationClosed(occurred_on=t.later(0, 14), outcome="Reprimand issued"))
-        t.add(CaseClosed(occurred_on=t.day, reason="Reprimand issued"))
+        t.close("Reprimand issued")
     elif branch < 0.55:
         due = _notice(t, "en-1", "enforcement_notice", 20, 90, due_in=(60, 120))
         issued = t.day
+        t.expect("compliance_due-en-1", due)
+        t.expect("appeal_window-en-1", issued + _APPEAL_WINDOW)
         t.lapse("appeal_window-en-1", issued + _APPEAL_WINDOW)
         if t.answer("compliance_due-en-1", due, met=0.7):
             t.add(
@@ -221,7 +245,7 @@ def uk_gdpr(t: Timeline) -> None:
                     occurred_on=t.later(7, 30), outcome="Enforcement notice complied with"
                 )
             )
-            t.add(CaseClosed(occurred_on=t.day, reason="Enforcement notice complied with"))
+            t.close("Enforcement notice complied with")
     else:
         _ico_penalty(t)
 
@@ -238,6 +262,7 @@ def _ico_penalty(t: Timeline) -> None:
         proposed_penalty=t.pick(_ICO_AMOUNTS),
         currency="GBP",
     )
+    t.expect("penalty_notice_due-noi-1", add_months(t.day, 6))
     t.answer(
         "representations_due-noi-1",
         reps,
@@ -247,7 +272,9 @@ def _ico_penalty(t: Timeline) -> None:
     t.stop_if(0.25)
     t.after(reps, 14, 60)
     t.add(NoticeIssued(occurred_on=t.day, notice_id="pn-1", notice_kind="penalty_notice"))
+    t.done("penalty_notice_due-noi-1")
     issued = t.day
+    t.expect("appeal_window-pn-1", issued + _APPEAL_WINDOW)
     payable = _penalty(t, _ICO_AMOUNTS, "GBP", "DPA 2018 s.155", notice_id="pn-1")
     if t.chance(0.15):
         t.add(
@@ -259,6 +286,8 @@ def _ico_penalty(t: Timeline) -> None:
             )
         )
         t.add(DeadlineMet(occurred_on=t.day, deadline_id="appeal_window-pn-1"))
+        t.done("appeal_window-pn-1")
+        _suspend_payment(t)
         raise Stop
     t.lapse("appeal_window-pn-1", issued + _APPEAL_WINDOW)
     _settle(t, payable, "pn-1", "First-tier Tribunal", "Penalty notice given; penalty paid")
@@ -272,6 +301,7 @@ def dsa(t: Timeline) -> None:
         year = t.later(0, 5).year
         end = date(year, 12, 31) if t.chance(0.5) else date(year + 1, 6, 30)
         _notice(t, "retention-1", "retention_order", 0, 0, due_on=end)
+        t.expect("retention_ends-retention-1", end, end="met")
     t.stop_if(0.2)
     t.add(
         NoticeIssued(
@@ -297,7 +327,7 @@ def dsa(t: Timeline) -> None:
         )
         t.stop_if(0.5)
         t.add(InvestigationClosed(occurred_on=t.later(7, 30), outcome="Commitments made binding"))
-        t.add(CaseClosed(occurred_on=t.day, reason="Commitments made binding"))
+        t.close("Commitments made binding")
         return
     obs = _notice(t, "pf-1", "preliminary_findings", 60, 200)
     t.answer(
@@ -308,14 +338,16 @@ def dsa(t: Timeline) -> None:
     )
     t.stop_if(0.3)
     t.after(obs, 30, 150)
+    comply_by = t.ahead(60, 90)
     t.add(
         NoticeIssued(
             occurred_on=t.day,
             notice_id="ncd-1",
             notice_kind="non_compliance_decision",
-            respond_by=t.ahead(60, 90),
+            respond_by=comply_by,
         )
     )
+    t.expect("compliance_due-ncd-1", comply_by)
     t.stop_if(0.2)
     payable = _penalty(
         t, _DSA_AMOUNTS, "EUR", "DSA Art. 74(1)", penalty_kind="fine", notice_id="ncd-1"

@@ -11,7 +11,6 @@ from typing import Literal
 from casemgmt.application.demo.timeline import Stop, Timeline
 from casemgmt.domain.calendars import add_months, get_calendar
 from casemgmt.domain.events import (
-    CaseClosed,
     ClarificationReceived,
     ClarificationRequested,
     IcoComplaintLodged,
@@ -51,10 +50,13 @@ def foi(t: Timeline) -> None:
     """Received on the case's first day; answered on time, late, or not yet."""
     calendar = get_calendar("uk-foi")
     due = calendar.add(t.day, 20, "working_days")
+    t.expect("response_due", due)
     if t.chance(0.08):
         t.add(ClarificationRequested(occurred_on=t.later(1, 5), summary="Which years?"))
+        t.done("response_due")  # paused until the clarification arrives
         t.add(ClarificationReceived(occurred_on=t.later(2, 15)))
         due = calendar.add(t.day, 20, "working_days")
+        t.expect("response_due", due)
     if t.chance(0.1):
         extended_to = calendar.add(due, t.rng.randint(10, 20), "working_days")
         t.add(
@@ -66,6 +68,7 @@ def foi(t: Timeline) -> None:
             )
         )
         due = extended_to
+        t.expect("response_due", due)
     draw = t.rng.random()
     if draw < 0.8:
         t.by(due)
@@ -93,15 +96,19 @@ def _respond(t: Timeline) -> None:
             review_by=None if months else window_end,
         )
     )
+    t.done("response_due")
+    t.expect("internal_review_window", window_end)
     if outcome != "provided" and t.chance(0.3):
         _review(t)
         return
-    t.add(CaseClosed(occurred_on=t.after(window_end, 1, 14), reason="Internal review window ended"))
+    t.after(window_end, 1, 14)
+    t.close("Internal review window ended")
 
 
 def _review(t: Timeline) -> None:
     """The requester asks for a review within the window (at least two months)."""
     t.add(InternalReviewRequested(occurred_on=t.later(3, 30)))
+    t.done("internal_review_window")
     due = get_calendar("uk-foi").add(t.day, 20, "working_days")
     completed = t.answer(
         "internal_review_due",
@@ -114,4 +121,5 @@ def _review(t: Timeline) -> None:
     if t.chance(0.3):
         t.add(IcoComplaintLodged(occurred_on=t.later(10, 60)))
         raise Stop
-    t.add(CaseClosed(occurred_on=t.later(7, 30), reason="Internal review completed"))
+    t.later(7, 30)
+    t.close("Internal review completed")

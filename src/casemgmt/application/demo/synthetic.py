@@ -30,8 +30,10 @@ ANCHOR = date(2026, 11, 9)
 #: Change it to get a different (equally deterministic) set of cases.
 SEED = "casemgmt-demo-1"
 
+#: Deadlines due more than this many days before ANCHOR and still open are recorded missed.
+GRACE_DAYS = 75
 #: How long before ANCHOR a case was opened: (weight, fewest days, most days).
-_AGES = ((0.25, 0, 45), (0.3, 45, 150), (0.3, 150, 365), (0.15, 365, 620))
+_AGES = ((0.3, 0, 60), (0.3, 60, 180), (0.25, 180, 365), (0.15, 365, 620))
 
 
 class Mix(NamedTuple):
@@ -72,6 +74,7 @@ def _case(mix: Mix, n: int, anchor: date, seed: str) -> DemoCase:
     timeline = Timeline(rng, opened_on, anchor, subject)
     with contextlib.suppress(Stop):  # the case rests where the demo's last day found it
         mix.path(timeline)
+    timeline.settle(GRACE_DAYS)
     is_foi = mix.path is foi
     opened = CaseOpened(
         occurred_on=opened_on,

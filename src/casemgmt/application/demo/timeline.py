@@ -3,7 +3,9 @@
 A path (``paths.py``) adds events one after another, drawing gaps and choices from the
 case's own ``random.Random``. When the next step would fall after ``until`` (the day the
 demo data runs to), the builder raises ``Stop``: that step has not happened yet, so the
-case rests where it is, with whatever deadlines are still open.
+case rests where it is, with whatever deadlines are still open. The builder tracks the
+deadlines a path creates (``expect``); ``settle`` then records those long past due as
+missed, so that what stays overdue is recent, as in a queue someone works through.
 """
 
 from __future__ import annotations
@@ -11,10 +13,10 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Sequence
 from datetime import date, timedelta
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 from casemgmt.domain.base import Event
-from casemgmt.domain.events import DeadlineMet, DeadlineMissed
+from casemgmt.domain.events import CaseClosed, DeadlineMet, DeadlineMissed
 
 __all__ = ["Stop", "Timeline", "weekday"]
 
@@ -41,6 +43,7 @@ class Timeline:
         self.until = until
         self.subject = subject
         self.events: list[Event] = []
+        self.pending: dict[str, tuple[date, Literal["met", "missed"]]] = {}
 
     # -- choices ------------------------------------------------------------------------
 
@@ -87,28 +90,59 @@ class Timeline:
     def add(self, event: Event) -> None:
         self.events.append(event)
 
+    def expect(self, deadline_id: str, due: date, end: Literal["met", "missed"] = "missed") -> None:
+        """A deadline the last event set: if nothing resolves it, ``settle`` records ``end``."""
+        self.pending[deadline_id] = (due, end)
+
+    def done(self, deadline_id: str) -> None:
+        """The deadline was met, missed, paused or cancelled by the last event."""
+        self.pending.pop(deadline_id, None)
+
+    def close(self, reason: str) -> None:
+        """Close the case today (which cancels its open deadlines)."""
+        self.add(CaseClosed(occurred_on=self.day, reason=reason))
+        self.pending.clear()
+
+    def settle(self, grace_days: int) -> None:
+        """Record deadlines due more than ``grace_days`` before the last day as ended."""
+        horizon = self.until - timedelta(days=grace_days)
+        for deadline_id, (due, end) in sorted(self.pending.items(), key=lambda p: p[1]):
+            if due >= horizon:
+                continue
+            day = min(self.until, max(self.day, due) + timedelta(days=self.rng.randint(1, 10)))
+            if end == "met":
+                self.add(DeadlineMet(occurred_on=due, deadline_id=deadline_id))
+            else:
+                self.add(DeadlineMissed(occurred_on=day, deadline_id=deadline_id))
+        self.pending.clear()
+
     def answer(
         self,
         deadline_id: str,
         due: date,
         reply: Callable[[date], Event] | None = None,
         *,
-        met: float = 0.8,
-        missed: float = 0.1,
+        met: float = 0.75,
+        missed: float = 0.08,
     ) -> bool:
         """The obligation is met by ``due`` (True), recorded missed (False), or still open
         with nothing more done (``Stop``). ``reply`` is the event that meets it; without
         one, the deadline is marked met by hand."""
         draw = self.rng.random()
+        self.expect(deadline_id, due)
         if draw < met:
             day = self.by(due)
+            self.done(deadline_id)
             self.add(reply(day) if reply else DeadlineMet(occurred_on=day, deadline_id=deadline_id))
             return True
         if draw < met + missed:
             self.add(DeadlineMissed(occurred_on=self.after(due, 1, 10), deadline_id=deadline_id))
+            self.done(deadline_id)
             return False
         raise Stop
 
     def lapse(self, deadline_id: str, due: date) -> None:
         """A window nobody used: recorded missed a few days after it ended."""
+        self.expect(deadline_id, due)
         self.add(DeadlineMissed(occurred_on=self.after(due, 1, 5), deadline_id=deadline_id))
+        self.done(deadline_id)

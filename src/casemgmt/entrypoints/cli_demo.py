@@ -1,0 +1,54 @@
+"""``casemgmt demo load``: the seed and synthetic demo cases, recorded as events."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import click
+
+from casemgmt.application.demo import LoadReport, demo_cases, load_demo
+from casemgmt.application.errors import ValidationFailed
+from casemgmt.bootstrap import build_container
+from casemgmt.settings import Settings
+
+__all__ = ["register"]
+
+
+@click.group()
+def demo() -> None:
+    """Demo data: the X / xAI (Grok) seed cases and synthetic cases marked as such."""
+
+
+@demo.command("load")
+@click.option(
+    "--synthetic/--seed-only",
+    default=True,
+    show_default=True,
+    help="Also load the few hundred synthetic cases (SYN- references).",
+)
+def demo_load(synthetic: bool) -> None:
+    """Record the demo cases through the application; a second run loads nothing twice."""
+    started = time.perf_counter()
+    try:
+        report = asyncio.run(_load(Settings.from_env(), synthetic))
+    except ValidationFailed as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(
+        f"demo: {report.cases} cases ({report.cases_opened} opened, {report.cases_present} "
+        f"already present); {report.events_recorded} events recorded, "
+        f"{report.events_present} already present ({time.perf_counter() - started:.1f}s)"
+    )
+
+
+async def _load(settings: Settings, synthetic: bool) -> LoadReport:
+    container = build_container(settings)
+    try:
+        today = container.clock.now().date()
+        return await load_demo(container.cases, demo_cases(synthetic=synthetic), today)
+    finally:
+        await container.aclose()
+
+
+def register(main: click.Group) -> None:
+    main.add_command(demo)
