@@ -77,6 +77,11 @@ class WorkerSettings:
         "CASEMGMT_SCAN_INTERVAL_SECONDS",
     )
     concurrency: int = _doc(2, "Worker processes (Celery prefork).", "CASEMGMT_WORKER_CONCURRENCY")
+    queue: str = _doc(
+        "casemgmt",
+        "Broker queue of the reminder tasks (deployments sharing a broker use their own).",
+        "CASEMGMT_WORKER_QUEUE",
+    )
     prefetch_multiplier: int = _doc(
         4,
         "Tasks each worker process reserves ahead (acks are late, so a crashed worker's "

@@ -2,8 +2,9 @@
 
 Each route (``/hooks/<name>``) has a secret and a behaviour: answer 2xx, fail the first
 ``fail`` requests with ``status`` (optionally with ``Retry-After``), fail always, or hold
-requests until released (to catch a worker mid-batch). Every request is checked with the
-``standardwebhooks`` library, independently of our signing code, and recorded.
+every request after the first ``hold_after`` until released (to catch a worker mid-batch).
+Every request is checked with the ``standardwebhooks`` library, independently of our
+signing code, and recorded.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ class Route:
     status: int = 500
     always_fail: bool = False
     retry_after: str | None = None
-    hold: bool = False
+    hold_after: int | None = None
     served: int = 0
 
 
@@ -70,8 +71,7 @@ class Receiver:
                 return 404, {}
             route.served += 1
             n = route.served
-        hold = route.hold
-        if hold:
+        if route.hold_after is not None and n > route.hold_after:
             self.released.wait(timeout=60)
         try:
             payload = Webhook(route.secret).verify(body, headers)

@@ -7,23 +7,36 @@ and its embedded beat) and nothing else.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
+from typing import Any, TypeVar
 
+import sqlalchemy as sa
+
+from casemgmt.adapters.clock import FileClock
+from casemgmt.adapters.sql.reminders_subscriptions import SqlSubscriptionRepository
+from casemgmt.adapters.sql.tables import events
 from casemgmt.application.auth import Principal, Role
 from casemgmt.application.cases import CaseService, Proposal, RecordCommand
+from casemgmt.application.reminders import NewSubscription, SubscriptionService, new_secret
+from casemgmt.bootstrap import Container, build_container
 from casemgmt.domain.base import Event
 from casemgmt.domain.events import CaseOpened, DeadlineSet
+from casemgmt.settings import DatabaseSettings, Settings, WorkerSettings
+from tests.support.receiver import Receiver
 
 ROOT = Path(__file__).resolve().parents[2]
+T = TypeVar("T")
 ADMIN = Principal(key_id="tests", name="tests", role=Role.ADMIN, regulators=None)
 
 
@@ -99,14 +112,15 @@ class WorkerProcess:
         self.process.wait(timeout=10)
 
     def stop(self) -> None:
-        if self.process.poll() is not None:
-            return
-        os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
+        """Warm shutdown (SIGTERM to the main process, which stops its pool and beat);
+        SIGKILL to the group if that takes too long or leaves children behind."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(timeout=20)
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=10)
+        self.process.wait(timeout=10)
 
 
 def worker_env(
@@ -160,3 +174,68 @@ def worker(
         yield handle
     finally:
         handle.stop()
+
+
+@dataclass
+class Stack:
+    """One end-to-end reminder setup: a database, a broker, a file clock, a receiver."""
+
+    database_url: str
+    broker_url: str
+    clock_file: Path
+    var_dir: Path
+    hooks: Receiver
+    queue: str
+
+    def env(self, **extra: str) -> dict[str, str]:
+        return worker_env(
+            self.database_url,
+            self.broker_url,
+            self.clock_file,
+            self.var_dir,
+            CASEMGMT_WORKER_QUEUE=self.queue,
+            **extra,
+        )
+
+    def set_clock(self, at: datetime) -> None:
+        FileClock.write(self.clock_file, at)
+
+    def run(self, work: Callable[[Container], Awaitable[T]]) -> T:
+        """Run ``work`` with an in-process container on the same database and clock."""
+
+        async def main() -> T:
+            settings = Settings(
+                database=DatabaseSettings(url=self.database_url, pool_size=2),
+                worker=WorkerSettings(broker_url=""),
+            )
+            container = build_container(settings, clock=FileClock(self.clock_file))
+            try:
+                return await work(container)
+            finally:
+                await container.aclose()
+
+        return asyncio.run(main())
+
+    def subscribe(self, name: str, kind: str | None = None, **behaviour: Any) -> str:
+        """A receiver route ``name`` subscribed to deadlines of ``kind`` (default ``name``)."""
+        secret = new_secret()
+        url = self.hooks.route(name, secret, **behaviour)
+        request = NewSubscription(url=url, secret=secret, kinds=[kind or name])
+
+        async def work(c: Container) -> str:
+            service = SubscriptionService(SqlSubscriptionRepository(c.engine))
+            return (await service.create(ADMIN, request, c.clock.now())).subscription_id
+
+        return self.run(work)
+
+    def count(self, type_: str, kind: str | None = None) -> int:
+        """Events of ``type_`` (on deadlines of ``kind``, read from the case id prefix)."""
+
+        async def work(c: Container) -> int:
+            query = sa.select(sa.func.count()).select_from(events).where(events.c.type == type_)
+            if kind is not None:
+                query = query.where(events.c.case_id.like(f"{kind}-%"))
+            async with c.engine.connect() as conn:
+                return int(await conn.scalar(query) or 0)
+
+        return self.run(work)

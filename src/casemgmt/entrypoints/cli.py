@@ -71,3 +71,12 @@ def _register_commands() -> None:
 
 
 _register_commands()
+
+
+def _register_worker_commands() -> None:
+    from casemgmt.entrypoints import cli_worker
+
+    cli_worker.register(main)
+
+
+_register_worker_commands()

@@ -1,0 +1,117 @@
+"""The Celery application factory: broker by setting, beat schedule, per-process runner.
+
+The embedded default is SQLite through kombu's SQLAlchemy transport
+(``sqla+sqlite:///var/broker.sqlite``), run as one worker with embedded beat
+(``casemgmt worker --beat``); production uses Redis or RabbitMQ with any number of
+workers and one ``casemgmt beat``. Nothing here runs at import time.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from contextlib import closing
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from celery import Celery, signals
+
+from casemgmt.entrypoints.worker.runner import WorkerRunner
+from casemgmt.entrypoints.worker.tasks import DELIVER, MARK_MISSED, SCAN_DUE, register_tasks
+from casemgmt.observability import configure_logging
+from casemgmt.settings import Settings, WorkerSettings
+
+__all__ = ["TASK_NAMES", "celery_config", "create_celery", "prepare_broker"]
+
+TASK_NAMES = (SCAN_DUE, DELIVER, MARK_MISSED)
+_SQLITE_BROKER = "sqla+sqlite:///"
+
+
+def create_celery(settings: Settings) -> Celery:
+    """A Celery app for ``settings`` with the reminder tasks and beat schedule."""
+    prepare_broker(settings.worker.broker_url)
+    app = Celery("casemgmt", set_as_current=False)
+    app.conf.update(celery_config(settings))
+    runner = WorkerRunner(settings)
+    register_tasks(app, runner)
+    _connect_signals(runner, settings)
+    return app
+
+
+def celery_config(settings: Settings) -> dict[str, Any]:
+    w = settings.worker
+    every = timedelta(seconds=w.scan_interval_seconds)
+    return {
+        "broker_url": w.broker_url,
+        "result_backend": w.result_backend or None,
+        "task_ignore_result": True,
+        "task_serializer": "json",
+        "accept_content": ["json"],
+        "result_serializer": "json",
+        "task_acks_late": True,
+        "task_reject_on_worker_lost": True,
+        "task_default_queue": w.queue,
+        "worker_prefetch_multiplier": w.prefetch_multiplier,
+        "worker_concurrency": w.concurrency,
+        "worker_hijack_root_logger": False,
+        "broker_connection_retry_on_startup": True,
+        "broker_transport_options": transport_options(w),
+        "timezone": "UTC",
+        "enable_utc": True,
+        "beat_schedule": {
+            "scan-due-reminders": {"task": SCAN_DUE, "schedule": every},
+            "mark-missed-deadlines": {"task": MARK_MISSED, "schedule": every},
+        },
+        "beat_schedule_filename": str(Path(settings.var_dir) / "celerybeat-schedule"),
+    }
+
+
+def transport_options(w: WorkerSettings) -> dict[str, Any]:
+    """Per broker: Redis/SQS redeliver unacked tasks after the visibility timeout; the
+    SQLite broker waits for its write lock instead of failing at once."""
+    scheme = w.broker_url.split("://", 1)[0]
+    if scheme in ("redis", "rediss", "sqs"):
+        return {"visibility_timeout": w.visibility_timeout_seconds}
+    if w.broker_url.startswith(_SQLITE_BROKER):
+        return {"connect_args": {"timeout": 30}}
+    return {}
+
+
+def prepare_broker(url: str) -> None:
+    """For the SQLite broker: create its directory and switch the file to WAL (persistent),
+    so the worker, beat and publishers read while one of them writes."""
+    if not url.startswith(_SQLITE_BROKER):
+        return
+    path = url.removeprefix(_SQLITE_BROKER)
+    if path in ("", ":memory:"):
+        return
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    with closing(sqlite3.connect(path, timeout=30)) as db:
+        db.execute("PRAGMA journal_mode=WAL")
+
+
+def _connect_signals(runner: WorkerRunner, settings: Settings) -> None:
+    def process_init(**_: Any) -> None:
+        runner.forget_inherited()
+        _forget_inherited_broker_engines()
+
+    def process_shutdown(**_: Any) -> None:
+        runner.close()
+
+    def setup_logging(**_: Any) -> None:
+        configure_logging(settings.log.level, json=settings.log.json)
+
+    signals.worker_process_init.connect(process_init, weak=False)
+    signals.worker_process_shutdown.connect(process_shutdown, weak=False)
+    signals.worker_shutdown.connect(process_shutdown, weak=False)  # the solo pool
+    signals.setup_logging.connect(setup_logging, weak=False)
+
+
+def _forget_inherited_broker_engines() -> None:
+    # kombu's SQLAlchemy transport caches engines per URL in a class attribute; a forked
+    # child must not use its parent's pooled SQLite connections (SQLAlchemy's fork recipe).
+    from kombu.transport import sqlalchemy as sqla_transport
+
+    for engine, _session in sqla_transport.Channel._engines.values():
+        engine.dispose(close=False)
+    sqla_transport.Channel._engines.clear()
