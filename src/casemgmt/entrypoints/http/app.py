@@ -25,6 +25,7 @@ from casemgmt.entrypoints.http.controllers.misc import (
     FeedController,
     RegulatorsController,
 )
+from casemgmt.entrypoints.http.controllers.subscriptions import SubscriptionsController
 from casemgmt.entrypoints.http.deps import provide_container
 from casemgmt.entrypoints.http.errors import exception_handlers
 from casemgmt.entrypoints.http.observability import metrics_endpoint, middleware_factory
@@ -43,6 +44,7 @@ ROUTES: list[Any] = [
     FeedController,
     CalendarController,
     KeysController,
+    SubscriptionsController,
     ImportController,
 ]
 
