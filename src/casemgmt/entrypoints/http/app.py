@@ -17,6 +17,7 @@ from casemgmt.bootstrap import Container, build_container
 from casemgmt.entrypoints.http.auth import PUBLIC_PATHS, ApiKeyAuthMiddleware, KeyCache
 from casemgmt.entrypoints.http.controllers.cases import CasesController
 from casemgmt.entrypoints.http.controllers.deadlines import DeadlinesController
+from casemgmt.entrypoints.http.controllers.exports import ExportsController
 from casemgmt.entrypoints.http.controllers.health import HealthController
 from casemgmt.entrypoints.http.controllers.imports import ImportController
 from casemgmt.entrypoints.http.controllers.keys import KeysController
@@ -46,6 +47,7 @@ ROUTES: list[Any] = [
     KeysController,
     SubscriptionsController,
     ImportController,
+    ExportsController,
 ]
 
 
