@@ -18,6 +18,8 @@ from typing import Any
 
 SECTIONS: dict[str, str] = {
     "store": "bench.store",
+    "reminders": "bench.reminders",
+    "http": "bench.http",
 }
 
 RESULTS = Path(__file__).with_name("results.json")

@@ -64,19 +64,11 @@ async def _verify(settings: Settings) -> VerifyReport:
 
 
 def _register_commands() -> None:
-    from casemgmt.entrypoints import cli_admin, cli_demo
+    # The subcommand modules register themselves on ``main``.
+    from casemgmt.entrypoints import cli_admin, cli_demo, cli_run, cli_worker
 
-    cli_admin.register(main)
-    cli_demo.register(main)
+    for module in (cli_admin, cli_demo, cli_run, cli_worker):
+        module.register(main)
 
 
 _register_commands()
-
-
-def _register_worker_commands() -> None:
-    from casemgmt.entrypoints import cli_worker
-
-    cli_worker.register(main)
-
-
-_register_worker_commands()
