@@ -74,7 +74,9 @@ def upgrade() -> None:
         "ix_deadlines_status_due", "deadlines", ["status", "due_at", "case_id", "deadline_id"]
     )
     op.create_index(
-        "ix_deadlines_regulator_status_due", "deadlines", ["regulator", "status", "due_at"]
+        "ix_deadlines_regulator_status_due",
+        "deadlines",
+        ["regulator", "status", "due_at", "case_id", "deadline_id"],
     )
     op.create_table(
         "projection_state",

@@ -68,7 +68,14 @@ deadlines = sa.Table(
     sa.Column("title", sa.Text, nullable=False),
     sa.Column("version", sa.Integer, nullable=False),
     sa.Index("ix_deadlines_status_due", "status", "due_at", "case_id", "deadline_id"),
-    sa.Index("ix_deadlines_regulator_status_due", "regulator", "status", "due_at"),
+    sa.Index(
+        "ix_deadlines_regulator_status_due",
+        "regulator",
+        "status",
+        "due_at",
+        "case_id",
+        "deadline_id",
+    ),
 )
 
 projection_state = sa.Table(
