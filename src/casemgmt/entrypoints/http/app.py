@@ -27,6 +27,11 @@ from casemgmt.entrypoints.http.controllers.misc import (
     RegulatorsController,
 )
 from casemgmt.entrypoints.http.controllers.subscriptions import SubscriptionsController
+from casemgmt.entrypoints.http.dashboard import (
+    DASHBOARD_ROUTES,
+    static_files_router,
+    template_config,
+)
 from casemgmt.entrypoints.http.deps import provide_container
 from casemgmt.entrypoints.http.errors import exception_handlers
 from casemgmt.entrypoints.http.observability import metrics_endpoint, middleware_factory
@@ -48,6 +53,7 @@ ROUTES: list[Any] = [
     SubscriptionsController,
     ImportController,
     ExportsController,
+    *DASHBOARD_ROUTES,
 ]
 
 
@@ -78,7 +84,8 @@ def create_app(settings: Settings, container: Container | None = None) -> Litest
                 await built.aclose()
 
     app = Litestar(
-        route_handlers=ROUTES,
+        route_handlers=[*ROUTES, static_files_router()],
+        template_config=template_config(),
         dependencies={"container": Provide(provide_container, sync_to_thread=False)},
         middleware=[
             middleware_factory(built.metrics.http_seconds),

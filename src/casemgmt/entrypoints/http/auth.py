@@ -26,7 +26,15 @@ __all__ = ["COOKIE", "ApiKeyAuthMiddleware", "KeyCache", "requires"]
 
 CACHE_SECONDS = 30.0
 COOKIE = "casemgmt_key"
-PUBLIC_PATHS = ["^/health$", "^/metrics$", "^/schema", "^/favicon.ico$", "^/static/", "^/$"]
+PUBLIC_PATHS = [
+    "^/health$",
+    "^/metrics$",
+    "^/schema",
+    "^/favicon.ico$",
+    "^/static/",
+    "^/$",
+    "^/dashboard/sign-(in|out)$",
+]
 TOKEN_QUERY_PATHS = ("/v1/deadlines.ics",)
 
 

@@ -1,0 +1,196 @@
+"""What each dashboard page shows, built from the query service for one principal.
+
+Every function takes the signed-in principal and passes it to the query service, so a
+page shows only what that key may see (other regulators' cases are simply not there).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, timedelta
+from typing import Annotated, Any, Literal
+
+import msgspec
+
+from casemgmt.application.auth import Principal
+from casemgmt.application.readmodels import CaseFilter, DeadlineFilter
+from casemgmt.application.views import envelope_view
+from casemgmt.bootstrap import Container
+from casemgmt.entrypoints.http.dashboard.present import Names, page_url
+
+__all__ = [
+    "CASES_PAGE",
+    "DEADLINES_PAGE",
+    "CaseAt",
+    "CaseQuery",
+    "DeadlineQuery",
+    "case_page",
+    "cases_page",
+    "deadlines_page",
+    "overview_page",
+]
+
+CASES_PAGE = 50
+DEADLINES_PAGE = 50
+DUE_SOON_DAYS = 14
+
+
+Short = Annotated[str, msgspec.Meta(max_length=200)]
+
+
+class CaseQuery(msgspec.Struct, frozen=True, kw_only=True):
+    """The case list's filters as the form sends them (``status``: open, closed or any)."""
+
+    regulator: Short | None = None
+    regime: Short | None = None
+    status: Literal["open", "closed", "any"] = "open"
+    stage: Short | None = None
+    q: Short | None = None
+    cursor: Short | None = None
+
+
+class DeadlineQuery(msgspec.Struct, frozen=True, kw_only=True):
+    """The deadline queue's filters (``status``: a deadline status or ``all``)."""
+
+    regulator: Short | None = None
+    status: Literal["open", "met", "missed", "cancelled", "paused", "all"] = "open"
+    kind: Short | None = None
+    overdue: bool = False
+    due_before: date | None = None
+    cursor: Short | None = None
+
+
+class CaseAt(msgspec.Struct, frozen=True, kw_only=True):
+    """The case page's as-of date (None: today)."""
+
+    as_of: date | None = None
+
+
+def _params(query: msgspec.Struct) -> dict[str, Any]:
+    return {k: v for k, v in msgspec.to_builtins(query).items() if k != "cursor"}
+
+
+def _today(container: Container) -> date:
+    return container.clock.now().date()
+
+
+async def overview_page(container: Container, principal: Principal) -> dict[str, Any]:
+    names = Names(container.regimes, principal)
+    stats = await container.queries.stats(principal)
+    groups: dict[str, list[dict[str, Any]]] = {code: [] for code in names.regulators}
+    ordered = sorted(
+        stats.open_cases_by_stage,
+        key=lambda s: (s.regulator, s.regime, names.stage_order(s.regulator, s.regime, s.stage)),
+    )
+    for s in ordered:
+        groups.setdefault(s.regulator, []).append(
+            {
+                "regime": s.regime,
+                "stage": names.stage(s.regulator, s.regime, s.stage),
+                "count": s.open_cases,
+                "url": page_url(
+                    "/dashboard/cases",
+                    {"regulator": s.regulator, "regime": s.regime, "stage": s.stage},
+                ),
+            }
+        )
+    horizon = _today(container) + timedelta(days=DUE_SOON_DAYS + 1)
+    upcoming = await container.queries.deadlines(
+        principal, DeadlineFilter(status="open", due_before=horizon), None, None
+    )
+    return {
+        "names": names,
+        "groups": groups,
+        "totals": {code: sum(r["count"] for r in rows) for code, rows in groups.items()},
+        "open_cases": sum(s.open_cases for s in stats.open_cases_by_stage),
+        "overdue": sum(stats.overdue_deadlines.values()),
+        "overdue_by_regulator": stats.overdue_deadlines,
+        "due_soon": [d for d in upcoming.items if not d.overdue],
+        "due_soon_days": DUE_SOON_DAYS,
+        "as_of": stats.as_of,
+    }
+
+
+async def cases_page(
+    container: Container, principal: Principal, query: CaseQuery
+) -> dict[str, Any]:
+    filters = CaseFilter(
+        regulator=query.regulator,
+        regime=query.regime,
+        status=None if query.status == "any" else query.status,
+        stage=query.stage,
+        q=query.q,
+    )
+    page = await container.queries.list_cases(principal, filters, query.cursor, CASES_PAGE)
+    params = _params(query)
+    return {
+        "names": Names(container.regimes, principal),
+        "query": query,
+        "cases": page.items,
+        "next_url": page_url("/dashboard/cases", params, cursor=page.next_cursor)
+        if page.next_cursor
+        else None,
+        "first_url": page_url("/dashboard/cases", params) if query.cursor else None,
+        "csv_url": page_url("/v1/cases.csv", _csv_case_params(filters)),
+    }
+
+
+def _csv_case_params(filters: CaseFilter) -> Mapping[str, Any]:
+    return {k: v for k, v in msgspec.to_builtins(filters).items() if v is not None}
+
+
+async def deadlines_page(
+    container: Container, principal: Principal, query: DeadlineQuery
+) -> dict[str, Any]:
+    filters = DeadlineFilter(
+        regulator=query.regulator,
+        kind=query.kind,
+        status="open" if query.overdue else (None if query.status == "all" else query.status),
+        due_before=query.due_before,
+        overdue_at=container.clock.now() if query.overdue else None,
+    )
+    page = await container.queries.deadlines(principal, filters, query.cursor, DEADLINES_PAGE)
+    params = _params(query)
+    kinds = sorted(
+        {rule.kind for regime in container.regimes.all() for rule in regime.deadline_rules}
+        | {"response_due"}
+    )
+    return {
+        "names": Names(container.regimes, principal),
+        "query": query,
+        "deadlines": page.items,
+        "kinds": kinds,
+        "next_url": page_url("/dashboard/deadlines", params, cursor=page.next_cursor)
+        if page.next_cursor
+        else None,
+        "first_url": page_url("/dashboard/deadlines", params) if query.cursor else None,
+        "csv_url": page_url("/v1/deadlines.csv", params),
+    }
+
+
+async def case_page(
+    container: Container, principal: Principal, case_id: str, as_of: date | None
+) -> dict[str, Any]:
+    """The case (as of ``as_of`` if given) and the events that had occurred by then.
+
+    ``NotFound`` if the key may not see the case; a date before the case was opened shows
+    the page with no state (``case`` None) rather than an error.
+    """
+    timeline = await container.queries.timeline(principal, case_id)
+    shown = [e for e in timeline if as_of is None or e.event.occurred_on <= as_of]
+    opened = shown[0].event if shown and shown[0].version == 1 else None
+    case = await container.queries.get_case(principal, case_id, as_of) if opened else None
+    first = timeline[0]
+    names = Names(container.regimes, principal)
+    regime = str(getattr(first.event, "regime", ""))
+    return {
+        "names": names,
+        "case_id": case_id,
+        "case": case,
+        "opened_on": getattr(first.event, "opened_on", None),
+        "timezone": names.timezone(first.regulator, regime),
+        "as_of": as_of,
+        "today": _today(container),
+        "events": [envelope_view(e) for e in shown],
+        "total_events": len(timeline),
+    }
