@@ -15,6 +15,7 @@ import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -120,6 +121,15 @@ def _bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
+def _highlight(d: dict[str, Any]) -> str:
+    """The row highlight the dashboard should give a deadline of the API's queue."""
+    if d["overdue"]:
+        return "overdue"
+    if d["status"] == "missed":
+        return "missed"
+    return "due-soon" if d["status"] == "open" and d["working_days_remaining"] <= 5 else ""
+
+
 def _column(page: Page, table: str, n: int) -> list[str]:
     return [
         t.strip() for t in page.locator(f"{table} tbody tr td:nth-child({n})").all_inner_texts()
@@ -140,8 +150,8 @@ def test_sign_in_overview_and_sign_out(context: BrowserContext, keys: dict[str, 
     assert (cookie["httpOnly"], cookie["sameSite"], cookie["path"]) == (True, "Strict", "/")
     tiles = page.get_by_role("list", name="Totals")
     expect(tiles).to_contain_text("open cases")
-    overdue = int(tiles.locator(".tile-overdue strong").inner_text())
-    assert overdue > 0
+    assert int(tiles.locator(".tile-overdue strong").inner_text()) > 0
+    assert int(tiles.locator(".tile-missed strong").inner_text().rstrip("+")) > 0
     for name in ("Office of Communications", "Information Commissioner", "European Commission"):
         expect(page.get_by_role("heading", name=name)).to_be_visible()
     _shot(page, "02-overview")
@@ -222,10 +232,7 @@ def test_the_deadline_queue_highlights_overdue_and_due_soon(
     # the same page of the queue from the API: overdue, or due within 5 working days
     with httpx.Client(base_url=server.base_url, headers=_bearer(keys["reader"])) as api:
         items = api.get("/v1/deadlines", params={"limit": len(classes)}).json()["items"]
-    expected = [
-        "overdue" if d["overdue"] else "due-soon" if d["working_days_remaining"] <= 5 else ""
-        for d in items
-    ]
+    expected = [_highlight(d) for d in items]
     assert classes == expected
     assert "overdue" in classes
     expect(page.locator("tr.overdue").first).to_contain_text("Overdue")
@@ -242,6 +249,13 @@ def test_the_deadline_queue_highlights_overdue_and_due_soon(
     page.get_by_role("button", name="Apply").click()
     expect(page).to_have_url(re.compile(r"overdue=true"))
     assert rows.count() == page.locator("table.queue tbody tr.overdue").count() > 0
+
+    page.get_by_label("Overdue only").uncheck()
+    page.get_by_label("Status").select_option("missed")
+    page.get_by_role("button", name="Apply").click()
+    expect(page).to_have_url(re.compile(r"status=missed"))
+    assert rows.count() == page.locator("table.queue tbody tr.missed").count() > 0
+    expect(rows.first).to_contain_text("Missed")
 
 
 def test_a_key_scoped_to_the_ico_sees_no_ofcom_case(

@@ -33,6 +33,8 @@ __all__ = [
 CASES_PAGE = 50
 DEADLINES_PAGE = 50
 DUE_SOON_DAYS = 14
+#: The overview counts missed deadlines up to this many ("500+" beyond).
+MISSED_COUNT_LIMIT = 500
 
 
 Short = Annotated[str, msgspec.Meta(max_length=200)]
@@ -94,6 +96,9 @@ async def overview_page(container: Container, principal: Principal) -> dict[str,
                 ),
             }
         )
+    missed = await container.queries.deadlines(
+        principal, DeadlineFilter(status="missed"), None, MISSED_COUNT_LIMIT
+    )
     horizon = _today(container) + timedelta(days=DUE_SOON_DAYS + 1)
     upcoming = await container.queries.deadlines(
         principal, DeadlineFilter(status="open", due_before=horizon), None, None
@@ -105,6 +110,7 @@ async def overview_page(container: Container, principal: Principal) -> dict[str,
         "open_cases": sum(s.open_cases for s in stats.open_cases_by_stage),
         "overdue": sum(stats.overdue_deadlines.values()),
         "overdue_by_regulator": stats.overdue_deadlines,
+        "missed": f"{len(missed.items)}{'+' if missed.next_cursor else ''}",
         "due_soon": [d for d in upcoming.items if not d.overdue],
         "due_soon_days": DUE_SOON_DAYS,
         "as_of": stats.as_of,

@@ -102,9 +102,15 @@ def _overdue(d: DeadlineView) -> bool:
 
 
 def deadline_state(d: DeadlineView) -> str:
-    """``overdue``, ``due-soon`` or ``""``: the highlight of a deadline row."""
+    """``overdue``, ``missed``, ``due-soon`` or ``""``: the highlight of a deadline row.
+
+    A deadline is overdue from the end of its due day until someone (or the worker)
+    records it missed; both are highlighted as needing attention.
+    """
     if _overdue(d):
         return "overdue"
+    if d.status == "missed":
+        return "missed"
     if d.status == "open" and d.working_days_remaining <= DUE_SOON_WORKING_DAYS:
         return "due-soon"
     return ""
