@@ -78,7 +78,7 @@ async def test_seed_cases_load_with_their_stages_and_deadlines(container: Contai
     )
     assert _deadline(foi, "response_due") == (D(2026, 2, 4), "met")
     assert _deadline(foi, "internal_review_window") == (D(2026, 4, 4), "open")
-    sent = [e for e in await container.queries.timeline(DEMO_PRINCIPAL, FOI_02127153)]
+    sent = list(await container.queries.timeline(DEMO_PRINCIPAL, FOI_02127153))
     response = next(e.event for e in sent if e.type == "response_sent")
     assert response.exemptions == ["s44(1)"]  # type: ignore[attr-defined]
 
@@ -129,7 +129,8 @@ async def test_the_demo_fills_every_regime_with_realistic_queues(container: Cont
     queue = (await queries.deadlines(DEMO_PRINCIPAL, DeadlineFilter(), None, None)).items
     overdue = [d for d in queue if d.overdue]
     due_soon = [d for d in queue if not d.overdue and d.working_days_remaining <= 5]
-    assert len(overdue) >= 10 and len(due_soon) >= 5
+    assert len(overdue) >= 10
+    assert len(due_soon) >= 5
     # what stays overdue is recent: older deadlines were recorded met or missed
     assert all(d.days_remaining >= -120 for d in overdue if d.case_id.startswith("syn-"))
 
@@ -145,7 +146,8 @@ async def test_the_demo_fills_every_regime_with_realistic_queues(container: Cont
         for c in synthetic.items
         if c.stage in ("penalty", "appeal")
     ]
-    assert penalties and all(c.penalties and c.notices for c in penalties)
+    assert penalties
+    assert all(c.penalties and c.notices for c in penalties)
 
 
 async def test_a_clock_before_the_demo_data_is_refused_before_anything_is_written(
