@@ -311,6 +311,21 @@ def test_as_of_and_known_at(writer: httpx.Client) -> None:
         json={"type": "investigation_opened", "occurred_on": "2026-01-12", "legal_basis": "OSA"},
     )
     assert writer.get(url, params={"as_of": "2026-01-07"}).json()["stage"] == "assessment"
+    writer.post(
+        f"{url}/events",
+        json={
+            "type": "deadline_set",
+            "occurred_on": "2026-01-06",
+            "deadline_id": "asof-1",
+            "kind": "response_due",
+            "label": "Explain",
+            "due_on": "2026-01-09",
+        },
+    )
+    seen_then = writer.get(url, params={"as_of": "2026-01-07"}).json()["deadlines"]
+    assert [(d["days_remaining"], d["overdue"]) for d in seen_then] == [(2, False)]
+    seen_after = writer.get(url, params={"as_of": "2026-01-12"}).json()["deadlines"]
+    assert [(d["days_remaining"], d["overdue"]) for d in seen_after] == [(-3, True)]
     assert writer.get(url, params={"as_of": "2026-01-12"}).json()["stage"] == "investigation"
     assert writer.get(url, params={"as_of": "2025-12-31"}).status_code == 404
     timeline = writer.get(f"{url}/events").json()["items"]

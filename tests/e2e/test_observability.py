@@ -15,7 +15,9 @@ from tests.support.server import LiveServer, live_server
 
 
 @pytest.fixture(scope="module")
-def server(module_database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+def server(
+    module_database_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
     env = {"CASEMGMT_LOG_LEVEL": "INFO", "CASEMGMT_LOG_JSON": "true"}
     with live_server(module_database_url, tmp_path_factory.mktemp("logs"), env=env) as srv:
         yield srv
@@ -33,16 +35,41 @@ def _metric(text: str, name: str, **labels: str) -> float:
 def test_metrics_count_requests_events_and_deadlines(server: LiveServer) -> None:
     case_id = f"obs-{uuid.uuid4().hex[:8]}"
     with server.client(server.key(Role.WRITER)) as client:
-        client.post("/v1/cases", json={"regulator": "ofcom", "regime": "osa-2023", "subject": "S",
-                                        "title": "T", "opened_on": "2026-01-05", "case_id": case_id})
-        client.post(f"/v1/cases/{case_id}/events", json={
-            "type": "deadline_set", "occurred_on": "2026-01-05", "deadline_id": "d1",
-            "kind": "response_due", "label": "Explain", "due_on": "2026-01-09"})
+        client.post(
+            "/v1/cases",
+            json={
+                "regulator": "ofcom",
+                "regime": "osa-2023",
+                "subject": "S",
+                "title": "T",
+                "opened_on": "2026-01-05",
+                "case_id": case_id,
+            },
+        )
+        client.post(
+            f"/v1/cases/{case_id}/events",
+            json={
+                "type": "deadline_set",
+                "occurred_on": "2026-01-05",
+                "deadline_id": "d1",
+                "kind": "response_due",
+                "label": "Explain",
+                "due_on": "2026-01-09",
+            },
+        )
     text = httpx.get(f"{server.base_url}/metrics").text
-    assert _metric(text, "casemgmt_http_request_duration_seconds_count",
-                   route="/v1/cases/{case_id}/events", status="201") >= 1
-    assert _metric(text, "casemgmt_events_appended_total", regulator="ofcom",
-                   type="deadline_set") >= 1
+    assert (
+        _metric(
+            text,
+            "casemgmt_http_request_duration_seconds_count",
+            route="/v1/cases/{case_id}/events",
+            status="201",
+        )
+        >= 1
+    )
+    assert (
+        _metric(text, "casemgmt_events_appended_total", regulator="ofcom", type="deadline_set") >= 1
+    )
     assert _metric(text, "casemgmt_deadlines", status="overdue") >= 1
     assert _metric(text, "casemgmt_projection_lag_events", projection="cases") == 0
     assert _metric(text, "casemgmt_event_store_head_position") >= 2

@@ -35,6 +35,7 @@ from casemgmt.application.views import (
     deadline_view,
 )
 from casemgmt.domain.calendars import BusinessCalendar, get_calendar
+from casemgmt.domain.deadlines import due_instant
 from casemgmt.domain.errors import UnknownRegime
 from casemgmt.domain.regime import RegimeRegistry
 from casemgmt.domain.state import CaseState, evolve
@@ -129,6 +130,9 @@ class CaseQueryService:
         known_at: datetime | None,
     ) -> CaseDetail:
         now = self._clock.now()
+        if as_of is not None:
+            # Seen from the end of that day: overdue and days left agree with each other.
+            now = min(now, due_instant(as_of, state.timezone))
         today = as_of or now.astimezone(ZoneInfo(state.timezone)).date()
         calendar = self.calendar_for(state.regulator, state.regime)
         views = [deadline_view(state, d, today, now, calendar) for d in state.deadlines]
