@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
+import time
 from datetime import UTC, date, datetime
 from typing import ClassVar
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from casemgmt.adapters.codec import EventCodec, UpcasterRegistry
 from casemgmt.application.envelope import NewEvent
@@ -63,3 +68,23 @@ def note(text: str = "a note", *, event_id: str | None = None, actor: str = "ali
 
 def notes(n: int, prefix: str = "n") -> list[NewEvent]:
     return [note(f"{prefix} {i}") for i in range(n)]
+
+
+async def feed_settled(engine: AsyncEngine) -> None:
+    """Wait until the PostgreSQL feed horizon has passed every stored event.
+
+    The feed trails the oldest write transaction open anywhere on the server (another
+    database's tests included); a test that expects to read everything waits for it.
+    """
+    if engine.dialect.name != "postgresql":
+        return
+    query = text(
+        "SELECT count(*) FROM events WHERE tx_id >= pg_snapshot_xmin(pg_current_snapshot())"
+    )
+    deadline = time.monotonic() + 30.0
+    while time.monotonic() < deadline:
+        async with engine.connect() as conn:
+            if not await conn.scalar(query):
+                return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the feed horizon did not pass the stored events in time")

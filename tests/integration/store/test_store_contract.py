@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
-from store_helpers import T0, ContactRecorded, NoteAdded, note, notes
+from store_helpers import T0, ContactRecorded, NoteAdded, feed_settled, note, notes
 
 from casemgmt.adapters.clock import FixedClock
 from casemgmt.adapters.codec import EventCodec
@@ -180,11 +180,12 @@ async def test_read_case_between_versions(new_uow: UowFactory) -> None:
 
 
 async def test_read_all_pages_through_everything_and_filters_by_regulator(
-    new_uow: UowFactory,
+    new_uow: UowFactory, engine: AsyncEngine
 ) -> None:
     await append(new_uow, "ofcom-1", notes(3), 0, regulator="ofcom")
     await append(new_uow, "ico-1", notes(2), 0, regulator="ico")
     await append(new_uow, "ofcom-1", notes(2), 3, regulator="ofcom")
+    await feed_settled(engine)
 
     async with new_uow() as uow:
         pages, after = [], 0
@@ -327,6 +328,7 @@ async def test_reader_reads_and_refuses_to_append(
     new_uow: UowFactory, engine: AsyncEngine, codec: EventCodec
 ) -> None:
     await append(new_uow, "case-1", notes(2), 0)
+    await feed_settled(engine)
 
     async with SqlReader(engine, codec) as reader:
         assert len(await reader.events.read_all(0, 10)) == 2
