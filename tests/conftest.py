@@ -90,9 +90,7 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def database_url(
-    backend: str, template_databases: dict[str, str], tmp_path: Path
-) -> Iterator[str]:
+def database_url(backend: str, template_databases: dict[str, str], tmp_path: Path) -> Iterator[str]:
     """A fresh, migrated database of ``backend`` for this test alone."""
     if backend == "sqlite":
         path = tmp_path / "casemgmt.sqlite"
