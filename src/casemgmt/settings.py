@@ -76,7 +76,17 @@ class WorkerSettings:
         "How often beat scans for due reminders and missed deadlines.",
         "CASEMGMT_SCAN_INTERVAL_SECONDS",
     )
-    concurrency: int = _doc(2, "Worker processes (Celery prefork).", "CASEMGMT_WORKER_CONCURRENCY")
+    pool: str = _doc(
+        "threads",
+        "Celery pool: threads (tasks of one process share its event loop, engine and HTTP "
+        "client; best for SQLite) or prefork (one loop per child process).",
+        "CASEMGMT_WORKER_POOL",
+    )
+    concurrency: int = _doc(
+        16,
+        "Tasks a worker runs at once: threads (pool=threads) or processes (prefork).",
+        "CASEMGMT_WORKER_CONCURRENCY",
+    )
     queue: str = _doc(
         "casemgmt",
         "Broker queue of the reminder tasks (deployments sharing a broker use their own).",

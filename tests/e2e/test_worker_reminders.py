@@ -67,7 +67,8 @@ def test_two_workers_with_two_beats_deliver_each_reminder_once_per_subscription(
     stack.subscribe("race-b", kind="race")
     deadlines(stack, "race", 12)
     stack.set_clock(DUE)
-    with worker(stack.env(), tmp_path, name="w1"), worker(stack.env(), tmp_path, name="w2"):
+    prefork = worker(stack.env(), tmp_path, name="w1", pool="prefork", concurrency=2)
+    with prefork, worker(stack.env(), tmp_path, name="w2"):
         wait_until(lambda: stack.count("reminder_sent", "race") == 24, what="24 reminders sent")
     seen = stack.hooks.seen()
     assert all(r.verified for r in seen)

@@ -151,16 +151,18 @@ def worker(
     log_dir: Path,
     *,
     beat: bool = True,
-    concurrency: int = 2,
+    pool: str = "threads",
+    concurrency: int = 4,
     name: str = "worker",
 ) -> Iterator[WorkerProcess]:
-    """A ``casemgmt worker`` process (prefork, optional embedded beat), stopped on exit."""
+    """A ``casemgmt worker`` process (optional embedded beat), stopped on exit."""
     log_path = log_dir / f"{name}-{time.monotonic_ns()}.log"
     command = [
         sys.executable,
         "-c",
         "from casemgmt.entrypoints.cli import main; main()",
         "worker",
+        f"--pool={pool}",
         f"--concurrency={concurrency}",
         f"--hostname={name}-{time.monotonic_ns()}@%h",
         *(["--beat"] if beat else []),

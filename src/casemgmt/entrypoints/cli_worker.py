@@ -42,18 +42,18 @@ def _settings() -> Settings:
 
 @click.command("worker")
 @click.option("--beat", is_flag=True, help="Run beat inside this worker (embedded default).")
-@click.option("--concurrency", type=int, help="Worker processes [CASEMGMT_WORKER_CONCURRENCY].")
+@click.option("--concurrency", type=int, help="Tasks at once [CASEMGMT_WORKER_CONCURRENCY].")
 @click.option(
-    "--pool", type=click.Choice(["prefork", "solo"]), default="prefork", show_default=True
+    "--pool", type=click.Choice(["threads", "prefork", "solo"]), help="[CASEMGMT_WORKER_POOL]"
 )
 @click.option("--hostname", help="Celery node name (default celery@<host>).")
-def worker(beat: bool, concurrency: int | None, pool: str, hostname: str | None) -> None:
+def worker(beat: bool, concurrency: int | None, pool: str | None, hostname: str | None) -> None:
     """Run a Celery worker that delivers reminders (broker: CASEMGMT_BROKER_URL)."""
     settings = _settings()
     argv = [
         "worker",
         f"--loglevel={settings.log.level}",
-        f"--pool={pool}",
+        f"--pool={pool or settings.worker.pool}",
         f"--concurrency={concurrency or settings.worker.concurrency}",
     ]
     if hostname:

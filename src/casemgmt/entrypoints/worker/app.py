@@ -53,6 +53,7 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "task_default_queue": w.queue,
         "worker_prefetch_multiplier": w.prefetch_multiplier,
         "worker_concurrency": w.concurrency,
+        "worker_pool": w.pool,
         "worker_hijack_root_logger": False,
         "broker_connection_retry_on_startup": True,
         "broker_transport_options": transport_options(w),
