@@ -10,6 +10,7 @@ import base64
 import binascii
 import random
 import secrets
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Annotated, Literal, Protocol
@@ -23,8 +24,10 @@ from casemgmt.application.errors import NotFound, ValidationFailed
 from casemgmt.domain.fields import Code
 
 __all__ = [
+    "CLOSING",
     "SECRET_PREFIX",
     "WORKER",
+    "Closing",
     "DeliveryAttempt",
     "DeliveryJob",
     "DeliveryOutcome",
@@ -190,6 +193,23 @@ class SendResult(msgspec.Struct, frozen=True, kw_only=True):
     def retryable(self) -> bool:
         code = self.status_code
         return code is None or code >= 500 or code == 429
+
+
+class Closing(msgspec.Struct, frozen=True, kw_only=True):
+    """A delivery to close in the transaction that appends its outcome event."""
+
+    reminder_id: str
+    subscription_id: str
+    claim_token: str | None
+    status: Literal["delivered", "dead"]
+    attempt: DeliveryAttempt
+
+
+#: Set by ``ReminderDelivery`` only around its own ``CaseService.record`` call: the inline
+#: reminder projection then closes the delivery and logs the attempt in the append's
+#: transaction (event and delivery row commit together). Unset everywhere else, e.g. in
+#: a projection rebuild.
+CLOSING: ContextVar[Closing | None] = ContextVar("casemgmt_reminder_closing", default=None)
 
 
 class DeliveryOutcome(msgspec.Struct, frozen=True, kw_only=True):

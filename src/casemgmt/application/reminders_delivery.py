@@ -26,7 +26,9 @@ from casemgmt.application.cases import CaseService, Proposal, RecordCommand, der
 from casemgmt.application.errors import ConcurrencyConflict, IdempotencyConflict
 from casemgmt.application.ports import Clock
 from casemgmt.application.reminders import (
+    CLOSING,
     WORKER,
+    Closing,
     DeliveryAttempt,
     DeliveryJob,
     DeliveryOutcome,
@@ -134,12 +136,9 @@ class ReminderDelivery:
                 offset=job.offset_code,
                 channel="webhook",
             )
-            await record(
-                self._cases, job.case_id, sent, sent_event_id(job.reminder_id, job.subscription_id)
-            )
-            await self._store.finish(
-                job, "delivered", _attempt(job, n, result, now, "delivered"), None, now
-            )
+            attempt = _attempt(job, n, result, now, "delivered")
+            sent_id = sent_event_id(job.reminder_id, job.subscription_id)
+            await self._close(job, "delivered", attempt, sent, sent_id, now)
             return DeliveryOutcome(status="delivered")
         if result.retryable and n < self._policy.max_attempts:
             delay = self._policy.delay(n, result.retry_after, self._rng)
@@ -162,9 +161,36 @@ class ReminderDelivery:
             error=_describe(result),
         )
         failed_id = failed_event_id(job.reminder_id, job.subscription_id, job.generation)
-        await record(self._cases, job.case_id, failed, failed_id)
-        await self._store.finish(job, "dead", _attempt(job, n, result, now, "dead"), None, now)
+        await self._close(
+            job, "dead", _attempt(job, n, result, now, "dead"), failed, failed_id, now
+        )
         return DeliveryOutcome(status="dead")
+
+    async def _close(
+        self,
+        job: DeliveryJob,
+        status: Literal["delivered", "dead"],
+        attempt: DeliveryAttempt,
+        event: Event,
+        event_id: str,
+        now: datetime,
+    ) -> None:
+        """Append the outcome event; the delivery closes in the same transaction (see
+        ``CLOSING``), or here when the event was already stored."""
+        closing = Closing(
+            reminder_id=job.reminder_id,
+            subscription_id=job.subscription_id,
+            claim_token=job.claim_token,
+            status=status,
+            attempt=attempt,
+        )
+        token = CLOSING.set(closing)
+        try:
+            appended = await record(self._cases, job.case_id, event, event_id)
+        finally:
+            CLOSING.reset(token)
+        if not appended:
+            await self._store.finish(job, status, attempt, None, now)
 
     def body(self, job: DeliveryJob, now: datetime) -> dict[str, Any]:
         """The JSON payload: the case, the deadline, the time left, the reminder."""

@@ -34,6 +34,7 @@ from casemgmt.adapters.sql.reminders_tables import (
 from casemgmt.adapters.sql.tables import events
 from casemgmt.adapters.sql.writes import write_transaction
 from casemgmt.application.reminders import (
+    Closing,
     DeliveryAttempt,
     DeliveryJob,
     OverdueDeadline,
@@ -41,7 +42,7 @@ from casemgmt.application.reminders import (
     webhook_id,
 )
 
-__all__ = ["Claim", "SqlDeliveryStore", "SqlOverdueSource", "claim_due"]
+__all__ = ["Claim", "SqlDeliveryStore", "SqlOverdueSource", "claim_due", "close_delivery"]
 
 Claim = tuple[str, str, str]  # (reminder_id, subscription_id, claim_token)
 
@@ -226,6 +227,30 @@ class SqlDeliveryStore:
                 log = {"reminder_id": job.reminder_id, "subscription_id": job.subscription_id}
                 await conn.execute(sa.insert(delivery_attempts), [{**log, **_attempt_row(attempt)}])
         return held
+
+
+async def close_delivery(conn: AsyncConnection, closing: Closing) -> None:
+    """Close a delivery and log its last attempt on ``conn`` (the append's transaction)."""
+    d, attempt = deliveries, closing.attempt
+    values: dict[str, Any] = {
+        "status": closing.status,
+        "updated_at": attempt.at,
+        "lease_until": None,
+        "attempts": attempt.attempt,
+        "last_status_code": attempt.status_code,
+        "last_error": attempt.error,
+    }
+    if closing.status == "delivered":
+        values["delivered_at"] = attempt.at
+    mine = sa.and_(
+        d.c.reminder_id == closing.reminder_id,
+        d.c.subscription_id == closing.subscription_id,
+        d.c.claim_token == closing.claim_token,
+        d.c.status == "pending",
+    )
+    await conn.execute(sa.update(d).where(mine).values(**values))
+    log = {"reminder_id": closing.reminder_id, "subscription_id": closing.subscription_id}
+    await conn.execute(sa.insert(delivery_attempts), [{**log, **_attempt_row(attempt)}])
 
 
 def _attempt_row(attempt: DeliveryAttempt) -> dict[str, Any]:
