@@ -77,14 +77,14 @@ class WorkerSettings:
         "CASEMGMT_SCAN_INTERVAL_SECONDS",
     )
     pool: str = _doc(
-        "threads",
-        "Celery pool: threads (tasks of one process share its event loop, engine and HTTP "
-        "client; best for SQLite) or prefork (one loop per child process).",
+        "prefork",
+        "Celery pool: prefork (one event loop per child process) or threads (the tasks of "
+        "one process share its event loop, engine and HTTP client).",
         "CASEMGMT_WORKER_POOL",
     )
     concurrency: int = _doc(
-        16,
-        "Tasks a worker runs at once: threads (pool=threads) or processes (prefork).",
+        2,
+        "Tasks a worker runs at once: processes (prefork) or threads (pool=threads).",
         "CASEMGMT_WORKER_CONCURRENCY",
     )
     queue: str = _doc(
