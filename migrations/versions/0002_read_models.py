@@ -48,6 +48,7 @@ def upgrade() -> None:
         sa.Column("position", sa.BigInteger, nullable=False),
         sa.Column("state", _json(), nullable=False),
         sa.Column("state_schema", sa.Integer, nullable=False),
+        sa.Column("head_hash", sa.Text, nullable=False),
     )
     op.create_index("ix_case_summary_regulator_seq", "case_summary", ["regulator", "seq"])
     op.create_index("ix_case_summary_status_stage", "case_summary", ["status", "stage"])

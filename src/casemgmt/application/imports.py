@@ -122,21 +122,24 @@ class ImportService:
     ) -> list[ImportResult]:
         async with self._uow() as uow:
             stored = await _stored(uow, items)
-            cases: dict[str, _Case] = {}
+            ids = {i.case_id for i in items if i.case_id is not None}
+            cases = {
+                cid: _Case(v, s) for cid, (v, s) in (await uow.snapshots.load_many(ids)).items()
+            }
             results: list[ImportResult] = []
             for item in items:
                 results.append(await self._line(uow, principal, item, cases, stored, len(results)))
+            pending = [(cid, c) for cid, c in cases.items() if c.pending and c.state]
+            appended = await uow.events.append_many(
+                [(cid, c.state.regulator, c.pending, c.version) for cid, c in pending if c.state]
+            )
             changes = []
-            for case_id, case in cases.items():
-                if not case.pending or case.state is None:
-                    continue
-                appended = await uow.events.append(
-                    case_id, case.state.regulator, case.pending, expected_version=case.version
-                )
+            for (case_id, case), result in zip(pending, appended, strict=True):
+                assert case.state is not None
                 changes.append(
-                    CaseChange(case_id=case_id, envelopes=appended.envelopes, state=case.state)
+                    CaseChange(case_id=case_id, envelopes=result.envelopes, state=case.state)
                 )
-                versions = {e.event_id: e.version for e in appended.envelopes}
+                versions = {e.event_id: e.version for e in result.envelopes}
                 for index, root_id in case.accepted:
                     results[index] = msgspec.structs.replace(
                         results[index], version=versions[root_id]
@@ -174,8 +177,7 @@ class ImportService:
             return _rejected(item, f"event {event_id} is already stored with other content")
         case = cases.get(case_id)
         if case is None:
-            loaded = await uow.snapshots.load(case_id)
-            case = cases[case_id] = _Case(*(loaded or (0, None)))
+            case = cases[case_id] = _Case(0, None)
         result = self._decide(principal, item, proposal.event, event_id, case)
         if result.status == "accepted":
             stored[event_id] = _accepted_here(case_id, event_id, proposal.event)

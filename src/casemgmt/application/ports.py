@@ -57,6 +57,17 @@ class EventStore(Protocol):
         """
         ...
 
+    async def append_many(
+        self, batches: Sequence[tuple[str, str, Sequence[NewEvent], int]]
+    ) -> list[AppendResult]:
+        """Append ``(case_id, regulator, events, expected_version)`` for many cases.
+
+        Each case at exactly its expected version; no idempotent replay here (callers
+        check ids first). A lost race raises ``ConcurrencyConflict`` with rows of other
+        cases possibly written: the unit of work must then be rolled back.
+        """
+        ...
+
     async def read_case(
         self, case_id: str, from_version: int = 1, to_version: int | None = None
     ) -> list[Envelope]:
@@ -139,6 +150,10 @@ class CaseSnapshots(Protocol):
         Exact: built from the snapshot the inline projection keeps plus any newer events
         of the stream, so it always reflects every event committed to the case.
         """
+        ...
+
+    async def load_many(self, case_ids: Collection[str]) -> dict[str, tuple[int, CaseState]]:
+        """``load`` of many cases at once; cases without events are absent from the result."""
         ...
 
 

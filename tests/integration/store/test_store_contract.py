@@ -361,3 +361,26 @@ async def test_find_returns_stored_ids_of_any_case_in_position_order(
 
     assert [(e.event_id, e.case_id) for e in found] == [("b", "case-2"), ("a", "case-1")]
     assert none == []
+
+
+async def test_append_many_writes_every_case_or_reports_the_lost_race(
+    new_uow: UowFactory,
+) -> None:
+    await append(new_uow, "many-1", notes(2, "a"), 0)
+    async with new_uow() as uow:
+        results = await uow.events.append_many(
+            [("many-1", "ofcom", notes(2, "b"), 2), ("many-2", "ofcom", notes(3, "c"), 0)]
+        )
+        await uow.commit()
+    assert [[e.version for e in r.envelopes] for r in results] == [[3, 4], [1, 2, 3]]
+    async with new_uow() as uow:
+        assert [e.version for e in await uow.events.read_case("many-1")] == [1, 2, 3, 4]
+        assert (await uow.events.read_case("many-2"))[2].prev_hash == results[1].envelopes[1].hash
+    async with new_uow() as uow:
+        with pytest.raises(ConcurrencyConflict):
+            # many-1 is at version 4, not 2: nothing of this batch may stay.
+            await uow.events.append_many(
+                [("many-3", "ofcom", notes(1, "d"), 0), ("many-1", "ofcom", notes(1, "e"), 2)]
+            )
+    async with new_uow() as uow:
+        assert await uow.events.read_case("many-3") == []

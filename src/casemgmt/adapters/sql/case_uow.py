@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Self
+from collections.abc import Callable, Collection, Sequence
+from typing import Any, Self
 
 import msgspec
 import sqlalchemy as sa
@@ -12,11 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from casemgmt.adapters.codec import EventCodec
 from casemgmt.adapters.sql.projection import CaseProjector, decode_state, upsert
 from casemgmt.adapters.sql.readmodel_tables import case_summary, idempotency_keys
+from casemgmt.adapters.sql.store import SqlEventStore
+from casemgmt.adapters.sql.tables import events
 from casemgmt.adapters.sql.uow import SqlUnitOfWork
 from casemgmt.application.ports import (
     CaseSnapshots,
     Clock,
-    EventStore,
     IdempotencyRecord,
     IdempotencyStore,
 )
@@ -28,15 +29,28 @@ __all__ = ["CaseSqlUnitOfWork", "ProjectorFactory", "SqlIdempotencyStore", "SqlS
 #: Builds an inline projector on the unit of work's connection.
 ProjectorFactory = Callable[[AsyncConnection], Projector]
 
-_snapshot = sa.select(
-    case_summary.c.version, case_summary.c.state, case_summary.c.state_schema
-).where(case_summary.c.case_id == sa.bindparam("case_id"))
+_SNAPSHOT_COLUMNS = (
+    case_summary.c.case_id,
+    case_summary.c.version,
+    case_summary.c.state,
+    case_summary.c.state_schema,
+    case_summary.c.head_hash,
+)
+_snapshot = sa.select(*_SNAPSHOT_COLUMNS).where(case_summary.c.case_id == sa.bindparam("case_id"))
+_snapshots = sa.select(*_SNAPSHOT_COLUMNS).where(
+    case_summary.c.case_id.in_(sa.bindparam("case_ids", expanding=True))
+)
+_with_events = (
+    sa.select(events.c.case_id)
+    .where(events.c.case_id.in_(sa.bindparam("case_ids", expanding=True)))
+    .distinct()
+)
 
 
 class SqlSnapshots:
     """``CaseSnapshots``: the summary row's state, plus any events newer than it."""
 
-    def __init__(self, conn: AsyncConnection, events: EventStore) -> None:
+    def __init__(self, conn: AsyncConnection, events: SqlEventStore) -> None:
         self._conn = conn
         self._events = events
 
@@ -48,10 +62,36 @@ class SqlSnapshots:
         read makes the caller's append fail on its expected version, never go unnoticed.
         """
         row = (await self._conn.execute(_snapshot, {"case_id": case_id})).first()
-        if row is not None:
-            state = decode_state(row.state, row.state_schema)
-            if state is not None:
-                return row.version, state
+        loaded = self._from_row(row) if row is not None else None
+        return loaded if loaded is not None else await self._fold(case_id)
+
+    async def load_many(self, case_ids: Collection[str]) -> dict[str, tuple[int, CaseState]]:
+        """``load`` for many cases in one query; cases with no events are left out."""
+        if not case_ids:
+            return {}
+        rows = (await self._conn.execute(_snapshots, {"case_ids": list(case_ids)})).all()
+        found = {row.case_id: loaded for row in rows if (loaded := self._from_row(row))}
+        missing = [c for c in case_ids if c not in found]
+        if missing:
+            # Only a case whose snapshot is absent or unreadable is folded from its events.
+            result = await self._conn.execute(_with_events, {"case_ids": missing})
+            with_events = {case_id for (case_id,) in result.all()}
+            for case_id in missing:
+                folded = await self._fold(case_id) if case_id in with_events else None
+                if folded is not None:
+                    found[case_id] = folded
+                else:  # no events at all: a new case starts at version 0
+                    self._events.remember_head(case_id, 0, None)
+        return found
+
+    def _from_row(self, row: Any) -> tuple[int, CaseState] | None:
+        state = decode_state(row.state, row.state_schema)
+        if state is None:
+            return None
+        self._events.remember_head(row.case_id, row.version, row.head_hash)
+        return row.version, state
+
+    async def _fold(self, case_id: str) -> tuple[int, CaseState] | None:
         version, folded = 0, None
         for envelope in await self._events.read_case(case_id):
             folded = evolve(folded, envelope.event)
@@ -101,6 +141,7 @@ class CaseSqlUnitOfWork(SqlUnitOfWork):
 
     async def __aenter__(self) -> Self:
         await super().__aenter__()
+        assert isinstance(self.events, SqlEventStore)
         self.snapshots = SqlSnapshots(self.connection, self.events)
         self.idempotency = SqlIdempotencyStore(self.connection)
         self._projectors = [make(self.connection) for make in self._projector_factories]

@@ -61,7 +61,7 @@ async def upsert(
         return
     pg = dialect_of(conn) == "postgresql"
     stmt = _upsert_statement(pg, table, tuple(rows[0]), tuple(keys), tuple(keep), tuple(latest))
-    await conn.execute(stmt, rows)
+    await conn.execute(stmt, rows[0] if len(rows) == 1 else rows)
 
 
 @cache
@@ -136,6 +136,7 @@ class CaseProjector:
             "position": max(e.position for e in change.envelopes),
             "state": encode_state(state),
             "state_schema": STATE_SCHEMA,
+            "head_hash": last.hash,
         }
 
     def _deadline_rows(self, change: CaseChange) -> Iterable[dict[str, Any]]:

@@ -22,7 +22,9 @@ from casemgmt.application.readmodels import (
 __all__ = ["SqlCaseQueries"]
 
 _PARTIES = msgspec.json.Decoder(list[str])
-_CASE_COLUMNS = [c for c in case_summary.c if c.name not in {"state", "search", "position"}]
+_CASE_COLUMNS = [
+    c for c in case_summary.c if c.name not in {"state", "search", "position", "head_hash"}
+]
 _DEADLINE_COLUMNS = [c for c in deadlines.c if c.name != "version"]
 
 

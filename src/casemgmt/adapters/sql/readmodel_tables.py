@@ -44,6 +44,8 @@ case_summary = sa.Table(
     sa.Column("position", sa.BigInteger, nullable=False),
     sa.Column("state", JsonText, nullable=False),
     sa.Column("state_schema", sa.Integer, nullable=False),
+    # The hash of event ``version``: the next append chains to it without a read.
+    sa.Column("head_hash", sa.Text, nullable=False),
     sa.Index("ix_case_summary_regulator_seq", "regulator", "seq"),
     sa.Index("ix_case_summary_status_stage", "status", "stage"),
     sa.Index("ix_case_summary_position", "position"),

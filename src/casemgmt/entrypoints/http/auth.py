@@ -98,7 +98,8 @@ class ApiKeyAuthMiddleware(AbstractAuthenticationMiddleware):
 def requires(role: Role) -> Any:
     """A guard admitting principals with ``role`` or a stronger one."""
 
-    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    # Async: Litestar runs a synchronous guard in a worker thread, on every request.
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
         principal: Principal = connection.user
         if not principal.has_role(role):
             raise PermissionDeniedException(
