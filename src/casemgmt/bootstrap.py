@@ -21,6 +21,7 @@ from casemgmt.adapters.sql.engine import create_engine
 from casemgmt.adapters.sql.keys import SqlKeyRepository
 from casemgmt.adapters.sql.projection import CaseProjector
 from casemgmt.adapters.sql.queries import SqlCaseQueries
+from casemgmt.adapters.sql.reminders_admin import reminder_gauges
 from casemgmt.adapters.sql.reminders_projection import ReminderProjector
 from casemgmt.adapters.sql.system_metrics import SystemMetrics
 from casemgmt.adapters.sql.uow import SqlReader
@@ -66,6 +67,7 @@ class Container:
     def __post_init__(self) -> None:
         self.keys = SqlKeyRepository(self.engine)
         self.system_metrics = SystemMetrics(self.engine, self.clock, self.metrics.registry)
+        self.system_metrics.extra.append(reminder_gauges(self.metrics.registry))
         projectors = inline_projectors(self.regimes)
         uow = partial(CaseSqlUnitOfWork, self.engine, self.codec, self.clock, projectors)
         self.cases = CaseService(
