@@ -17,13 +17,19 @@ from typing import Any
 from celery import Celery, signals
 
 from casemgmt.entrypoints.worker.runner import WorkerRunner
-from casemgmt.entrypoints.worker.tasks import DELIVER, MARK_MISSED, SCAN_DUE, register_tasks
+from casemgmt.entrypoints.worker.tasks import (
+    DELIVER,
+    HOUSEKEEPING,
+    MARK_MISSED,
+    SCAN_DUE,
+    register_tasks,
+)
 from casemgmt.observability import configure_logging
 from casemgmt.settings import Settings, WorkerSettings
 
 __all__ = ["TASK_NAMES", "celery_config", "create_celery", "prepare_broker"]
 
-TASK_NAMES = (SCAN_DUE, DELIVER, MARK_MISSED)
+TASK_NAMES = (SCAN_DUE, DELIVER, MARK_MISSED, HOUSEKEEPING)
 _SQLITE_BROKER = "sqla+sqlite:///"
 
 
@@ -62,6 +68,7 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "beat_schedule": {
             "scan-due-reminders": {"task": SCAN_DUE, "schedule": every},
             "mark-missed-deadlines": {"task": MARK_MISSED, "schedule": every},
+            "housekeeping": {"task": HOUSEKEEPING, "schedule": timedelta(hours=1)},
         },
         "beat_schedule_filename": str(Path(settings.var_dir) / "celerybeat-schedule"),
     }

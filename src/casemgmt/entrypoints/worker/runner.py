@@ -15,9 +15,11 @@ import asyncio
 import os
 import threading
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import TypeVar
 
 from casemgmt.adapters.clock import FileClock
+from casemgmt.adapters.sql.housekeeping import purge_expired_idempotency_keys, purge_sqlite_broker
 from casemgmt.adapters.sql.reminders_store import (
     Claim,
     SqlDeliveryStore,
@@ -66,6 +68,17 @@ class WorkerServices:
         r = self.settings.reminders
         now = self.container.clock.now()
         return await claim_due(self.container.engine, now, r.claim_batch, r.claim_lease_seconds)
+
+    async def housekeeping(self) -> int:
+        """Purge what has expired; returns how many rows went."""
+        now = self.container.clock.now()
+        keys = await purge_expired_idempotency_keys(self.container.engine, now)
+        broker = await asyncio.to_thread(
+            purge_sqlite_broker,
+            self.settings.worker.broker_url,
+            datetime.now(),  # noqa: DTZ005 - kombu stores local naive times
+        )
+        return keys + broker
 
     async def aclose(self) -> None:
         await self.client.aclose()

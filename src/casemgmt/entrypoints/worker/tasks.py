@@ -7,6 +7,8 @@
   a retry is the same task again after the backoff (``countdown``). A redelivered or stale
   task does nothing (``ReminderDelivery.deliver``).
 - ``casemgmt.mark_missed()``: append ``deadline_missed`` to deadlines whose day is over.
+- ``casemgmt.housekeeping()``: hourly, purge expired Idempotency-Key records and the
+  embedded broker's delivered messages.
 
 All are ``acks_late`` with ``reject_on_worker_lost``: a task whose worker dies is
 redelivered by the broker; and whatever a broker loses, the claim's lease expires and the
@@ -22,11 +24,12 @@ from celery import Celery
 from casemgmt.entrypoints.worker.runner import WorkerRunner
 from casemgmt.observability import get_logger
 
-__all__ = ["DELIVER", "MARK_MISSED", "SCAN_DUE", "register_tasks"]
+__all__ = ["DELIVER", "HOUSEKEEPING", "MARK_MISSED", "SCAN_DUE", "register_tasks"]
 
 SCAN_DUE = "casemgmt.scan_due"
 DELIVER = "casemgmt.deliver"
 MARK_MISSED = "casemgmt.mark_missed"
+HOUSEKEEPING = "casemgmt.housekeeping"
 
 _OPTIONS: dict[str, Any] = {"acks_late": True, "reject_on_worker_lost": True, "ignore_result": True}
 _log = get_logger("casemgmt.worker")
@@ -64,6 +67,12 @@ def register_tasks(app: Celery, runner: WorkerRunner) -> None:
             _log.info("deadlines missed", count=marked)
         return marked
 
+    def housekeeping() -> int:
+        purged = runner.run(lambda s: s.housekeeping())
+        _log.info("housekeeping", purged=purged)
+        return purged
+
     app.task(name=SCAN_DUE, **_OPTIONS)(scan_due)
+    app.task(name=HOUSEKEEPING, **_OPTIONS)(housekeeping)
     app.task(name=DELIVER, **_OPTIONS)(deliver)
     app.task(name=MARK_MISSED, **_OPTIONS)(mark_missed)
