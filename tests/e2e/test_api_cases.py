@@ -10,17 +10,9 @@ import httpx
 import pytest
 
 from casemgmt.application.auth import Role
-from tests.support.server import LiveServer, live_server
+from tests.support.server import LiveServer
 
 PROBLEM = "application/problem+json"
-
-
-@pytest.fixture(scope="module")
-def server(
-    module_database_url: str, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[LiveServer]:
-    with live_server(module_database_url, tmp_path_factory.mktemp("logs")) as srv:
-        yield srv
 
 
 @pytest.fixture(scope="module")

@@ -3,23 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 
 import msgspec
-import pytest
 
 from casemgmt.application.auth import Role
-from tests.support.server import LiveServer, live_server
+from tests.support.server import LiveServer
 
 NDJSON = {"Content-Type": "application/x-ndjson"}
-
-
-@pytest.fixture(scope="module")
-def server(
-    module_database_url: str, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[LiveServer]:
-    with live_server(module_database_url, tmp_path_factory.mktemp("logs")) as srv:
-        yield srv
 
 
 def ndjson(lines: list[object]) -> bytes:

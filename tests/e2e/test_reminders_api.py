@@ -20,16 +20,8 @@ from casemgmt.application.reminders_delivery import ReminderDelivery
 from casemgmt.bootstrap import build_container
 from casemgmt.settings import DatabaseSettings, Settings, WorkerSettings
 from tests.support.receiver import Receiver, receiver
-from tests.support.server import LiveServer, live_server
+from tests.support.server import LiveServer
 from tests.support.worker import case_with_deadline
-
-
-@pytest.fixture(scope="module")
-def server(
-    module_database_url: str, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[LiveServer]:
-    with live_server(module_database_url, tmp_path_factory.mktemp("logs")) as srv:
-        yield srv
 
 
 @pytest.fixture(scope="module")

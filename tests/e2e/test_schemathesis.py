@@ -8,16 +8,14 @@ a real server: none may answer with a server error, and every error must be
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 
 from casemgmt.application.auth import Role
-from tests.support.server import LiveServer, live_server
+from tests.support.server import LiveServer
 
 EXAMPLES_PER_OPERATION = 25
 MINIMUM_CASES = 500
@@ -26,14 +24,6 @@ MINIMUM_CASES = 500
 @schemathesis.serializer("application/x-ndjson")
 def _ndjson(ctx: Any, value: Any) -> bytes:
     return (json.dumps(value) + "\n").encode()
-
-
-@pytest.fixture(scope="module")
-def server(
-    module_database_url: str, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[LiveServer]:
-    with live_server(module_database_url, tmp_path_factory.mktemp("logs")) as srv:
-        yield srv
 
 
 def _fuzz(

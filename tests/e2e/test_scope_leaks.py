@@ -11,23 +11,12 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
-
 from casemgmt.application.auth import Role
-from tests.support.server import LiveServer, live_server
+from tests.support.server import LiveServer
 
 SKIP_PATHS = re.compile(r"^/schema")
-
-
-@pytest.fixture(scope="module")
-def server(
-    module_database_url: str, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[LiveServer]:
-    with live_server(module_database_url, tmp_path_factory.mktemp("logs")) as srv:
-        yield srv
 
 
 def _ofcom_case(server: LiveServer) -> dict[str, str]:

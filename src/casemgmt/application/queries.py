@@ -32,6 +32,7 @@ from casemgmt.application.views import (
     CaseDetail,
     CaseSummary,
     DeadlineView,
+    deadline_row,
     deadline_view,
 )
 from casemgmt.domain.calendars import BusinessCalendar, get_calendar
@@ -135,7 +136,9 @@ class CaseQueryService:
             now = min(now, due_instant(as_of, state.timezone))
         today = as_of or now.astimezone(ZoneInfo(state.timezone)).date()
         calendar = self.calendar_for(state.regulator, state.regime)
-        views = [deadline_view(state, d, today, now, calendar) for d in state.deadlines]
+        views = [
+            deadline_view(deadline_row(state, d), today, now, calendar) for d in state.deadlines
+        ]
         open_views = [v for v in views if v.status == "open"]
         return CaseDetail(
             case_id=state.case_id,
@@ -182,24 +185,7 @@ class CaseQueryService:
 
     def deadline_row_view(self, row: DeadlineRow, now: datetime) -> DeadlineView:
         today = now.astimezone(ZoneInfo(row.timezone)).date()
-        calendar = self.calendar_for(row.regulator, row.regime)
-        return DeadlineView(
-            deadline_id=row.deadline_id,
-            case_id=row.case_id,
-            regulator=row.regulator,
-            kind=row.kind,
-            label=row.label,
-            due_on=row.due_on,
-            due_at=row.due_at,
-            status=row.status,
-            days_remaining=(row.due_on - today).days,
-            working_days_remaining=calendar.working_days_between(today, row.due_on),
-            overdue=row.status == "open" and row.due_at < now,
-            regime=row.regime,
-            rule=row.rule,
-            subject=row.subject,
-            title=row.title,
-        )
+        return deadline_view(row, today, now, self.calendar_for(row.regulator, row.regime))
 
     def calendar_for(self, regulator: str, regime_code: str) -> BusinessCalendar:
         """The regime's business calendar (calendar days if the regime is gone)."""
@@ -225,19 +211,5 @@ class CaseQueryService:
 
 
 def _summary(row: CaseRow) -> CaseSummary:
-    return CaseSummary(
-        case_id=row.case_id,
-        regulator=row.regulator,
-        regime=row.regime,
-        subject=row.subject,
-        title=row.title,
-        reference=row.reference,
-        stage=row.stage,
-        status=row.status,
-        version=row.version,
-        opened_on=row.opened_on,
-        last_event_at=row.last_event_at,
-        open_deadlines=row.open_deadlines,
-        next_due_on=row.next_due_on,
-        related_parties=row.related_parties,
-    )
+    """A read-model row in the contract's shape (its fields are a subset of the row's)."""
+    return CaseSummary(**{name: getattr(row, name) for name in CaseSummary.__struct_fields__})

@@ -8,6 +8,7 @@ from typing import Any
 import msgspec
 
 from casemgmt.application.envelope import Envelope
+from casemgmt.application.readmodels import DeadlineRow
 from casemgmt.domain.calendars import BusinessCalendar
 from casemgmt.domain.state import CaseState
 from casemgmt.domain.state_model import DeadlineState
@@ -17,6 +18,7 @@ __all__ = [
     "CaseSummary",
     "DeadlineView",
     "EnvelopeView",
+    "deadline_row",
     "deadline_view",
     "envelope_view",
 ]
@@ -109,23 +111,44 @@ def envelope_view(envelope: Envelope) -> EnvelopeView:
     )
 
 
-def deadline_view(
-    state: CaseState, d: DeadlineState, today: date, now: datetime, calendar: BusinessCalendar
-) -> DeadlineView:
-    return DeadlineView(
+def deadline_row(state: CaseState, d: DeadlineState) -> DeadlineRow:
+    """The queue row of one of a case's deadlines."""
+    return DeadlineRow(
         deadline_id=d.deadline_id,
         case_id=state.case_id,
         regulator=state.regulator,
+        regime=state.regime,
         kind=d.kind,
         label=d.label,
         due_on=d.due_on,
         due_at=d.due_at,
         status=d.status,
-        days_remaining=(d.due_on - today).days,
-        working_days_remaining=calendar.working_days_between(today, d.due_on),
-        overdue=d.status == "open" and d.due_at < now,
-        regime=state.regime,
         rule=d.rule,
+        calendar=state.calendar,
+        timezone=state.timezone,
         subject=state.subject,
         title=state.title,
+    )
+
+
+def deadline_view(
+    row: DeadlineRow, today: date, now: datetime, calendar: BusinessCalendar
+) -> DeadlineView:
+    """``row`` as seen on ``today`` / at ``now``: days and working days left, overdue."""
+    return DeadlineView(
+        deadline_id=row.deadline_id,
+        case_id=row.case_id,
+        regulator=row.regulator,
+        kind=row.kind,
+        label=row.label,
+        due_on=row.due_on,
+        due_at=row.due_at,
+        status=row.status,
+        days_remaining=(row.due_on - today).days,
+        working_days_remaining=calendar.working_days_between(today, row.due_on),
+        overdue=row.status == "open" and row.due_at < now,
+        regime=row.regime,
+        rule=row.rule,
+        subject=row.subject,
+        title=row.title,
     )
