@@ -21,6 +21,7 @@ __all__ = [
     "CaseFilter",
     "CaseQueries",
     "CaseRow",
+    "CaseSummary",
     "DeadlineFilter",
     "DeadlineRow",
     "Page",
@@ -47,7 +48,9 @@ class Projector(Protocol):
     async def apply(self, changes: Sequence[CaseChange]) -> None: ...
 
 
-class CaseRow(msgspec.Struct, frozen=True, kw_only=True):
+class CaseSummary(msgspec.Struct, frozen=True, kw_only=True):
+    """A case as the contract shows it in lists and as the head of its detail."""
+
     case_id: str
     regulator: str
     regime: str
@@ -62,6 +65,11 @@ class CaseRow(msgspec.Struct, frozen=True, kw_only=True):
     open_deadlines: int
     next_due_on: date | None
     related_parties: list[str] = []
+
+
+class CaseRow(CaseSummary, frozen=True, kw_only=True):
+    """A ``case_summary`` row: the summary plus its pagination key."""
+
     seq: int = 0
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import msgspec
 
 from casemgmt.application.envelope import Envelope
-from casemgmt.application.readmodels import DeadlineRow
+from casemgmt.application.readmodels import CaseSummary, DeadlineRow
 from casemgmt.domain.calendars import BusinessCalendar
 from casemgmt.domain.state import CaseState
 from casemgmt.domain.state_model import DeadlineState
@@ -22,23 +22,6 @@ __all__ = [
     "deadline_view",
     "envelope_view",
 ]
-
-
-class CaseSummary(msgspec.Struct, frozen=True, kw_only=True):
-    case_id: str
-    regulator: str
-    regime: str
-    subject: str
-    title: str
-    reference: str | None
-    stage: str
-    status: str
-    version: int
-    opened_on: date
-    last_event_at: datetime
-    open_deadlines: int
-    next_due_on: date | None
-    related_parties: list[str] = []
 
 
 class DeadlineView(msgspec.Struct, frozen=True, kw_only=True):
