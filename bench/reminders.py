@@ -31,11 +31,11 @@ from tests.support.worker import ADMIN, Stack, case_with_deadline, open_case, wa
 
 from bench.store import _pg_admin
 from casemgmt.adapters.sql.engine import create_engine
+from casemgmt.adapters.sql.eventstore.tables import events
 from casemgmt.adapters.sql.migrations import upgrade_to_head
-from casemgmt.adapters.sql.tables import events
 from casemgmt.application.cases import Proposal, RecordCommand
 from casemgmt.bootstrap import Container
-from casemgmt.domain.events import DeadlineSet
+from casemgmt.domain.events.catalogue import DeadlineSet
 
 CASES, PER_CASE = 1000, 10
 SET_ON = datetime(2026, 10, 12, 8, 0, tzinfo=UTC)

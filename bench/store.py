@@ -32,7 +32,7 @@ from casemgmt.adapters.sql.engine import create_engine
 from casemgmt.adapters.sql.migrations import upgrade_to_head
 from casemgmt.adapters.sql.uow import SqlReader, SqlUnitOfWork
 from casemgmt.application.envelope import NewEvent
-from casemgmt.domain.base import Event
+from casemgmt.domain.events.base import Event
 
 COMMANDS_PER_WRITER = {1: 3000, 8: 800}
 EVENTS_PER_CASE = 10

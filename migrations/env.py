@@ -17,8 +17,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import async_engine_from_config
 
 from casemgmt.adapters.sql.engine import WRITE, install_sqlite_hooks
+from casemgmt.adapters.sql.eventstore.tables import metadata
 from casemgmt.adapters.sql.migrations import ensure_sqlite_directory
-from casemgmt.adapters.sql.tables import metadata
 
 config = context.config
 target_metadata = metadata

@@ -18,20 +18,20 @@ from casemgmt.adapters.codec import EventCodec
 from casemgmt.adapters.regime_files import load_registry
 from casemgmt.adapters.sql.case_uow import CaseSqlUnitOfWork, ProjectorFactory
 from casemgmt.adapters.sql.engine import create_engine
-from casemgmt.adapters.sql.keys import SqlKeyRepository
-from casemgmt.adapters.sql.projection import CaseProjector
-from casemgmt.adapters.sql.queries import SqlCaseQueries
-from casemgmt.adapters.sql.reminders_admin import reminder_gauges
-from casemgmt.adapters.sql.reminders_projection import ReminderProjector
-from casemgmt.adapters.sql.system_metrics import SystemMetrics
+from casemgmt.adapters.sql.ops.keys import SqlKeyRepository
+from casemgmt.adapters.sql.ops.metrics import SystemMetrics
+from casemgmt.adapters.sql.readmodels.projection import CaseProjector
+from casemgmt.adapters.sql.readmodels.queries import SqlCaseQueries
+from casemgmt.adapters.sql.reminders.admin import reminder_gauges
+from casemgmt.adapters.sql.reminders.projection import ReminderProjector
 from casemgmt.adapters.sql.uow import SqlReader
 from casemgmt.adapters.upcasters import UPCASTERS
 from casemgmt.application.cases import CaseService
 from casemgmt.application.imports import ImportService
 from casemgmt.application.ports import Clock
 from casemgmt.application.queries import CaseQueryService
-from casemgmt.domain.events import EVENT_TYPES
-from casemgmt.domain.regime import RegimeRegistry
+from casemgmt.domain.events.catalogue import EVENT_TYPES
+from casemgmt.domain.regime.registry import RegimeRegistry
 from casemgmt.observability import Metrics
 from casemgmt.settings import Settings
 

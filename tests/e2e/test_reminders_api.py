@@ -12,11 +12,11 @@ import httpx
 import pytest
 
 from casemgmt.adapters.clock import FixedClock
-from casemgmt.adapters.sql.reminders_store import SqlDeliveryStore, claim_due
+from casemgmt.adapters.sql.reminders.store import SqlDeliveryStore, claim_due
 from casemgmt.adapters.webhooks import HttpxWebhookSender, build_client
 from casemgmt.application.auth import Role
-from casemgmt.application.reminders import RetryPolicy, new_secret
-from casemgmt.application.reminders_delivery import ReminderDelivery
+from casemgmt.application.reminders.delivery import ReminderDelivery
+from casemgmt.application.reminders.policy import RetryPolicy, new_secret
 from casemgmt.bootstrap import build_container
 from casemgmt.settings import DatabaseSettings, Settings, WorkerSettings
 from tests.support.receiver import Receiver, receiver

@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 
 from casemgmt.adapters.sql.engine import create_engine
-from casemgmt.adapters.sql.keys import SqlKeyRepository
+from casemgmt.adapters.sql.ops.keys import SqlKeyRepository
 from casemgmt.application.auth import Role, issue_key
 
 ROOT = Path(__file__).resolve().parents[2]

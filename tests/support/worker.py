@@ -24,14 +24,14 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 
 from casemgmt.adapters.clock import FileClock
-from casemgmt.adapters.sql.reminders_subscriptions import SqlSubscriptionRepository
-from casemgmt.adapters.sql.tables import events
+from casemgmt.adapters.sql.eventstore.tables import events
+from casemgmt.adapters.sql.reminders.subscriptions import SqlSubscriptionRepository
 from casemgmt.application.auth import Principal, Role
 from casemgmt.application.cases import CaseService, Proposal, RecordCommand
-from casemgmt.application.reminders import NewSubscription, SubscriptionService, new_secret
+from casemgmt.application.reminders.policy import NewSubscription, SubscriptionService, new_secret
 from casemgmt.bootstrap import Container, build_container
-from casemgmt.domain.base import Event
-from casemgmt.domain.events import CaseOpened, DeadlineSet
+from casemgmt.domain.events.base import Event
+from casemgmt.domain.events.catalogue import CaseOpened, DeadlineSet
 from casemgmt.settings import DatabaseSettings, Settings, WorkerSettings
 from tests.support.receiver import Receiver
 
@@ -160,7 +160,7 @@ def worker(
     command = [
         sys.executable,
         "-c",
-        "from casemgmt.entrypoints.cli import main; main()",
+        "from casemgmt.entrypoints.cli.root import main; main()",
         "worker",
         f"--pool={pool}",
         f"--concurrency={concurrency}",

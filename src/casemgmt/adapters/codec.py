@@ -14,7 +14,7 @@ from typing import Any, Union
 
 import msgspec
 
-from casemgmt.domain.base import Event
+from casemgmt.domain.events.base import Event
 
 __all__ = [
     "EventCodec",

@@ -1,7 +1,7 @@
 """Loading regime files: the shipped ``casemgmt/regimes/*.toml`` plus a deployment's own.
 
 The only part of regime handling that reads files; parsing and checking are the domain's
-(``casemgmt.domain.regime.parse_regime``).
+(``casemgmt.domain.regime.registry.parse_regime``).
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
-from casemgmt.domain.regime import Regime, RegimeRegistry, parse_regime
+from casemgmt.domain.regime.registry import Regime, RegimeRegistry, parse_regime
 
 __all__ = ["load_regimes", "load_registry", "shipped_regimes"]
 

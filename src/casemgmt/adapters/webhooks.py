@@ -19,7 +19,7 @@ from email.utils import parsedate_to_datetime
 
 import httpx
 
-from casemgmt.application.reminders import SECRET_PREFIX, SendResult
+from casemgmt.application.reminders.policy import SECRET_PREFIX, SendResult
 
 __all__ = ["HttpxWebhookSender", "build_client", "parse_retry_after", "sign"]
 

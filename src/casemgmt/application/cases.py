@@ -25,12 +25,12 @@ from casemgmt.application.errors import (
 )
 from casemgmt.application.ports import CaseUnitOfWork, Clock, IdempotencyRecord
 from casemgmt.application.readmodels import CaseChange
-from casemgmt.domain.base import Event
-from casemgmt.domain.decide import decide
+from casemgmt.domain.decide.core import decide
 from casemgmt.domain.errors import UnknownRegime
-from casemgmt.domain.events import CaseOpened
-from casemgmt.domain.regime import Regime, RegimeRegistry
-from casemgmt.domain.state import CaseState, evolve
+from casemgmt.domain.events.base import Event
+from casemgmt.domain.events.catalogue import CaseOpened
+from casemgmt.domain.regime.registry import Regime, RegimeRegistry
+from casemgmt.domain.state.evolve import CaseState, evolve
 
 __all__ = [
     "CaseService",

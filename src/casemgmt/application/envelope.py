@@ -6,7 +6,7 @@ from datetime import datetime
 
 import msgspec
 
-from casemgmt.domain.base import Event
+from casemgmt.domain.events.base import Event
 
 __all__ = ["AppendResult", "Envelope", "NewEvent"]
 

@@ -29,12 +29,12 @@ from casemgmt.application.envelope import Envelope, NewEvent
 from casemgmt.application.errors import ConcurrencyConflict
 from casemgmt.application.ports import CaseUnitOfWork, Clock
 from casemgmt.application.readmodels import CaseChange
-from casemgmt.domain.base import Event
-from casemgmt.domain.decide import decide
+from casemgmt.domain.decide.core import decide
 from casemgmt.domain.errors import RuleViolation, UnknownRegime
-from casemgmt.domain.events import CaseOpened
-from casemgmt.domain.regime import RegimeRegistry
-from casemgmt.domain.state import CaseState, evolve
+from casemgmt.domain.events.base import Event
+from casemgmt.domain.events.catalogue import CaseOpened
+from casemgmt.domain.regime.registry import RegimeRegistry
+from casemgmt.domain.state.evolve import CaseState, evolve
 
 __all__ = ["ImportItem", "ImportResult", "ImportService", "ImportSummary"]
 

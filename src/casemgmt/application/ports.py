@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Protocol, Self
 import msgspec
 
 from casemgmt.application.envelope import AppendResult, Envelope, NewEvent
-from casemgmt.domain.state import CaseState
+from casemgmt.domain.state.evolve import CaseState
 
 if TYPE_CHECKING:
     from casemgmt.application.readmodels import CaseChange

@@ -35,11 +35,11 @@ from casemgmt.application.views import (
     deadline_row,
     deadline_view,
 )
-from casemgmt.domain.calendars import BusinessCalendar, get_calendar
-from casemgmt.domain.deadlines import due_instant
+from casemgmt.domain.calendar.calendars import BusinessCalendar, get_calendar
+from casemgmt.domain.calendar.deadlines import due_instant
 from casemgmt.domain.errors import UnknownRegime
-from casemgmt.domain.regime import RegimeRegistry
-from casemgmt.domain.state import CaseState, evolve
+from casemgmt.domain.regime.registry import RegimeRegistry
+from casemgmt.domain.state.evolve import CaseState, evolve
 
 __all__ = ["CaseQueryService", "Reader", "Stats", "decode_cursor", "encode_cursor"]
 

@@ -14,7 +14,7 @@ from typing import Generic, Protocol, TypeVar
 import msgspec
 
 from casemgmt.application.envelope import Envelope
-from casemgmt.domain.state import CaseState
+from casemgmt.domain.state.evolve import CaseState
 
 __all__ = [
     "CaseChange",

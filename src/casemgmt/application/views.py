@@ -9,9 +9,9 @@ import msgspec
 
 from casemgmt.application.envelope import Envelope
 from casemgmt.application.readmodels import CaseSummary, DeadlineRow
-from casemgmt.domain.calendars import BusinessCalendar
-from casemgmt.domain.state import CaseState
-from casemgmt.domain.state_model import DeadlineState
+from casemgmt.domain.calendar.calendars import BusinessCalendar
+from casemgmt.domain.state.evolve import CaseState
+from casemgmt.domain.state.model import DeadlineState
 
 __all__ = [
     "CaseDetail",

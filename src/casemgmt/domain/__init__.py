@@ -8,10 +8,9 @@ get_calendar(name, extra_holidays) -> BusinessCalendar
 due_instant(due_on, tz), reminder_schedule(due_on, kind, regime)
 """
 
-from casemgmt.domain.base import Event
-from casemgmt.domain.calendars import CALENDAR_NAMES, BusinessCalendar, get_calendar
-from casemgmt.domain.deadlines import due_instant, reminder_schedule, reminder_schedule_for
-from casemgmt.domain.decide import ALLOWED_WHEN_CLOSED, decide
+from casemgmt.domain.calendar.calendars import CALENDAR_NAMES, BusinessCalendar, get_calendar
+from casemgmt.domain.calendar.deadlines import due_instant, reminder_schedule, reminder_schedule_for
+from casemgmt.domain.decide.core import ALLOWED_WHEN_CLOSED, decide
 from casemgmt.domain.errors import (
     DomainError,
     InvalidHistory,
@@ -19,9 +18,10 @@ from casemgmt.domain.errors import (
     RuleViolation,
     UnknownRegime,
 )
-from casemgmt.domain.events import DERIVED_ONLY, EVENT_TYPES, AnyEvent
-from casemgmt.domain.regime import Regime, RegimeRegistry, parse_regime
-from casemgmt.domain.state import (
+from casemgmt.domain.events.base import Event
+from casemgmt.domain.events.catalogue import DERIVED_ONLY, EVENT_TYPES, AnyEvent
+from casemgmt.domain.regime.registry import Regime, RegimeRegistry, parse_regime
+from casemgmt.domain.state.evolve import (
     AppealState,
     CaseState,
     DeadlineChange,

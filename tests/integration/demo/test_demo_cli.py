@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from click.testing import CliRunner
 
-from casemgmt.entrypoints.cli import main
+from casemgmt.entrypoints.cli.root import main
 
 
 def test_demo_load_prints_counts_and_a_second_run_loads_nothing(database_url: str) -> None:

@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from casemgmt.adapters.clock import FixedClock
-from casemgmt.adapters.sql.tables import events
+from casemgmt.adapters.sql.eventstore.tables import events
 from casemgmt.application.demo import (
     ANCHOR,
     DEMO_PRINCIPAL,

@@ -12,8 +12,11 @@ import sqlalchemy as sa
 
 from casemgmt.adapters.sql.case_uow import SqlIdempotencyStore
 from casemgmt.adapters.sql.engine import create_engine
-from casemgmt.adapters.sql.housekeeping import purge_expired_idempotency_keys, purge_sqlite_broker
-from casemgmt.adapters.sql.readmodel_tables import idempotency_keys
+from casemgmt.adapters.sql.ops.housekeeping import (
+    purge_expired_idempotency_keys,
+    purge_sqlite_broker,
+)
+from casemgmt.adapters.sql.readmodels.tables import idempotency_keys
 from casemgmt.adapters.sql.writes import write_transaction
 from casemgmt.application.ports import IdempotencyRecord
 

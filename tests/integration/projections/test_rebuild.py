@@ -22,14 +22,14 @@ from hypothesis import HealthCheck, given, settings
 from tests.unit.domain.test_properties import START, scenario
 
 from casemgmt.adapters.clock import FixedClock, SystemClock
-from casemgmt.adapters.sql.readmodel_tables import case_summary, deadlines
-from casemgmt.adapters.sql.rebuild import rebuild_projection
+from casemgmt.adapters.sql.readmodels.rebuild import rebuild_projection
+from casemgmt.adapters.sql.readmodels.tables import case_summary, deadlines
 from casemgmt.application.auth import Principal, Role
 from casemgmt.application.cases import Proposal, RecordCommand
 from casemgmt.bootstrap import build_container
 from casemgmt.domain import Event, RuleViolation
-from casemgmt.domain.events import CaseOpened
-from casemgmt.entrypoints.cli_admin import projection_specs
+from casemgmt.domain.events.catalogue import CaseOpened
+from casemgmt.entrypoints.cli.admin import projection_specs
 from casemgmt.settings import DatabaseSettings, Settings, WorkerSettings
 
 ADMIN = Principal(key_id="test", name="test", role=Role.ADMIN)

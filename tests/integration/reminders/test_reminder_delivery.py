@@ -16,23 +16,23 @@ from tests.support.worker import ADMIN, case_with_deadline
 
 from casemgmt.adapters.clock import FixedClock
 from casemgmt.adapters.sql.engine import create_engine
-from casemgmt.adapters.sql.reminders_store import (
+from casemgmt.adapters.sql.eventstore.tables import events
+from casemgmt.adapters.sql.reminders.store import (
     Claim,
     SqlDeliveryStore,
     SqlOverdueSource,
     claim_due,
 )
-from casemgmt.adapters.sql.reminders_subscriptions import SqlSubscriptionRepository
-from casemgmt.adapters.sql.reminders_tables import deliveries
-from casemgmt.adapters.sql.tables import events
+from casemgmt.adapters.sql.reminders.subscriptions import SqlSubscriptionRepository
+from casemgmt.adapters.sql.reminders.tables import deliveries
 from casemgmt.adapters.webhooks import HttpxWebhookSender, build_client
-from casemgmt.application.reminders import (
+from casemgmt.application.reminders.delivery import MissedDeadlines, ReminderDelivery
+from casemgmt.application.reminders.policy import (
     NewSubscription,
     RetryPolicy,
     SubscriptionService,
     new_secret,
 )
-from casemgmt.application.reminders_delivery import MissedDeadlines, ReminderDelivery
 from casemgmt.bootstrap import Container
 
 #: Tuesday 20 October 2026 08:00 UTC: the -5wd reminder of a 27 October deadline is due.

@@ -10,10 +10,10 @@ import sqlalchemy as sa
 from tests.support.worker import case_with_deadline, open_case, post
 
 from casemgmt.adapters.clock import FixedClock, SystemClock
-from casemgmt.adapters.sql.rebuild import rebuild_projection
-from casemgmt.adapters.sql.reminders_tables import reminders
+from casemgmt.adapters.sql.readmodels.rebuild import rebuild_projection
+from casemgmt.adapters.sql.reminders.tables import reminders
 from casemgmt.bootstrap import Container
-from casemgmt.domain.events import (
+from casemgmt.domain.events.catalogue import (
     ClarificationReceived,
     ClarificationRequested,
     DeadlineCancelled,
@@ -21,7 +21,7 @@ from casemgmt.domain.events import (
     DeadlineMet,
     DeadlineMissed,
 )
-from casemgmt.entrypoints.cli_admin import projection_specs
+from casemgmt.entrypoints.cli.admin import projection_specs
 
 
 async def schedule(c: Container, case_id: str) -> list[dict[str, Any]]:

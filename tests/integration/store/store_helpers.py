@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from casemgmt.adapters.codec import EventCodec, UpcasterRegistry
 from casemgmt.application.envelope import NewEvent
-from casemgmt.domain.base import Event
+from casemgmt.domain.events.base import Event
 
 T0 = datetime(2026, 1, 5, 9, 30, tzinfo=UTC)
 _ids = itertools.count(1)

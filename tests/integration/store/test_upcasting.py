@@ -10,8 +10,8 @@ from store_helpers import T0, RenamedV1, RenamedV2
 
 from casemgmt.adapters.clock import FixedClock
 from casemgmt.adapters.codec import EventCodec
+from casemgmt.adapters.sql.eventstore.verify import verify_chains
 from casemgmt.adapters.sql.uow import SqlReader, SqlUnitOfWork
-from casemgmt.adapters.sql.verify import verify_chains
 from casemgmt.application.envelope import NewEvent
 
 

@@ -12,15 +12,20 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from store_helpers import notes
 
 from casemgmt.adapters.codec import EventCodec
+from casemgmt.adapters.sql.eventstore.verify import verify_chains
 from casemgmt.adapters.sql.uow import SqlUnitOfWork
-from casemgmt.adapters.sql.verify import verify_chains
 
 UowFactory = Callable[[], SqlUnitOfWork]
 
 
 def run_cli(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "CASEMGMT_DATABASE_URL": database_url}
-    command = [sys.executable, "-c", "from casemgmt.entrypoints.cli import main; main()", *args]
+    command = [
+        sys.executable,
+        "-c",
+        "from casemgmt.entrypoints.cli.root import main; main()",
+        *args,
+    ]
     return subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
 
 

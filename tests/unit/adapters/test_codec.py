@@ -11,7 +11,7 @@ import pytest
 
 from casemgmt.adapters.clock import FixedClock, SystemClock
 from casemgmt.adapters.codec import EventCodec, UpcasterRegistry, canonical_bytes, chain_hash
-from casemgmt.domain.base import Event
+from casemgmt.domain.events.base import Event
 
 
 class Opened(Event, frozen=True, kw_only=True, tag="unit_opened"):

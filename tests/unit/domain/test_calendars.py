@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from casemgmt.domain import get_calendar
-from casemgmt.domain.calendars import CALENDAR_NAMES, Unit, add_months
+from casemgmt.domain.calendar.calendars import CALENDAR_NAMES, Unit, add_months
 
 D = date
 

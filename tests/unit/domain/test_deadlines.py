@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 
 from casemgmt.domain import due_instant, get_calendar, reminder_schedule, reminder_schedule_for
-from casemgmt.domain.deadlines import offset_code
-from casemgmt.domain.regime_model import ReminderOffset
+from casemgmt.domain.calendar.deadlines import offset_code
+from casemgmt.domain.regime.model import ReminderOffset
 
 from ._support import regime
 

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from casemgmt.domain import Event, RuleViolation, decide, evolve, fold
 from casemgmt.domain import events as ev
-from casemgmt.domain.fields import Period
+from casemgmt.domain.events.fields import Period
 
 from ._support import opened, registry
 

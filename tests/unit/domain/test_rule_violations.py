@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from casemgmt.domain import Event, RuleViolation, decide
-from casemgmt.domain.events import (
+from casemgmt.domain.events.catalogue import (
     CaseClosed,
     ContactRecorded,
     DeadlineCancelled,
@@ -24,7 +24,7 @@ from casemgmt.domain.events import (
     RepresentationsReceived,
     StageChanged,
 )
-from casemgmt.domain.fields import Period
+from casemgmt.domain.events.fields import Period
 
 from ._support import Case, open_case, opened, regime, tags
 

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from casemgmt.domain import RuleViolation, fold
-from casemgmt.domain.events import (
+from casemgmt.domain.events.catalogue import (
     ClarificationReceived,
     ClarificationRequested,
     DeadlineExtended,
@@ -20,7 +20,7 @@ from casemgmt.domain.events import (
     PublicInterestExtension,
     ResponseSent,
 )
-from casemgmt.domain.fields import Period
+from casemgmt.domain.events.fields import Period
 
 from ._support import Case, open_case, tags
 

@@ -10,10 +10,10 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from casemgmt.adapters.codec import EventCodec
-from casemgmt.adapters.sql.projection import CaseProjector, decode_state, upsert
-from casemgmt.adapters.sql.readmodel_tables import case_summary, idempotency_keys
-from casemgmt.adapters.sql.store import SqlEventStore
-from casemgmt.adapters.sql.tables import events
+from casemgmt.adapters.sql.eventstore.store import SqlEventStore
+from casemgmt.adapters.sql.eventstore.tables import events
+from casemgmt.adapters.sql.readmodels.projection import CaseProjector, decode_state, upsert
+from casemgmt.adapters.sql.readmodels.tables import case_summary, idempotency_keys
 from casemgmt.adapters.sql.uow import SqlUnitOfWork
 from casemgmt.application.ports import (
     CaseSnapshots,
@@ -22,7 +22,7 @@ from casemgmt.application.ports import (
     IdempotencyStore,
 )
 from casemgmt.application.readmodels import CaseChange, Projector
-from casemgmt.domain.state import CaseState, evolve
+from casemgmt.domain.state.evolve import CaseState, evolve
 
 __all__ = ["CaseSqlUnitOfWork", "ProjectorFactory", "SqlIdempotencyStore", "SqlSnapshots"]
 

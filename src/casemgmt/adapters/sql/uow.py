@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from casemgmt.adapters.codec import EventCodec
 from casemgmt.adapters.sql.engine import connect_for_write, dialect_of, sqlite_writer_lock
-from casemgmt.adapters.sql.store import AfterAppend, SqlEventStore
+from casemgmt.adapters.sql.eventstore.store import AfterAppend, SqlEventStore
 from casemgmt.application.ports import Clock, EventStore
 
 __all__ = ["SqlReader", "SqlUnitOfWork"]

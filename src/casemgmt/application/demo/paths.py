@@ -20,8 +20,8 @@ from casemgmt.application.demo.steps import (
     suspend_payment,
 )
 from casemgmt.application.demo.timeline import Stop, Timeline
-from casemgmt.domain.calendars import add_months
-from casemgmt.domain.events import (
+from casemgmt.domain.calendar.calendars import add_months
+from casemgmt.domain.events.catalogue import (
     AppealLodged,
     DeadlineMet,
     DeadlineSet,

@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import Literal
 
 from casemgmt.application.demo.timeline import Stop, Timeline
-from casemgmt.domain.calendars import add_months, get_calendar
-from casemgmt.domain.events import (
+from casemgmt.domain.calendar.calendars import add_months, get_calendar
+from casemgmt.domain.events.catalogue import (
     ClarificationReceived,
     ClarificationRequested,
     IcoComplaintLodged,
@@ -19,7 +19,7 @@ from casemgmt.domain.events import (
     PublicInterestExtension,
     ResponseSent,
 )
-from casemgmt.domain.fields import Period
+from casemgmt.domain.events.fields import Period
 
 __all__ = ["foi"]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 
 from casemgmt.application.demo.model import DemoCase
-from casemgmt.domain.events import (
+from casemgmt.domain.events.catalogue import (
     AssessmentStarted,
     CaseOpened,
     ContactRecorded,
@@ -20,7 +20,7 @@ from casemgmt.domain.events import (
     NoticeIssued,
     ResponseSent,
 )
-from casemgmt.domain.fields import Period
+from casemgmt.domain.events.fields import Period
 
 __all__ = [
     "EC_GROK",

@@ -9,7 +9,7 @@ import msgspec
 
 from casemgmt.application.auth import Role
 from casemgmt.application.views import EnvelopeView
-from casemgmt.domain.fields import Code, Id, Name
+from casemgmt.domain.events.fields import Code, Id, Name
 
 __all__ = [
     "AppendedEvents",

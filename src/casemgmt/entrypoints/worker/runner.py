@@ -19,8 +19,11 @@ from datetime import datetime
 from typing import TypeVar
 
 from casemgmt.adapters.clock import FileClock
-from casemgmt.adapters.sql.housekeeping import purge_expired_idempotency_keys, purge_sqlite_broker
-from casemgmt.adapters.sql.reminders_store import (
+from casemgmt.adapters.sql.ops.housekeeping import (
+    purge_expired_idempotency_keys,
+    purge_sqlite_broker,
+)
+from casemgmt.adapters.sql.reminders.store import (
     Claim,
     SqlDeliveryStore,
     SqlOverdueSource,
@@ -28,8 +31,8 @@ from casemgmt.adapters.sql.reminders_store import (
 )
 from casemgmt.adapters.webhooks import HttpxWebhookSender, build_client
 from casemgmt.application.ports import Clock
-from casemgmt.application.reminders import RetryPolicy
-from casemgmt.application.reminders_delivery import MissedDeadlines, ReminderDelivery
+from casemgmt.application.reminders.delivery import MissedDeadlines, ReminderDelivery
+from casemgmt.application.reminders.policy import RetryPolicy
 from casemgmt.bootstrap import build_container
 from casemgmt.settings import Settings
 

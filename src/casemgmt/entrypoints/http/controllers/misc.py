@@ -12,9 +12,9 @@ from casemgmt.application.auth import Principal
 from casemgmt.application.errors import ValidationFailed
 from casemgmt.application.views import envelope_view
 from casemgmt.bootstrap import Container
-from casemgmt.domain.calendars import CALENDAR_NAMES, get_calendar
+from casemgmt.domain.calendar.calendars import CALENDAR_NAMES, get_calendar
 from casemgmt.domain.errors import UnknownRegime
-from casemgmt.domain.regime import Regime
+from casemgmt.domain.regime.registry import Regime
 from casemgmt.entrypoints.http.deps import require_json
 from casemgmt.entrypoints.http.schemas import DueDateRequest, DueDateResponse, EventPage
 

@@ -14,10 +14,10 @@ import msgspec
 from litestar import Controller, Request, Response, delete, get, post
 from litestar.params import Parameter
 
-from casemgmt.adapters.sql.reminders_subscriptions import SqlSubscriptionRepository
+from casemgmt.adapters.sql.reminders.subscriptions import SqlSubscriptionRepository
 from casemgmt.application.auth import Principal, Role
 from casemgmt.application.queries import decode_cursor, encode_cursor
-from casemgmt.application.reminders import (
+from casemgmt.application.reminders.policy import (
     DeliveryRecord,
     NewSubscription,
     Subscription,

@@ -17,7 +17,7 @@ import msgspec
 from casemgmt.application.auth import Principal
 from casemgmt.application.views import DeadlineView
 from casemgmt.domain.errors import UnknownRegime
-from casemgmt.domain.regime import RegimeRegistry
+from casemgmt.domain.regime.registry import RegimeRegistry
 
 __all__ = [
     "DUE_SOON_WORKING_DAYS",

@@ -1,0 +1,253 @@
+"""The event store's statements, built once per dialect (SQLAlchemy caches their compiled form).
+
+PostgreSQL's feed reads only rows whose writing transaction is older than the oldest
+transaction still in flight, and pages by ``(tx_id, position)``; see ``SqlEventStore``.
+``tx_id`` stays ``xid8`` in every comparison (never text, never a Python int).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import msgspec
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+
+from casemgmt.adapters.sql.eventstore.tables import events
+
+__all__ = [
+    "COLUMNS",
+    "MAX_VERSION",
+    "PG_FEEDS",
+    "SQLITE_FEEDS",
+    "current_version",
+    "find_ids",
+    "head",
+    "pg_insert",
+    "pg_insert_params",
+    "read_case",
+    "sqlite_insert",
+    "sqlite_insert_params",
+]
+
+#: Every envelope column, in the order ``SqlEventStore`` unpacks rows.
+COLUMNS = (
+    events.c.position,
+    events.c.event_id,
+    events.c.case_id,
+    events.c.version,
+    events.c.type,
+    events.c.schema_version,
+    events.c.regulator,
+    events.c.occurred_at,
+    events.c.recorded_at,
+    events.c.actor,
+    events.c.correlation_id,
+    events.c.causation_id,
+    events.c.data,
+    events.c.prev_hash,
+    events.c.hash,
+)
+MAX_VERSION = 2**31 - 1
+
+_case = sa.bindparam("case_id", type_=sa.Text)
+
+head = (
+    sa.select(events.c.version, events.c.hash)
+    .where(events.c.case_id == _case)
+    .order_by(events.c.version.desc())
+    .limit(1)
+)
+read_case = (
+    sa.select(*COLUMNS)
+    .where(
+        events.c.case_id == _case,
+        events.c.version >= sa.bindparam("from_version", type_=sa.Integer),
+        events.c.version <= sa.bindparam("to_version", type_=sa.Integer),
+    )
+    .order_by(events.c.version)
+)
+current_version = sa.select(sa.func.coalesce(sa.func.max(events.c.version), 0)).where(
+    events.c.case_id == _case
+)
+find_ids = (
+    sa.select(*COLUMNS)
+    .where(events.c.event_id.in_(sa.bindparam("event_ids", expanding=True)))
+    .order_by(events.c.position)
+)
+
+# SQLite: BEGIN IMMEDIATE serialises writers, so positions commit in order. As on
+# PostgreSQL, the rows travel as one JSON array and an id already stored stops the whole
+# batch (zero rows returned); a taken version fails the statement, which SQLite undoes
+# alone, leaving the transaction usable.
+_INSERT_COLUMNS = """event_id, case_id, version, type, schema_version, regulator, occurred_at,
+    recorded_at, actor, correlation_id, causation_id, data, prev_hash, hash"""
+sqlite_insert = sa.text(
+    f"""
+    INSERT INTO events ({_INSERT_COLUMNS})
+    SELECT json_extract(r.value, '$[0]'), :case_id, json_extract(r.value, '$[1]'),
+        json_extract(r.value, '$[2]'), json_extract(r.value, '$[3]'), :regulator,
+        json_extract(r.value, '$[4]'), :recorded_at, json_extract(r.value, '$[5]'),
+        json_extract(r.value, '$[6]'), json_extract(r.value, '$[7]'),
+        json_extract(r.value, '$[8]'), json_extract(r.value, '$[9]'),
+        json_extract(r.value, '$[10]')
+    FROM json_each(:rows) AS r
+    WHERE NOT EXISTS (SELECT 1 FROM events WHERE event_id IN (
+        SELECT json_extract(value, '$[0]') FROM json_each(:rows)))
+    ORDER BY r.key
+    RETURNING position, version
+    """
+).columns(sa.column("position", sa.BigInteger), sa.column("version", sa.Integer))
+_after = sa.bindparam("after", type_=sa.BigInteger)
+_limit = sa.bindparam("limit", type_=sa.Integer)
+_regulators: sa.BindParameter[str] = sa.bindparam("regulators", expanding=True)
+
+
+def _sqlite_feed(*, regulators: bool) -> sa.Select[tuple[object, ...]]:
+    query = sa.select(*COLUMNS).where(events.c.position > _after)
+    if regulators:
+        query = query.where(events.c.regulator.in_(_regulators))
+    return query.order_by(events.c.position).limit(_limit)
+
+
+#: The feed by (has a cursor, filters by regulator).
+SQLITE_FEEDS = {
+    (after, regs): _sqlite_feed(regulators=regs)
+    for after in (False, True)
+    for regs in (False, True)
+}
+
+
+# PostgreSQL: one statement appends the whole batch or nothing, without locks. The first
+# row (version head+1) goes in with ON CONFLICT DO NOTHING: if a concurrent append to the
+# case is in flight, PostgreSQL waits for it on the unique (case_id, version) index and then
+# skips the row should it have committed. The other rows are inserted only if the first
+# was, so a lost race writes nothing and the caller sees zero rows returned. Ids already
+# committed anywhere stop the first row too (``fresh``), so a replay cannot half-insert.
+_PG_VALUES = """r.event_id, :case_id, r.version, r.type, r.schema_version, :regulator,
+    r.occurred_at, CAST(:recorded_at AS timestamptz), r.actor, r.correlation_id,
+    r.causation_id, r.data, r.prev_hash, r.hash"""
+# The rows travel as one JSON array (see ``pg_insert_params``): encoding it is a single
+# msgspec call, where eleven parameter arrays cost asyncpg a type check per element.
+# ``data json`` keeps each payload's exact text, which the hash covers.
+pg_insert = sa.text(
+    f"""
+    WITH r AS (
+        SELECT * FROM json_to_recordset(CAST(:rows AS json)) AS r(event_id text,
+            version int, type text, schema_version int, occurred_at timestamptz, actor text,
+            correlation_id text, causation_id text, data json, prev_hash text, hash text)
+    ), fresh AS (
+        SELECT NOT EXISTS (
+            SELECT 1 FROM events WHERE event_id IN (SELECT event_id FROM r)) AS ok
+    ), first AS (
+        INSERT INTO events ({_INSERT_COLUMNS})
+        SELECT {_PG_VALUES} FROM r, fresh WHERE r.version = :first_version AND fresh.ok
+        ON CONFLICT DO NOTHING
+        RETURNING position, version
+    ), rest AS (
+        INSERT INTO events ({_INSERT_COLUMNS})
+        SELECT {_PG_VALUES} FROM r
+        WHERE r.version > :first_version AND EXISTS (SELECT 1 FROM first)
+        ORDER BY r.version
+        RETURNING position, version
+    )
+    SELECT position, version FROM first UNION ALL SELECT position, version FROM rest
+    """
+).columns(sa.column("position", sa.BigInteger), sa.column("version", sa.Integer))
+
+_tx_id: sa.ColumnElement[int] = sa.literal_column("events.tx_id")
+_visible = sa.text("events.tx_id < pg_snapshot_xmin(pg_current_snapshot())")
+# The cursor is the row at the given position (or the last one before it, should the
+# position be a gap): continue strictly after its (tx_id, position).
+_after_cursor = sa.text(
+    """(events.tx_id, events.position) > (
+        COALESCE(
+            (SELECT c.tx_id FROM events AS c WHERE c.position <= :after
+             ORDER BY c.position DESC LIMIT 1),
+            '0'::xid8),
+        :after)"""
+).bindparams(_after)
+
+
+def _pg_feed(*, after: bool, regulators: bool) -> sa.Select[tuple[object, ...]]:
+    query = sa.select(*COLUMNS).where(_visible)
+    if after:
+        query = query.where(_after_cursor)
+    if regulators:
+        any_regulator = sa.any_(sa.bindparam("regulators", type_=postgresql.ARRAY(sa.Text)))
+        query = query.where(events.c.regulator == any_regulator)
+    return query.order_by(_tx_id, events.c.position).limit(_limit)
+
+
+#: The feed by (has a cursor, filters by regulator).
+PG_FEEDS = {
+    (after, regs): _pg_feed(after=after, regulators=regs)
+    for after in (False, True)
+    for regs in (False, True)
+}
+
+
+def pg_insert_params(
+    case_id: str, regulator: str, rows: list[dict[str, Any]], recorded_at: datetime
+) -> dict[str, Any]:
+    """``pg_insert``'s parameters: the rows as one JSON array, payloads embedded verbatim."""
+    records = [
+        {
+            "event_id": row["event_id"],
+            "version": row["version"],
+            "type": row["type"],
+            "schema_version": row["schema_version"],
+            "occurred_at": row["occurred_at"],
+            "actor": row["actor"],
+            "correlation_id": row["correlation_id"],
+            "causation_id": row["causation_id"],
+            "data": msgspec.Raw(row["data"]),
+            "prev_hash": row["prev_hash"],
+            "hash": row["hash"],
+        }
+        for row in rows
+    ]
+    return {
+        "case_id": case_id,
+        "regulator": regulator,
+        "recorded_at": recorded_at,
+        "first_version": rows[0]["version"],
+        "rows": _ENCODER.encode(records).decode(),
+    }
+
+
+_ENCODER = msgspec.json.Encoder()
+
+
+def sqlite_insert_params(
+    case_id: str, regulator: str, rows: list[dict[str, Any]], recorded_at: datetime
+) -> dict[str, Any]:
+    """``sqlite_insert``'s parameters; instants in the text form SQLAlchemy stores on SQLite
+    (UTC, no offset), payloads as JSON strings so they come back byte for byte."""
+    records = [
+        (
+            row["event_id"],
+            row["version"],
+            row["type"],
+            row["schema_version"],
+            _sqlite_instant(row["occurred_at"]),
+            row["actor"],
+            row["correlation_id"],
+            row["causation_id"],
+            row["data"],
+            row["prev_hash"],
+            row["hash"],
+        )
+        for row in rows
+    ]
+    return {
+        "case_id": case_id,
+        "regulator": regulator,
+        "recorded_at": _sqlite_instant(recorded_at),
+        "rows": _ENCODER.encode(records).decode(),
+    }
+
+
+def _sqlite_instant(at: datetime) -> str:
+    return at.strftime("%Y-%m-%d %H:%M:%S.%f")

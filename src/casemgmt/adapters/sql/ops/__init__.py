@@ -1,0 +1,1 @@
+"""Operations tables: API keys, housekeeping purges and the system metrics read."""

@@ -1,0 +1,1 @@
+"""Read models in SQL: case summaries and the deadline queue, projected, queried, rebuilt."""

@@ -1,0 +1,183 @@
+"""The case projection: ``case_summary`` (with the state snapshot) and ``deadlines``.
+
+Applied inline, in the append's transaction. A summary row records the case version and
+the position it reflects; deadline rows the version that last touched them. Rows are
+written from the folded state, so applying the same change twice writes the same rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from functools import cache
+from typing import Any
+
+import msgspec
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from casemgmt.adapters.sql.engine import dialect_of
+from casemgmt.adapters.sql.readmodels.tables import case_summary, deadlines
+from casemgmt.application.envelope import Envelope
+from casemgmt.application.readmodels import CaseChange
+from casemgmt.domain.state.evolve import CaseState
+from casemgmt.domain.state.model import DeadlineState
+
+__all__ = ["STATE_SCHEMA", "CaseProjector", "decode_state", "encode_state", "upsert"]
+
+#: Bump when ``CaseState`` changes shape: older snapshots are then refolded from events.
+STATE_SCHEMA = 1
+_STATE_DECODER = msgspec.json.Decoder(CaseState)
+_ENCODER = msgspec.json.Encoder()
+
+
+def encode_state(state: CaseState) -> str:
+    return _ENCODER.encode(state).decode()
+
+
+def decode_state(raw: str | bytes, schema: int) -> CaseState | None:
+    """The snapshot's state, or None when it was written by another state schema."""
+    if schema != STATE_SCHEMA:
+        return None
+    try:
+        return _STATE_DECODER.decode(raw)
+    except msgspec.DecodeError:
+        return None
+
+
+async def upsert(
+    conn: AsyncConnection,
+    table: sa.Table,
+    rows: Sequence[dict[str, Any]],
+    keys: Sequence[str],
+    keep: Sequence[str] = (),
+    latest: Sequence[str] = (),
+) -> None:
+    """Insert ``rows``; where ``keys`` exist, replace every column but the keys and ``keep``.
+
+    Columns in ``latest`` keep the greater of the stored and the new value.
+    """
+    if not rows:
+        return
+    pg = dialect_of(conn) == "postgresql"
+    stmt = _upsert_statement(pg, table, tuple(rows[0]), tuple(keys), tuple(keep), tuple(latest))
+    await conn.execute(stmt, rows[0] if len(rows) == 1 else rows)
+
+
+@cache
+def _upsert_statement(
+    pg: bool,
+    table: sa.Table,
+    columns: tuple[str, ...],
+    keys: tuple[str, ...],
+    keep: tuple[str, ...],
+    latest: tuple[str, ...],
+) -> Any:
+    """Built once per shape: the projections upsert on every command."""
+    stmt = (postgresql.insert if pg else sqlite.insert)(table)
+    fixed = {*keys, *keep}
+    updates: dict[str, Any] = {c: stmt.excluded[c] for c in columns if c not in fixed}
+    for c in latest:
+        updates[c] = sa.case((stmt.excluded[c] > table.c[c], stmt.excluded[c]), else_=table.c[c])
+    return stmt.on_conflict_do_update(index_elements=list(keys), set_=updates)
+
+
+class CaseProjector:
+    """Writes a case's summary row and the deadline rows its new events touched."""
+
+    name = "cases"
+
+    def __init__(
+        self,
+        conn: AsyncConnection,
+        summary: sa.Table = case_summary,
+        deadline_table: sa.Table = deadlines,
+    ) -> None:
+        self._conn = conn
+        self._summary = summary
+        self._deadlines = deadline_table
+
+    async def apply(self, changes: Sequence[CaseChange]) -> None:
+        summaries = [self._summary_row(c) for c in changes if c.envelopes]
+        # seq (the first event's position) is written once, when the row is created.
+        # last_event_at is the latest business time seen: a late event may be older.
+        await upsert(
+            self._conn,
+            self._summary,
+            summaries,
+            ["case_id"],
+            keep=["seq"],
+            latest=["last_event_at"],
+        )
+        rows = [row for c in changes for row in self._deadline_rows(c)]
+        await upsert(self._conn, self._deadlines, rows, ["case_id", "deadline_id"])
+
+    def _summary_row(self, change: CaseChange) -> dict[str, Any]:
+        state, last = change.state, change.envelopes[-1]
+        active = [d for d in state.deadlines if d.status == "open"]
+        parties = list(state.related_parties)
+        return {
+            "case_id": state.case_id,
+            "seq": change.envelopes[0].position,
+            "regulator": state.regulator,
+            "regime": state.regime,
+            "subject": state.subject,
+            "title": state.title,
+            "reference": state.reference,
+            "stage": state.stage,
+            "status": state.status,
+            "version": last.version,
+            "opened_on": state.opened_on,
+            "last_event_at": max(e.occurred_at for e in change.envelopes),
+            "open_deadlines": len(active),
+            "next_due_on": min((d.due_on for d in active), default=None),
+            "related_parties": _ENCODER.encode(parties).decode(),
+            "search": _search_text(state),
+            "position": max(e.position for e in change.envelopes),
+            "state": encode_state(state),
+            "state_schema": STATE_SCHEMA,
+            "head_hash": last.hash,
+        }
+
+    def _deadline_rows(self, change: CaseChange) -> Iterable[dict[str, Any]]:
+        touched = _touched_deadlines(change.envelopes)
+        state = change.state
+        for d in state.deadlines:
+            if d.deadline_id in touched:
+                yield _deadline_row(state, d, touched[d.deadline_id])
+
+
+def _deadline_row(state: CaseState, d: DeadlineState, version: int) -> dict[str, Any]:
+    return {
+        "case_id": state.case_id,
+        "deadline_id": d.deadline_id,
+        "regulator": state.regulator,
+        "regime": state.regime,
+        "kind": d.kind,
+        "label": d.label,
+        "due_on": d.due_on,
+        "due_at": d.due_at,
+        "status": d.status,
+        "rule": d.rule,
+        "calendar": state.calendar,
+        "timezone": state.timezone,
+        "subject": state.subject,
+        "title": state.title,
+        "version": version,
+    }
+
+
+def _touched_deadlines(envelopes: Iterable[Envelope]) -> dict[str, int]:
+    """Deadline id -> the version of the last of ``envelopes`` that touched it."""
+    touched: dict[str, int] = {}
+    for envelope in envelopes:
+        deadline_id = getattr(envelope.event, "deadline_id", None)
+        if isinstance(deadline_id, str):
+            touched[deadline_id] = envelope.version
+    return touched
+
+
+def _search_text(state: CaseState) -> str:
+    parts = [state.case_id, state.subject, state.title, state.reference or ""]
+    parts.extend(state.related_parties)
+    return " ".join(parts).lower()

@@ -1,0 +1,127 @@
+"""Read-model queries (``CaseQueries``), each in its own short read transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import datetime
+from typing import Any
+
+import msgspec
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from casemgmt.adapters.sql.readmodels.tables import case_summary, deadlines
+from casemgmt.application.readmodels import (
+    CaseFilter,
+    CaseRow,
+    DeadlineFilter,
+    DeadlineRow,
+    StageCount,
+)
+
+__all__ = ["SqlCaseQueries"]
+
+_PARTIES = msgspec.json.Decoder(list[str])
+_CASE_COLUMNS = [
+    c for c in case_summary.c if c.name not in {"state", "search", "position", "head_hash"}
+]
+_DEADLINE_COLUMNS = [c for c in deadlines.c if c.name != "version"]
+
+
+def _case(row: Any) -> CaseRow:
+    values = dict(row._mapping)
+    values["related_parties"] = _PARTIES.decode(values["related_parties"])
+    values.pop("state_schema", None)
+    return CaseRow(**values)
+
+
+def _like(text: str) -> str:
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+class SqlCaseQueries:
+    """``CaseQueries`` on the projection tables."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def _all(self, query: sa.Select[Any]) -> list[Any]:
+        async with self._engine.connect() as conn:
+            return list((await conn.execute(query)).all())
+
+    async def list_cases(
+        self,
+        filters: CaseFilter,
+        scope: Collection[str] | None,
+        after_seq: int | None,
+        limit: int,
+    ) -> list[CaseRow]:
+        t = case_summary
+        query = sa.select(*_CASE_COLUMNS).order_by(t.c.seq.desc()).limit(limit)
+        if scope is not None:
+            query = query.where(t.c.regulator.in_(sorted(scope)))
+        for column in ("regulator", "regime", "status", "stage"):
+            value = getattr(filters, column)
+            if value is not None:
+                query = query.where(t.c[column] == value)
+        if filters.subject:
+            query = query.where(sa.func.lower(t.c.subject) == filters.subject.lower())
+        if filters.q:
+            query = query.where(t.c.search.like(_like(filters.q), escape="\\"))
+        if after_seq is not None:
+            query = query.where(t.c.seq < after_seq)
+        return [_case(row) for row in await self._all(query)]
+
+    async def get_case(self, case_id: str) -> CaseRow | None:
+        query = sa.select(*_CASE_COLUMNS).where(case_summary.c.case_id == case_id)
+        rows = await self._all(query)
+        return _case(rows[0]) if rows else None
+
+    async def deadlines(
+        self,
+        filters: DeadlineFilter,
+        scope: Collection[str] | None,
+        after: tuple[datetime, str, str] | None,
+        limit: int | None,
+    ) -> list[DeadlineRow]:
+        t = deadlines
+        query = sa.select(*_DEADLINE_COLUMNS).order_by(t.c.due_at, t.c.case_id, t.c.deadline_id)
+        if limit is not None:
+            query = query.limit(limit)
+        if scope is not None:
+            query = query.where(t.c.regulator.in_(sorted(scope)))
+        for column in ("regulator", "case_id", "kind", "status"):
+            value = getattr(filters, column)
+            if value is not None:
+                query = query.where(t.c[column] == value)
+        if filters.due_before is not None:
+            query = query.where(t.c.due_on < filters.due_before)
+        if filters.overdue_at is not None:
+            query = query.where(t.c.due_at < filters.overdue_at)
+        if after is not None:
+            query = query.where(sa.tuple_(t.c.due_at, t.c.case_id, t.c.deadline_id) > after)
+        return [DeadlineRow(**row._mapping) for row in await self._all(query)]
+
+    async def stage_counts(self, scope: Collection[str] | None) -> list[StageCount]:
+        t = case_summary
+        query = (
+            sa.select(t.c.regulator, t.c.regime, t.c.stage, sa.func.count().label("open_cases"))
+            .where(t.c.status == "open")
+            .group_by(t.c.regulator, t.c.regime, t.c.stage)
+            .order_by(t.c.regulator, t.c.regime, t.c.stage)
+        )
+        if scope is not None:
+            query = query.where(t.c.regulator.in_(sorted(scope)))
+        return [StageCount(**row._mapping) for row in await self._all(query)]
+
+    async def overdue_counts(self, scope: Collection[str] | None, now: datetime) -> dict[str, int]:
+        t = deadlines
+        query = (
+            sa.select(t.c.regulator, sa.func.count())
+            .where(t.c.status == "open", t.c.due_at < now)
+            .group_by(t.c.regulator)
+        )
+        if scope is not None:
+            query = query.where(t.c.regulator.in_(sorted(scope)))
+        return {row[0]: int(row[1]) for row in await self._all(query)}

@@ -1,0 +1,118 @@
+"""Read-model tables: projections of the event log, plus API keys and idempotency keys.
+
+Projection tables (``case_summary``, ``deadlines``) can be dropped and rebuilt from the
+log (``casemgmt projections rebuild``). ``case_summary.state`` holds the case's folded
+state as of ``version``: the write path loads it instead of refolding the whole stream,
+and always checks it against the stream's version first.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from casemgmt.adapters.sql.eventstore.tables import JsonText, UtcDateTime, metadata
+
+__all__ = [
+    "PROJECTION_TABLES",
+    "api_keys",
+    "case_summary",
+    "deadlines",
+    "idempotency_keys",
+    "projection_state",
+]
+
+case_summary = sa.Table(
+    "case_summary",
+    metadata,
+    sa.Column("case_id", sa.Text, primary_key=True),
+    # Position of the case's first event: the stable, unique key of case pagination.
+    sa.Column("seq", sa.BigInteger, nullable=False, unique=True),
+    sa.Column("regulator", sa.Text, nullable=False),
+    sa.Column("regime", sa.Text, nullable=False),
+    sa.Column("subject", sa.Text, nullable=False),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("reference", sa.Text),
+    sa.Column("stage", sa.Text, nullable=False),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("opened_on", sa.Date, nullable=False),
+    sa.Column("last_event_at", UtcDateTime, nullable=False),
+    sa.Column("open_deadlines", sa.Integer, nullable=False),
+    sa.Column("next_due_on", sa.Date),
+    sa.Column("related_parties", JsonText, nullable=False),
+    sa.Column("search", sa.Text, nullable=False),
+    sa.Column("position", sa.BigInteger, nullable=False),
+    sa.Column("state", JsonText, nullable=False),
+    sa.Column("state_schema", sa.Integer, nullable=False),
+    # The hash of event ``version``: the next append chains to it without a read.
+    sa.Column("head_hash", sa.Text, nullable=False),
+    sa.Index("ix_case_summary_regulator_seq", "regulator", "seq"),
+    sa.Index("ix_case_summary_status_stage", "status", "stage"),
+    sa.Index("ix_case_summary_position", "position"),
+)
+
+deadlines = sa.Table(
+    "deadlines",
+    metadata,
+    sa.Column("case_id", sa.Text, primary_key=True),
+    sa.Column("deadline_id", sa.Text, primary_key=True),
+    sa.Column("regulator", sa.Text, nullable=False),
+    sa.Column("regime", sa.Text, nullable=False),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("label", sa.Text, nullable=False),
+    sa.Column("due_on", sa.Date, nullable=False),
+    sa.Column("due_at", UtcDateTime, nullable=False),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("rule", sa.Text),
+    sa.Column("calendar", sa.Text, nullable=False),
+    sa.Column("timezone", sa.Text, nullable=False),
+    sa.Column("subject", sa.Text, nullable=False),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Index("ix_deadlines_status_due", "status", "due_at", "case_id", "deadline_id"),
+    sa.Index(
+        "ix_deadlines_regulator_status_due",
+        "regulator",
+        "status",
+        "due_at",
+        "case_id",
+        "deadline_id",
+    ),
+)
+
+projection_state = sa.Table(
+    "projection_state",
+    metadata,
+    sa.Column("name", sa.Text, primary_key=True),
+    sa.Column("position", sa.BigInteger, nullable=False),
+    sa.Column("rebuilt_at", UtcDateTime),
+)
+
+api_keys = sa.Table(
+    "api_keys",
+    metadata,
+    sa.Column("key_id", sa.Text, primary_key=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("role", sa.Text, nullable=False),
+    sa.Column("regulators", JsonText),
+    sa.Column("secret_sha256", sa.Text, nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("revoked_at", UtcDateTime),
+)
+
+idempotency_keys = sa.Table(
+    "idempotency_keys",
+    metadata,
+    sa.Column("key_id", sa.Text, primary_key=True),
+    sa.Column("idempotency_key", sa.Text, primary_key=True),
+    sa.Column("request_hash", sa.Text, nullable=False),
+    sa.Column("case_id", sa.Text, nullable=False),
+    sa.Column("event_ids", JsonText, nullable=False),
+    sa.Column("status_code", sa.Integer, nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("expires_at", UtcDateTime, nullable=False),
+    sa.Index("ix_idempotency_keys_expires_at", "expires_at"),
+)
+
+#: The tables a rebuild replaces, by projection name.
+PROJECTION_TABLES: dict[str, tuple[sa.Table, ...]] = {"cases": (case_summary, deadlines)}

@@ -1,0 +1,1 @@
+"""Reminders in SQL: the schedule projection, claims, deliveries, subscriptions and their admin."""

@@ -1,0 +1,184 @@
+"""The reminder schedule: an inline projection of deadline events into ``reminders``.
+
+For each deadline an append touches (its events carry ``deadline_id``; reminder outcomes
+are ignored), one row per reminder offset of the regime for every due date the deadline
+has had, keyed by ``reminder_id`` = uuid5(case, deadline, due date, offset). A row's
+``status`` is a pure function of the deadline's state, so replaying a case from scratch
+gives the rows the inline projection wrote:
+
+- rows of the current due date: ``pending`` while the deadline is open, ``suspended``
+  while paused, ``cancelled`` once met or cancelled; once missed, the reminders up to the
+  due instant are ``cancelled`` and the overdue ones stay ``pending``;
+- rows of an earlier due date (the deadline was extended): ``superseded``;
+- a row whose send instant had already passed when its due date was recorded (the
+  ``recorded_at`` of the ``deadline_set`` / ``deadline_extended`` that set it) is
+  ``skipped`` for good: a late "5 working days left" would be wrong.
+
+The worker claims only ``pending`` rows whose instant has come (see ``reminders_store``).
+When the worker appends a reminder's outcome, the projector also closes that delivery in
+the same transaction (``application.reminders.CLOSING``); a rebuild never does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from casemgmt.adapters.sql.readmodels.projection import upsert
+from casemgmt.adapters.sql.reminders.store import close_delivery
+from casemgmt.adapters.sql.reminders.tables import reminders
+from casemgmt.application.cases import derived_event_id
+from casemgmt.application.envelope import Envelope
+from casemgmt.application.readmodels import CaseChange
+from casemgmt.application.reminders.policy import CLOSING
+from casemgmt.domain.calendar.deadlines import reminder_schedule
+from casemgmt.domain.errors import UnknownRegime
+from casemgmt.domain.events.catalogue import (
+    DeadlineExtended,
+    DeadlineSet,
+    ReminderFailed,
+    ReminderSent,
+)
+from casemgmt.domain.regime.registry import Regime, RegimeRegistry
+from casemgmt.domain.state.evolve import CaseState
+from casemgmt.domain.state.model import DeadlineState
+
+__all__ = ["ReminderProjector", "reminder_id"]
+
+_IGNORED = frozenset({"reminder_sent", "reminder_failed"})
+_BY_STATUS = {"open": "pending", "paused": "suspended", "met": "cancelled"}
+
+
+def reminder_id(case_id: str, deadline_id: str, due_on: date, offset: str) -> str:
+    """The stable id of one reminder of one due date of a deadline."""
+    return derived_event_id("reminder", case_id, deadline_id, due_on.isoformat(), offset)
+
+
+class ReminderProjector:
+    """Writes the ``reminders`` rows of every deadline the changes touched."""
+
+    name = "reminders"
+
+    def __init__(
+        self, conn: AsyncConnection, regimes: RegimeRegistry, table: sa.Table = reminders
+    ) -> None:
+        self._conn = conn
+        self._regimes = regimes
+        self._table = table
+
+    async def apply(self, changes: Sequence[CaseChange]) -> None:
+        await self._close_delivery(changes)
+        touched = {c.case_id: _touched(c.envelopes) for c in changes}
+        cases = [case_id for case_id, found in touched.items() if found]
+        if not cases:
+            return
+        existing = await self._existing(cases)
+        rows: list[dict[str, Any]] = []
+        for change in changes:
+            regime = self._regime(change.state)
+            if regime is None or not touched[change.case_id]:
+                continue
+            anchors = _anchors(change.envelopes)
+            fallback = change.envelopes[-1].recorded_at
+            for d in change.state.deadlines:
+                version = touched[change.case_id].get(d.deadline_id)
+                if version is not None:
+                    rows.extend(
+                        _rows(change.state, d, regime, anchors, existing, version, fallback)
+                    )
+        await upsert(self._conn, self._table, rows, ["reminder_id"])
+
+    async def _close_delivery(self, changes: Sequence[CaseChange]) -> None:
+        """The worker appending a reminder outcome closes its delivery in this transaction."""
+        closing = CLOSING.get()
+        if closing is None:
+            return
+        wanted = (closing.reminder_id, closing.subscription_id)
+        for e in (e for c in changes for e in c.envelopes):
+            if isinstance(e.event, ReminderSent | ReminderFailed) and (
+                (e.event.reminder_id, e.event.subscription_id) == wanted
+            ):
+                await close_delivery(self._conn, closing)
+                return
+
+    async def _existing(self, case_ids: list[str]) -> dict[str, str]:
+        t = self._table
+        query = sa.select(t.c.reminder_id, t.c.status).where(t.c.case_id.in_(case_ids))
+        return {row[0]: row[1] for row in await self._conn.execute(query)}
+
+    def _regime(self, state: CaseState) -> Regime | None:
+        try:
+            return self._regimes.get(state.regulator, state.regime)
+        except UnknownRegime:
+            return None
+
+
+def _touched(envelopes: Iterable[Envelope]) -> dict[str, int]:
+    """Deadline id -> version of the last envelope that touched it."""
+    found: dict[str, int] = {}
+    for e in envelopes:
+        deadline_id = getattr(e.event, "deadline_id", None)
+        if isinstance(deadline_id, str) and e.type not in _IGNORED:
+            found[deadline_id] = e.version
+    return found
+
+
+def _anchors(envelopes: Iterable[Envelope]) -> dict[tuple[str, date], datetime]:
+    """(deadline id, due date) -> when the store learned of that due date."""
+    anchors: dict[tuple[str, date], datetime] = {}
+    for e in envelopes:
+        if isinstance(e.event, DeadlineSet | DeadlineExtended):
+            anchors[(e.event.deadline_id, e.event.due_on)] = e.recorded_at
+    return anchors
+
+
+def _due_dates(d: DeadlineState) -> list[date]:
+    earlier = [d.history[0].from_due_on] if d.history else []
+    return [*earlier, *(c.to_due_on for c in d.history[:-1]), d.due_on]
+
+
+def _status(d: DeadlineState, due_on: date, send_at: datetime) -> str:
+    if due_on != d.due_on:
+        return "superseded"
+    if d.status == "missed":
+        return "pending" if send_at > d.due_at else "cancelled"
+    return _BY_STATUS.get(d.status, "cancelled")
+
+
+def _rows(
+    state: CaseState,
+    d: DeadlineState,
+    regime: Regime,
+    anchors: dict[tuple[str, date], datetime],
+    existing: dict[str, str],
+    version: int,
+    fallback: datetime,
+) -> Iterable[dict[str, Any]]:
+    for due_on in dict.fromkeys(_due_dates(d)):
+        anchor = anchors.get((d.deadline_id, due_on))
+        for offset, send_at in reminder_schedule(due_on, d.kind, regime):
+            rid = reminder_id(state.case_id, d.deadline_id, due_on, offset)
+            before = existing.get(rid)
+            if anchor is not None:
+                skipped = send_at <= anchor
+            elif before is not None:
+                skipped = before == "skipped"
+            else:  # a deadline set before this projection existed: no late reminders
+                skipped = send_at <= fallback
+            yield {
+                "reminder_id": rid,
+                "case_id": state.case_id,
+                "deadline_id": d.deadline_id,
+                "regulator": state.regulator,
+                "regime": state.regime,
+                "kind": d.kind,
+                "offset_code": offset,
+                "due_on": due_on,
+                "send_at": send_at,
+                "status": "skipped" if skipped else _status(d, due_on, send_at),
+                "version": version,
+            }

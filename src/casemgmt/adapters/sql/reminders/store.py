@@ -1,0 +1,284 @@
+"""Claiming due reminders and keeping the delivery records (the worker's SQL side).
+
+``claim_due`` runs one write transaction that (1) fans out due reminders nobody claimed
+yet: a ``reminder_fanout`` row per reminder (insert-if-absent; on PostgreSQL a concurrent
+scanner blocks on the primary key and then inserts nothing) and a ``deliveries`` row per
+matching subscription; and (2) claims deliveries that are pending and not leased, by
+giving them a fresh ``claim_token`` and ``lease_until`` (PostgreSQL:
+``FOR UPDATE SKIP LOCKED``; SQLite: the transaction holds the write lock from ``BEGIN
+IMMEDIATE``). Two scanners therefore never claim the same delivery; a claim whose worker
+died is claimable again once its lease has passed. Tasks are enqueued only after commit.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from casemgmt.adapters.sql.engine import dialect_of
+from casemgmt.adapters.sql.eventstore.tables import events
+from casemgmt.adapters.sql.readmodels.tables import deadlines
+from casemgmt.adapters.sql.reminders.subscriptions import active_subscriptions
+from casemgmt.adapters.sql.reminders.tables import (
+    deliveries,
+    delivery_attempts,
+    reminder_fanout,
+    reminders,
+    subscriptions,
+)
+from casemgmt.adapters.sql.writes import write_transaction
+from casemgmt.application.reminders.policy import (
+    Closing,
+    DeliveryAttempt,
+    DeliveryJob,
+    OverdueDeadline,
+    Subscription,
+    webhook_id,
+)
+
+__all__ = ["Claim", "SqlDeliveryStore", "SqlOverdueSource", "claim_due", "close_delivery"]
+
+Claim = tuple[str, str, str]  # (reminder_id, subscription_id, claim_token)
+
+
+def _insert(conn: AsyncConnection, table: sa.Table) -> Any:
+    return (postgresql.insert if dialect_of(conn) == "postgresql" else sqlite.insert)(table)
+
+
+async def claim_due(
+    engine: AsyncEngine, now: datetime, batch: int, lease: float
+) -> tuple[list[Claim], bool]:
+    """Fan out up to ``batch`` due reminders and claim up to ``batch`` deliveries, in one
+    transaction; the flag is True when either hit ``batch`` (more may be waiting)."""
+    token = uuid.uuid4().hex
+    async with write_transaction(engine) as conn:
+        fanned = await _fan_out(conn, now, batch)
+        claimed = await _claim(conn, now, batch, token, now + timedelta(seconds=lease))
+    return [(r, s, token) for r, s in claimed], max(fanned, len(claimed)) >= batch
+
+
+async def _fan_out(conn: AsyncConnection, now: datetime, batch: int) -> int:
+    r, f = reminders, reminder_fanout
+    due = (
+        sa.select(r.c.reminder_id, r.c.case_id, r.c.deadline_id, r.c.regulator, r.c.kind)
+        .select_from(r.outerjoin(f, f.c.reminder_id == r.c.reminder_id))
+        .where(r.c.status == "pending", r.c.send_at <= now, f.c.reminder_id.is_(None))
+        .order_by(r.c.send_at, r.c.reminder_id)
+        .limit(batch)
+    )
+    rows = (await conn.execute(due)).all()
+    if not rows:
+        return 0
+    subs = await active_subscriptions(conn)
+    matching = {
+        row.reminder_id: [s for s in subs if s.matches(row.regulator, row.kind)] for row in rows
+    }
+    fanned = [
+        {"reminder_id": k, "claimed_at": now, "subscriptions": len(v)} for k, v in matching.items()
+    ]
+    insert = _insert(conn, f).on_conflict_do_nothing(index_elements=["reminder_id"])
+    won = {row[0] for row in await conn.execute(insert.returning(f.c.reminder_id), fanned)}
+    new = [
+        _delivery(row, s, now)
+        for row in rows
+        if row.reminder_id in won
+        for s in matching[row.reminder_id]
+    ]
+    if new:
+        insert = _insert(conn, deliveries).on_conflict_do_nothing(
+            index_elements=["reminder_id", "subscription_id"]
+        )
+        await conn.execute(insert, new)
+    return len(rows)
+
+
+def _delivery(row: Any, sub: Subscription, now: datetime) -> dict[str, Any]:
+    return {
+        "reminder_id": row.reminder_id,
+        "subscription_id": sub.subscription_id,
+        "webhook_id": webhook_id(row.reminder_id, sub.subscription_id),
+        "case_id": row.case_id,
+        "deadline_id": row.deadline_id,
+        "regulator": row.regulator,
+        "status": "pending",
+        "attempts": 0,
+        "generation": 0,
+        "claim_token": None,
+        "lease_until": None,
+        "last_status_code": None,
+        "last_error": None,
+        "created_at": now,
+        "updated_at": now,
+        "delivered_at": None,
+    }
+
+
+async def _claim(
+    conn: AsyncConnection, now: datetime, batch: int, token: str, lease_until: datetime
+) -> Sequence[Any]:
+    d = deliveries
+    claimable = sa.and_(
+        d.c.status == "pending", sa.or_(d.c.lease_until.is_(None), d.c.lease_until < now)
+    )
+    pick = (
+        sa.select(d.c.reminder_id, d.c.subscription_id)
+        .where(claimable)
+        .order_by(d.c.created_at)
+        .limit(batch)
+    )
+    if dialect_of(conn) == "postgresql":
+        pick = pick.with_for_update(skip_locked=True)
+    stmt = (
+        sa.update(d)
+        .where(sa.tuple_(d.c.reminder_id, d.c.subscription_id).in_(pick), claimable)
+        .values(claim_token=token, lease_until=lease_until, updated_at=now)
+        .returning(d.c.reminder_id, d.c.subscription_id)
+    )
+    return (await conn.execute(stmt)).all()
+
+
+class SqlDeliveryStore:
+    """``DeliveryStore`` over ``deliveries``, ``delivery_attempts`` and their joins."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def job(self, reminder_id: str, subscription_id: str, sent_id: str) -> DeliveryJob | None:
+        d, r, dl, s = deliveries, reminders, deadlines, subscriptions
+        sent = sa.exists(sa.select(events.c.event_id).where(events.c.event_id == sent_id))
+        query = (
+            sa.select(
+                d.c.reminder_id,
+                d.c.subscription_id,
+                d.c.webhook_id,
+                d.c.claim_token,
+                d.c.status,
+                d.c.attempts,
+                d.c.generation,
+                r.c.status.label("reminder_status"),
+                r.c.offset_code,
+                r.c.send_at,
+                d.c.case_id,
+                d.c.deadline_id,
+                d.c.regulator,
+                r.c.regime,
+                r.c.kind,
+                dl.c.label,
+                dl.c.due_on,
+                dl.c.due_at,
+                dl.c.status.label("deadline_status"),
+                dl.c.subject,
+                dl.c.title,
+                dl.c.timezone,
+                s.c.url,
+                s.c.secret,
+                s.c.deleted_at.is_not(None).label("subscription_deleted"),
+                sent.label("already_sent"),
+            )
+            .select_from(
+                d.join(r, r.c.reminder_id == d.c.reminder_id)
+                .join(s, s.c.subscription_id == d.c.subscription_id)
+                .join(dl, sa.and_(dl.c.case_id == d.c.case_id, dl.c.deadline_id == d.c.deadline_id))
+            )
+            .where(d.c.reminder_id == reminder_id, d.c.subscription_id == subscription_id)
+        )
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(query)).mappings().first()
+        if row is None:
+            return None
+        values = dict(row)
+        for flag in ("subscription_deleted", "already_sent"):
+            values[flag] = bool(values[flag])
+        return DeliveryJob(**values)
+
+    async def finish(
+        self,
+        job: DeliveryJob,
+        status: Literal["pending", "delivered", "dead", "cancelled"],
+        attempt: DeliveryAttempt | None,
+        lease_until: datetime | None,
+        now: datetime,
+    ) -> bool:
+        d = deliveries
+        values: dict[str, Any] = {"status": status, "updated_at": now, "lease_until": lease_until}
+        if attempt is not None:
+            values.update(
+                attempts=attempt.attempt,
+                last_status_code=attempt.status_code,
+                last_error=attempt.error,
+            )
+        if status == "delivered":
+            values["delivered_at"] = now
+        mine = sa.and_(
+            d.c.reminder_id == job.reminder_id,
+            d.c.subscription_id == job.subscription_id,
+            d.c.claim_token == job.claim_token,
+            d.c.status == "pending",
+        )
+        async with write_transaction(self._engine) as conn:
+            held = (await conn.execute(sa.update(d).where(mine).values(**values))).rowcount == 1
+            if attempt is not None:
+                log = {"reminder_id": job.reminder_id, "subscription_id": job.subscription_id}
+                await conn.execute(sa.insert(delivery_attempts), [{**log, **_attempt_row(attempt)}])
+        return held
+
+
+async def close_delivery(conn: AsyncConnection, closing: Closing) -> None:
+    """Close a delivery and log its last attempt on ``conn`` (the append's transaction)."""
+    d, attempt = deliveries, closing.attempt
+    values: dict[str, Any] = {
+        "status": closing.status,
+        "updated_at": attempt.at,
+        "lease_until": None,
+        "attempts": attempt.attempt,
+        "last_status_code": attempt.status_code,
+        "last_error": attempt.error,
+    }
+    if closing.status == "delivered":
+        values["delivered_at"] = attempt.at
+    mine = sa.and_(
+        d.c.reminder_id == closing.reminder_id,
+        d.c.subscription_id == closing.subscription_id,
+        d.c.claim_token == closing.claim_token,
+        d.c.status == "pending",
+    )
+    await conn.execute(sa.update(d).where(mine).values(**values))
+    log = {"reminder_id": closing.reminder_id, "subscription_id": closing.subscription_id}
+    await conn.execute(sa.insert(delivery_attempts), [{**log, **_attempt_row(attempt)}])
+
+
+def _attempt_row(attempt: DeliveryAttempt) -> dict[str, Any]:
+    return {
+        "attempt": attempt.attempt,
+        "generation": attempt.generation,
+        "at": attempt.at,
+        "duration_ms": attempt.duration_ms,
+        "status_code": attempt.status_code,
+        "error": attempt.error,
+        "outcome": attempt.outcome,
+    }
+
+
+class SqlOverdueSource:
+    """``OverdueSource`` over the deadline queue (``deadlines``)."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def overdue(self, now: datetime, limit: int) -> list[OverdueDeadline]:
+        dl = deadlines
+        query = (
+            sa.select(dl.c.case_id, dl.c.deadline_id, dl.c.due_on, dl.c.timezone)
+            .where(dl.c.status == "open", dl.c.due_at < now)
+            .order_by(dl.c.due_at, dl.c.case_id, dl.c.deadline_id)
+            .limit(limit)
+        )
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(query)).mappings().all()
+        return [OverdueDeadline(**row) for row in rows]

@@ -1,0 +1,1 @@
+"""Reminder use cases: subscriptions, the retry policy and delivery in the worker."""

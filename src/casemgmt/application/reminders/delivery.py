@@ -1,0 +1,273 @@
+"""The worker's use cases: deliver one claimed reminder to one subscriber, mark missed deadlines.
+
+Delivery contract (``ReminderDelivery.deliver``), for one claimed (reminder, subscription):
+- a stale task (another claim took over, or the delivery is finished) does nothing;
+- a reminder the schedule no longer wants (deadline met, extended, paused, cancelled) or a
+  deleted subscription ends ``cancelled`` without a request;
+- success (2xx) appends ``reminder_sent`` with an id derived from (reminder, subscription):
+  a redelivered task finds it and sends nothing; a racing one cannot record it twice;
+- connection errors, timeouts, 5xx and 429 are retried after exponential backoff with full
+  jitter (never sooner than ``Retry-After``); other 4xx, or the last allowed attempt,
+  dead-letter the delivery and append ``reminder_failed``.
+The event is appended before the delivery row is closed, so a crash in between is repaired
+by the next claim of the delivery (the event is found; nothing is sent again).
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+import msgspec
+
+from casemgmt.application.cases import CaseService, Proposal, RecordCommand, derived_event_id
+from casemgmt.application.errors import ConcurrencyConflict, IdempotencyConflict
+from casemgmt.application.ports import Clock
+from casemgmt.application.reminders.policy import (
+    CLOSING,
+    WORKER,
+    Closing,
+    DeliveryAttempt,
+    DeliveryJob,
+    DeliveryOutcome,
+    DeliveryStore,
+    OverdueSource,
+    RetryPolicy,
+    SendResult,
+    WebhookSender,
+)
+from casemgmt.domain.errors import RuleViolation, UnknownRegime
+from casemgmt.domain.events.base import Event
+from casemgmt.domain.events.catalogue import DeadlineMissed, ReminderFailed, ReminderSent
+from casemgmt.domain.regime.registry import RegimeRegistry
+from casemgmt.observability import get_logger
+
+__all__ = [
+    "MissedDeadlines",
+    "ReminderDelivery",
+    "failed_event_id",
+    "missed_event_id",
+    "record",
+    "sent_event_id",
+]
+
+_log = get_logger("casemgmt.reminders")
+_ENCODER = msgspec.json.Encoder()
+
+
+def sent_event_id(reminder_id: str, subscription_id: str) -> str:
+    return derived_event_id("reminder_sent", reminder_id, subscription_id)
+
+
+def failed_event_id(reminder_id: str, subscription_id: str, generation: int) -> str:
+    """One per retry generation: ``reminders retry`` may dead-letter a delivery again."""
+    return derived_event_id("reminder_failed", reminder_id, subscription_id, str(generation))
+
+
+def missed_event_id(case_id: str, deadline_id: str, due_on: str) -> str:
+    return derived_event_id("deadline_missed", case_id, deadline_id, due_on)
+
+
+async def record(cases: CaseService, case_id: str, event: Event, event_id: str) -> bool:
+    """Append ``event`` as the worker; False when it was already stored (idempotent)."""
+    command = RecordCommand(case_id=case_id, proposals=[Proposal(event=event, event_id=event_id)])
+    for _ in range(5):
+        try:
+            return not (await cases.record(WORKER, command)).replayed
+        except ConcurrencyConflict:
+            continue  # another append to the case won the race: decide again
+        except IdempotencyConflict:
+            return False  # stored by an earlier run, with another attempt count
+    raise ConcurrencyConflict(case_id, -1, -1)
+
+
+class ReminderDelivery:
+    """Delivers one (reminder, subscription); see the module docstring for the contract."""
+
+    def __init__(
+        self,
+        store: DeliveryStore,
+        sender: WebhookSender,
+        cases: CaseService,
+        regimes: RegimeRegistry,
+        clock: Clock,
+        policy: RetryPolicy,
+        lease_seconds: float,
+        rng: random.Random | None = None,
+    ) -> None:
+        self._store = store
+        self._sender = sender
+        self._cases = cases
+        self._regimes = regimes
+        self._clock = clock
+        self._policy = policy
+        self._lease = timedelta(seconds=lease_seconds)
+        self._rng = rng or random.Random()
+
+    async def deliver(self, reminder_id: str, subscription_id: str, token: str) -> DeliveryOutcome:
+        sent_id = sent_event_id(reminder_id, subscription_id)
+        job = await self._store.job(reminder_id, subscription_id, sent_id)
+        if job is None or job.status != "pending" or job.claim_token != token:
+            return DeliveryOutcome(status="stale")
+        now = self._clock.now()
+        if job.already_sent:
+            await self._store.finish(job, "delivered", None, None, now)
+            return DeliveryOutcome(status="delivered")
+        if job.reminder_status != "pending" or job.subscription_deleted:
+            await self._store.finish(job, "cancelled", None, None, now)
+            return DeliveryOutcome(status="cancelled")
+        body = _ENCODER.encode(self.body(job, now))
+        result = await self._sender.send(job.url, job.secret, job.webhook_id, body)
+        return await self._settle(job, result, self._clock.now())
+
+    async def _settle(self, job: DeliveryJob, result: SendResult, now: datetime) -> DeliveryOutcome:
+        n = job.attempts + 1
+        day = now.astimezone(ZoneInfo(job.timezone)).date()
+        if result.ok:
+            sent = ReminderSent(
+                occurred_on=day,
+                occurred_at=now,
+                reminder_id=job.reminder_id,
+                subscription_id=job.subscription_id,
+                deadline_id=job.deadline_id,
+                attempts=n,
+                offset=job.offset_code,
+                channel="webhook",
+            )
+            attempt = _attempt(job, n, result, now, "delivered")
+            sent_id = sent_event_id(job.reminder_id, job.subscription_id)
+            await self._close(job, "delivered", attempt, sent, sent_id, now)
+            return DeliveryOutcome(status="delivered")
+        if result.retryable and n < self._policy.max_attempts:
+            delay = self._policy.delay(n, result.retry_after, self._rng)
+            lease = now + timedelta(seconds=delay) + self._lease
+            held = await self._store.finish(
+                job, "pending", _attempt(job, n, result, now, "retry"), lease, now
+            )
+            return (
+                DeliveryOutcome(status="retry", retry_in=delay)
+                if held
+                else DeliveryOutcome(status="stale")
+            )
+        failed = ReminderFailed(
+            occurred_on=day,
+            occurred_at=now,
+            reminder_id=job.reminder_id,
+            subscription_id=job.subscription_id,
+            deadline_id=job.deadline_id,
+            attempts=n,
+            error=_describe(result),
+        )
+        failed_id = failed_event_id(job.reminder_id, job.subscription_id, job.generation)
+        await self._close(
+            job, "dead", _attempt(job, n, result, now, "dead"), failed, failed_id, now
+        )
+        return DeliveryOutcome(status="dead")
+
+    async def _close(
+        self,
+        job: DeliveryJob,
+        status: Literal["delivered", "dead"],
+        attempt: DeliveryAttempt,
+        event: Event,
+        event_id: str,
+        now: datetime,
+    ) -> None:
+        """Append the outcome event; the delivery closes in the same transaction (see
+        ``CLOSING``), or here when the event was already stored."""
+        closing = Closing(
+            reminder_id=job.reminder_id,
+            subscription_id=job.subscription_id,
+            claim_token=job.claim_token,
+            status=status,
+            attempt=attempt,
+        )
+        token = CLOSING.set(closing)
+        try:
+            appended = await record(self._cases, job.case_id, event, event_id)
+        finally:
+            CLOSING.reset(token)
+        if not appended:
+            await self._store.finish(job, status, attempt, None, now)
+
+    def body(self, job: DeliveryJob, now: datetime) -> dict[str, Any]:
+        """The JSON payload: the case, the deadline, the time left, the reminder."""
+        today = now.astimezone(ZoneInfo(job.timezone)).date()
+        try:
+            calendar = self._regimes.get(job.regulator, job.regime).business_calendar()
+            working = calendar.working_days_between(today, job.due_on)
+        except UnknownRegime:
+            working = None
+        case = {"case_id": job.case_id, "regulator": job.regulator, "regime": job.regime}
+        deadline = {"deadline_id": job.deadline_id, "kind": job.kind, "label": job.label}
+        return {
+            "type": "deadline.reminder",
+            "timestamp": now,
+            "data": {
+                "case": {**case, "subject": job.subject, "title": job.title},
+                "deadline": {
+                    **deadline,
+                    "due_on": job.due_on,
+                    "due_at": job.due_at,
+                    "status": job.deadline_status,
+                },
+                "days_left": (job.due_on - today).days,
+                "working_days_left": working,
+                "reminder": {
+                    "reminder_id": job.reminder_id,
+                    "offset": job.offset_code,
+                    "send_at": job.send_at,
+                },
+            },
+        }
+
+
+def _attempt(
+    job: DeliveryJob,
+    n: int,
+    result: SendResult,
+    now: datetime,
+    outcome: Literal["delivered", "retry", "dead"],
+) -> DeliveryAttempt:
+    return DeliveryAttempt(
+        attempt=n,
+        generation=job.generation,
+        at=now,
+        duration_ms=result.duration_ms,
+        status_code=result.status_code,
+        error=result.error,
+        outcome=outcome,
+    )
+
+
+def _describe(result: SendResult) -> str:
+    if result.status_code is None:
+        return (result.error or "no response")[:1000]
+    return f"HTTP {result.status_code}" + (f": {result.error[:900]}" if result.error else "")
+
+
+class MissedDeadlines:
+    """Appends ``deadline_missed`` once per deadline whose due day has passed unmet."""
+
+    def __init__(self, source: OverdueSource, cases: CaseService, clock: Clock) -> None:
+        self._source = source
+        self._cases = cases
+        self._clock = clock
+
+    async def mark(self, limit: int) -> int:
+        """Mark up to ``limit`` overdue deadlines; returns how many this call appended."""
+        now = self._clock.now()
+        appended = 0
+        for d in await self._source.overdue(now, limit):
+            today = now.astimezone(ZoneInfo(d.timezone)).date()
+            if today <= d.due_on:
+                continue  # the due instant passed a moment ago; the local day is not over
+            event = DeadlineMissed(occurred_on=today, occurred_at=now, deadline_id=d.deadline_id)
+            event_id = missed_event_id(d.case_id, d.deadline_id, d.due_on.isoformat())
+            try:
+                appended += await record(self._cases, d.case_id, event, event_id)
+            except RuleViolation as exc:  # met or extended meanwhile: nothing to mark
+                _log.info("deadline not missed", case_id=d.case_id, reason=str(exc))
+        return appended

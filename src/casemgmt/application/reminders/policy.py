@@ -1,0 +1,354 @@
+"""Reminders: webhook subscriptions, the delivery records and ports, the retry policy.
+
+The use cases that run in the worker are in ``reminders_delivery``. Framework-free:
+storage, HTTP and time come in through the ports below.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import random
+import secrets
+from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Annotated, Literal, Protocol
+from urllib.parse import urlsplit
+
+import msgspec
+
+from casemgmt.application.auth import Principal, Role
+from casemgmt.application.cases import derived_event_id
+from casemgmt.application.errors import NotFound, ValidationFailed
+from casemgmt.domain.events.fields import Code
+
+__all__ = [
+    "CLOSING",
+    "SECRET_PREFIX",
+    "WORKER",
+    "Closing",
+    "DeliveryAttempt",
+    "DeliveryJob",
+    "DeliveryOutcome",
+    "DeliveryRecord",
+    "DeliveryStore",
+    "NewSubscription",
+    "OverdueDeadline",
+    "OverdueSource",
+    "RetryPolicy",
+    "SendResult",
+    "Subscription",
+    "SubscriptionRepository",
+    "SubscriptionService",
+    "WebhookSender",
+    "check_secret",
+    "new_secret",
+    "new_subscription",
+    "webhook_id",
+]
+
+#: The principal the worker appends events as.
+WORKER = Principal(key_id="worker", name="reminder worker", role=Role.ADMIN, regulators=None)
+SECRET_PREFIX = "whsec_"
+_ENCODER = msgspec.json.Encoder()
+
+
+class Subscription(msgspec.Struct, frozen=True, kw_only=True):
+    """A webhook subscriber; ``regulators`` / ``kinds`` None means every one."""
+
+    subscription_id: str
+    url: str
+    secret: str
+    regulators: list[str] | None
+    kinds: list[str] | None
+    description: str
+    created_by: str
+    created_at: datetime
+    deleted_at: datetime | None = None
+
+    def matches(self, regulator: str, kind: str) -> bool:
+        return (self.regulators is None or regulator in self.regulators) and (
+            self.kinds is None or kind in self.kinds
+        )
+
+    def visible_to(self, principal: Principal) -> bool:
+        """A scoped admin sees only subscriptions confined to its own regulators."""
+        scope = principal.regulators
+        return scope is None or (self.regulators is not None and set(self.regulators) <= scope)
+
+
+def new_secret() -> str:
+    return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def check_secret(secret: str) -> str:
+    """``whsec_`` + base64 of 24 to 64 random bytes (Standard Webhooks), or ``ValidationFailed``."""
+    try:
+        if not secret.startswith(SECRET_PREFIX):
+            raise ValueError
+        key = base64.b64decode(secret[len(SECRET_PREFIX) :], validate=True)
+    except (ValueError, binascii.Error) as exc:
+        raise ValidationFailed("secret must be whsec_<base64>", field="secret") from exc
+    if not 24 <= len(key) <= 64:
+        raise ValidationFailed("secret must hold 24 to 64 bytes", field="secret")
+    return secret
+
+
+class NewSubscription(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A subscription request; the secret is generated when not given (shown once)."""
+
+    url: Annotated[str, msgspec.Meta(min_length=8, max_length=2000)]
+    secret: str | None = None
+    regulators: list[Code] | None = None
+    kinds: list[Code] | None = None
+    description: Annotated[str, msgspec.Meta(max_length=500)] = ""
+
+
+def new_subscription(principal: Principal, request: NewSubscription, now: datetime) -> Subscription:
+    """A subscription for ``principal`` (``ValidationFailed`` on a bad URL, secret or scope)."""
+    parts = urlsplit(request.url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValidationFailed("url must be an absolute http(s) URL", field="url")
+    scope = None if request.regulators is None else sorted(set(request.regulators))
+    if principal.regulators is not None and (
+        scope is None or not set(scope) <= principal.regulators
+    ):
+        raise ValidationFailed(
+            "a subscription may not reach regulators beyond your own", field="regulators"
+        )
+    return Subscription(
+        subscription_id="sub_" + secrets.token_hex(8),
+        url=request.url,
+        secret=new_secret() if request.secret is None else check_secret(request.secret),
+        regulators=scope,
+        kinds=None if request.kinds is None else sorted(set(request.kinds)),
+        description=request.description,
+        created_by=principal.actor,
+        created_at=now,
+    )
+
+
+def webhook_id(reminder_id: str, subscription_id: str) -> str:
+    """The ``webhook-id`` of a delivery: the same on every attempt."""
+    return "msg_" + derived_event_id("webhook", reminder_id, subscription_id).replace("-", "")
+
+
+class DeliveryJob(msgspec.Struct, frozen=True, kw_only=True):
+    """Everything one delivery needs, read in one query."""
+
+    reminder_id: str
+    subscription_id: str
+    webhook_id: str
+    claim_token: str | None
+    status: str
+    attempts: int
+    generation: int
+    reminder_status: str
+    offset_code: str
+    send_at: datetime
+    case_id: str
+    deadline_id: str
+    regulator: str
+    regime: str
+    kind: str
+    label: str
+    due_on: date
+    due_at: datetime
+    deadline_status: str
+    subject: str
+    title: str
+    timezone: str
+    url: str
+    secret: str
+    subscription_deleted: bool
+    already_sent: bool
+
+
+class DeliveryAttempt(msgspec.Struct, frozen=True, kw_only=True):
+    """One HTTP attempt, as the delivery log shows it."""
+
+    attempt: int
+    generation: int
+    at: datetime
+    duration_ms: int
+    status_code: int | None
+    error: str | None
+    outcome: Literal["delivered", "retry", "dead"]
+
+
+class SendResult(msgspec.Struct, frozen=True, kw_only=True):
+    """What the receiver answered: a status code, or an ``error`` when no response came."""
+
+    status_code: int | None
+    error: str | None = None
+    retry_after: float | None = None
+    duration_ms: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+    @property
+    def retryable(self) -> bool:
+        code = self.status_code
+        return code is None or code >= 500 or code == 429
+
+
+class Closing(msgspec.Struct, frozen=True, kw_only=True):
+    """A delivery to close in the transaction that appends its outcome event."""
+
+    reminder_id: str
+    subscription_id: str
+    claim_token: str | None
+    status: Literal["delivered", "dead"]
+    attempt: DeliveryAttempt
+
+
+#: Set by ``ReminderDelivery`` only around its own ``CaseService.record`` call: the inline
+#: reminder projection then closes the delivery and logs the attempt in the append's
+#: transaction (event and delivery row commit together). Unset everywhere else, e.g. in
+#: a projection rebuild.
+CLOSING: ContextVar[Closing | None] = ContextVar("casemgmt_reminder_closing", default=None)
+
+
+class DeliveryOutcome(msgspec.Struct, frozen=True, kw_only=True):
+    status: Literal["delivered", "retry", "dead", "cancelled", "stale"]
+    retry_in: float | None = None
+
+
+class DeliveryStore(Protocol):
+    async def job(self, reminder_id: str, subscription_id: str, sent_id: str) -> DeliveryJob | None:
+        """The delivery with its reminder, deadline and subscription; ``already_sent`` when
+        the event ``sent_id`` is stored. None if there is no such delivery."""
+        ...
+
+    async def finish(
+        self,
+        job: DeliveryJob,
+        status: Literal["pending", "delivered", "dead", "cancelled"],
+        attempt: DeliveryAttempt | None,
+        lease_until: datetime | None,
+        now: datetime,
+    ) -> bool:
+        """Close (or, ``pending``, re-lease) the delivery and log ``attempt``, atomically,
+        only while the job's claim still holds; False if another claim took over."""
+        ...
+
+
+class WebhookSender(Protocol):
+    async def send(self, url: str, secret: str, message_id: str, body: bytes) -> SendResult:
+        """POST ``body`` signed with ``secret``; never raises for network or HTTP errors."""
+        ...
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int
+    base_seconds: float
+    max_seconds: float
+
+    def delay(self, attempt: int, retry_after: float | None, rng: random.Random) -> float:
+        """Full jitter: uniform(0, min(cap, base * 2^(attempt-1))), but not before Retry-After."""
+        ceiling = min(self.max_seconds, self.base_seconds * 2 ** (attempt - 1))
+        jitter = rng.uniform(0, ceiling)
+        return jitter if retry_after is None else max(jitter, min(retry_after, self.max_seconds))
+
+
+class OverdueDeadline(msgspec.Struct, frozen=True, kw_only=True):
+    case_id: str
+    deadline_id: str
+    due_on: date
+    timezone: str
+
+
+class OverdueSource(Protocol):
+    async def overdue(self, now: datetime, limit: int) -> list[OverdueDeadline]:
+        """Open deadlines whose due instant is before ``now``, oldest first."""
+        ...
+
+
+class DeliveryRecord(msgspec.Struct, frozen=True, kw_only=True):
+    """A delivery of one reminder to one subscription, with its attempt log."""
+
+    reminder_id: str
+    subscription_id: str
+    webhook_id: str
+    case_id: str
+    deadline_id: str
+    regulator: str
+    status: str
+    attempts: int
+    generation: int
+    last_status_code: int | None
+    last_error: str | None
+    created_at: datetime
+    updated_at: datetime
+    delivered_at: datetime | None
+    log: list[DeliveryAttempt] = []
+
+
+class SubscriptionRepository(Protocol):
+    async def add(self, subscription: Subscription) -> None: ...
+
+    async def get(self, subscription_id: str) -> Subscription | None:
+        """The subscription, deleted or not; None if there never was one."""
+        ...
+
+    async def active(self) -> list[Subscription]:
+        """Subscriptions not deleted, oldest first."""
+        ...
+
+    async def delete(self, subscription_id: str, at: datetime) -> None:
+        """Soft-delete: no new deliveries; its delivery log stays readable."""
+        ...
+
+    async def deliveries(
+        self, subscription_id: str, after: tuple[datetime, str] | None, limit: int
+    ) -> list[DeliveryRecord]:
+        """Newest first by ``(created_at, reminder_id)``, each with its attempts."""
+        ...
+
+
+class SubscriptionService:
+    """Subscriptions for admins; a scoped admin reaches only its own regulators'."""
+
+    def __init__(self, repository: SubscriptionRepository) -> None:
+        self._repository = repository
+
+    async def create(
+        self, principal: Principal, request: NewSubscription, now: datetime
+    ) -> Subscription:
+        """Store a new subscription; the result carries the secret (show it once)."""
+        subscription = new_subscription(principal, request, now)
+        await self._repository.add(subscription)
+        return subscription
+
+    async def visible(self, principal: Principal) -> list[Subscription]:
+        """The subscriptions not deleted that ``principal`` may see."""
+        return [s for s in await self._repository.active() if s.visible_to(principal)]
+
+    async def get(self, principal: Principal, subscription_id: str) -> Subscription:
+        """The subscription; ``NotFound`` if it does not exist or is out of scope."""
+        found = await self._repository.get(subscription_id)
+        if found is None or not found.visible_to(principal):
+            raise NotFound("subscription", subscription_id)
+        return found
+
+    async def delete(
+        self, principal: Principal, subscription_id: str, now: datetime
+    ) -> Subscription:
+        found = await self.get(principal, subscription_id)
+        if found.deleted_at is None:
+            await self._repository.delete(subscription_id, now)
+        return await self.get(principal, subscription_id)
+
+    async def deliveries(
+        self,
+        principal: Principal,
+        subscription_id: str,
+        after: tuple[datetime, str] | None,
+        limit: int,
+    ) -> list[DeliveryRecord]:
+        await self.get(principal, subscription_id)
+        return await self._repository.deliveries(subscription_id, after, limit)

@@ -1,0 +1,1 @@
+"""Calendars and deadline arithmetic: business days, due instants, reminder offsets."""

@@ -1,0 +1,1 @@
+"""Decide: may a proposed action happen in a case's state, and which events follow from it."""

@@ -1,0 +1,226 @@
+"""What follows from an accepted action, by the regime's rules (all derived events).
+
+In order: deadlines the action meets, clocks it stops or restarts, deadlines it extends,
+deadlines its rules set, deadlines it cancels (closing the case, withdrawing a notice),
+and finally the stage it moves the case to. Every derived event occurs when the action
+did.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import TypeVar
+
+from casemgmt.domain.decide.context import Context, basis_day, next_id, notice_kind_of, stated_due
+from casemgmt.domain.events.base import Event
+from casemgmt.domain.events.catalogue import (
+    CaseClosed,
+    DeadlineCancelled,
+    DeadlineExtended,
+    DeadlineMet,
+    DeadlinePaused,
+    DeadlineSet,
+    NoticeIssued,
+    NoticeWithdrawn,
+    PenaltyImposed,
+    PenaltyPaid,
+    PublicInterestExtension,
+    RepresentationsReceived,
+    StageChanged,
+)
+from casemgmt.domain.regime.model import ClockStopRule, DeadlineRule
+from casemgmt.domain.state.evolve import evolve
+from casemgmt.domain.state.model import CaseState, DeadlineState
+
+__all__ = ["derive"]
+
+E = TypeVar("E", bound=Event)
+Producer = Callable[[CaseState, Event, Context], list[Event]]
+
+
+def derive(state: CaseState, action: Event, ctx: Context) -> list[Event]:
+    """The events that follow from ``action``, given ``state`` (which already includes it)."""
+    derived: list[Event] = []
+    for produce in _PRODUCERS:
+        for event in produce(state, action, ctx):
+            derived.append(event)
+            state = evolve(state, event)
+    return derived
+
+
+def _ref(a: Event) -> tuple[str | None, str | None]:
+    """The notice id and penalty id an action refers to."""
+    notice = (
+        a.notice_id
+        if isinstance(a, NoticeIssued | NoticeWithdrawn | RepresentationsReceived)
+        else None
+    )
+    penalty = a.penalty_id if isinstance(a, PenaltyImposed | PenaltyPaid) else None
+    return notice, penalty
+
+
+def _meets(s: CaseState, a: Event, ctx: Context) -> list[Event]:
+    notice_id, penalty_id = _ref(a)
+    out: list[Event] = []
+    for rule in ctx.regime.meets:
+        if rule.on != a.type_tag() or rule.notice_kind not in (None, notice_kind_of(a)):
+            continue
+        for d in s.deadlines:
+            if not d.active or d.kind != rule.kind:
+                continue
+            if (rule.match == "notice" and d.notice_id != notice_id) or (
+                rule.match == "penalty" and d.penalty_id != penalty_id
+            ):
+                continue
+            out.append(
+                _at(a, DeadlineMet, deadline_id=d.deadline_id, rule=rule.id, trigger=a.type_tag())
+            )
+    return out
+
+
+def _clocks(s: CaseState, a: Event, ctx: Context) -> list[Event]:
+    out: list[Event] = []
+    for rule in ctx.regime.clock_stops:
+        if rule.stop_on == a.type_tag():
+            out += [
+                _at(
+                    a,
+                    DeadlinePaused,
+                    deadline_id=d.deadline_id,
+                    rule=rule.id,
+                    reason=f"{a.type_tag()}: the clock stops",
+                )
+                for d in s.deadlines
+                if d.kind == rule.kind and d.status == "open"
+            ]
+        if rule.resume_on == a.type_tag():
+            out += [
+                _resume(d, rule, a, ctx)
+                for d in s.deadlines
+                if d.status == "paused" and d.paused_by == rule.id
+            ]
+    return out
+
+
+def _resume(d: DeadlineState, rule: ClockStopRule, a: Event, ctx: Context) -> Event:
+    cal = ctx.calendar()
+    day = a.occurred_on
+    if rule.resume == "restart" and rule.amount is not None and rule.unit is not None:
+        due = cal.add(day, rule.amount, rule.unit)
+        reason = f"{a.type_tag()}: {rule.amount} {rule.unit} run again from {day}"
+        return _at(
+            a,
+            DeadlineExtended,
+            deadline_id=d.deadline_id,
+            due_on=due,
+            reason=reason,
+            rule=rule.id,
+            basis_on=day,
+        )
+    stopped = d.paused_on or day
+    # The working days from the stop day to the resuming day, both included, do not count.
+    skipped = cal.working_days_between(stopped, day) + cal.is_working_day(stopped)
+    due = cal.add(d.due_on, skipped, "working_days")
+    reason = f"{a.type_tag()}: {skipped} working days from {stopped} to {day} disregarded"
+    return _at(
+        a, DeadlineExtended, deadline_id=d.deadline_id, due_on=due, reason=reason, rule=rule.id
+    )
+
+
+def _extensions(s: CaseState, a: Event, ctx: Context) -> list[Event]:
+    if not isinstance(a, PublicInterestExtension):
+        return []
+    return [
+        _at(
+            a,
+            DeadlineExtended,
+            deadline_id=d.deadline_id,
+            due_on=a.extended_to,
+            rule=rule.id,
+            reason=a.reason or f"{a.type_tag()} to {a.extended_to}",
+        )
+        for rule in ctx.regime.extensions
+        if rule.on == a.type_tag()
+        for d in s.deadlines
+        if d.kind == rule.kind and d.status == "open"
+    ]
+
+
+def _rules(s: CaseState, a: Event, ctx: Context) -> list[Event]:
+    notice_id, penalty_id = _ref(a)
+    taken = [d.deadline_id for d in s.deadlines]
+    out: list[Event] = []
+    for rule in ctx.regime.deadline_rules:
+        if rule.on != a.type_tag() or rule.notice_kind not in (None, notice_kind_of(a)):
+            continue
+        due = _due(rule, a, ctx)
+        if due is None:
+            continue
+        deadline_id = next_id("-".join(filter(None, (rule.kind, notice_id, penalty_id))), taken)
+        taken.append(deadline_id)
+        out.append(
+            _at(
+                a,
+                DeadlineSet,
+                deadline_id=deadline_id,
+                kind=rule.kind,
+                label=rule.label,
+                due_on=due,
+                rule=rule.id,
+                basis_on=basis_day(a),
+                trigger=a.type_tag(),
+                notice_id=notice_id,
+                penalty_id=penalty_id,
+            )
+        )
+    return out
+
+
+def _due(rule: DeadlineRule, a: Event, ctx: Context) -> date | None:
+    if rule.period == "stated":
+        return stated_due(a, rule, ctx)
+    # a statutory rule has amount and unit: checked when the file was loaded
+    assert rule.amount is not None
+    assert rule.unit is not None
+    cal = ctx.calendar(rule.calendar)
+    return cal.add(
+        basis_day(a),
+        rule.amount,
+        rule.unit,
+        inclusive=rule.inclusive,
+        roll_forward=rule.roll_forward,
+    )
+
+
+def _cancellations(s: CaseState, a: Event, ctx: Context) -> list[Event]:
+    if isinstance(a, CaseClosed):
+        targets, reason, rule = s.deadlines, "the case was closed", "case_closed"
+    elif isinstance(a, NoticeWithdrawn):
+        targets = tuple(d for d in s.deadlines if d.notice_id == a.notice_id)
+        reason, rule = f"notice {a.notice_id} was withdrawn", "notice_withdrawn"
+    else:
+        return []
+    return [
+        _at(a, DeadlineCancelled, deadline_id=d.deadline_id, reason=reason, rule=rule)
+        for d in targets
+        if d.active
+    ]
+
+
+def _stage(s: CaseState, a: Event, ctx: Context) -> list[Event]:
+    for t in ctx.regime.transitions:
+        if t.on != a.type_tag() or t.notice_kind not in (None, notice_kind_of(a)):
+            continue
+        if (t.from_ and s.stage not in t.from_) or t.to == s.stage:
+            continue
+        return [_at(a, StageChanged, stage=t.to, from_stage=s.stage, trigger=a.type_tag())]
+    return []
+
+
+def _at(a: Event, cls: type[E], **fields: object) -> E:
+    """A derived event of ``cls`` occurring when ``a`` did."""
+    return cls(occurred_on=a.occurred_on, occurred_at=a.occurred_at, **fields)
+
+
+_PRODUCERS: tuple[Producer, ...] = (_meets, _clocks, _extensions, _rules, _cancellations, _stage)

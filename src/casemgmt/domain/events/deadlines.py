@@ -1,0 +1,106 @@
+"""Deadline events, and the system's reminder events."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+import msgspec
+
+from casemgmt.domain.events.base import Event
+from casemgmt.domain.events.fields import Code, Id, Name, Text
+
+__all__ = [
+    "DeadlineCancelled",
+    "DeadlineExtended",
+    "DeadlineMet",
+    "DeadlineMissed",
+    "DeadlinePaused",
+    "DeadlineSet",
+    "ReminderFailed",
+    "ReminderSent",
+]
+
+Attempts = Annotated[int, msgspec.Meta(ge=1, le=1000)]
+
+
+class DeadlineSet(Event, frozen=True, kw_only=True, tag="deadline_set"):
+    """A dated obligation was put on the case (by hand, or by the regime rule ``rule``).
+
+    ``basis_on`` is the day the period runs from, ``trigger`` the event type that
+    produced it, ``notice_id`` / ``penalty_id`` the notice or penalty it belongs to.
+    """
+
+    deadline_id: Id
+    kind: Code
+    label: Name
+    due_on: date
+    rule: Code | None = None
+    basis_on: date | None = None
+    trigger: Code | None = None
+    notice_id: Id | None = None
+    penalty_id: Id | None = None
+
+
+class DeadlineMet(Event, frozen=True, kw_only=True, tag="deadline_met"):
+    """The obligation was fulfilled (by hand, or by the regime's "meets" rule ``rule``)."""
+
+    deadline_id: Id
+    rule: Code | None = None
+    trigger: Code | None = None
+
+
+class DeadlineExtended(Event, frozen=True, kw_only=True, tag="deadline_extended"):
+    """The deadline now falls on ``due_on``; a paused deadline runs again.
+
+    ``basis_on`` is set when the period restarted from a new day (an FOI clarification).
+    """
+
+    deadline_id: Id
+    due_on: date
+    reason: Text
+    rule: Code | None = None
+    basis_on: date | None = None
+
+
+class DeadlineMissed(Event, frozen=True, kw_only=True, tag="deadline_missed"):
+    """The due day passed with the obligation unfulfilled."""
+
+    deadline_id: Id
+
+
+class DeadlineCancelled(Event, frozen=True, kw_only=True, tag="deadline_cancelled"):
+    """The obligation no longer applies (withdrawn notice, closed case, or by hand)."""
+
+    deadline_id: Id
+    reason: Text | None = None
+    rule: Code | None = None
+
+
+class DeadlinePaused(Event, frozen=True, kw_only=True, tag="deadline_paused"):
+    """The clock of the deadline stopped under the regime rule ``rule`` (derived only)."""
+
+    deadline_id: Id
+    reason: Text
+    rule: Code
+
+
+class ReminderSent(Event, frozen=True, kw_only=True, tag="reminder_sent"):
+    """A reminder about ``deadline_id`` was delivered to a subscriber."""
+
+    reminder_id: Id
+    subscription_id: Id
+    deadline_id: Id
+    attempts: Attempts = 1
+    offset: Annotated[str, msgspec.Meta(pattern=r"^[+-]?[0-9]{1,4}(wd|d)$")] | None = None
+    channel: Code | None = None
+
+
+class ReminderFailed(Event, frozen=True, kw_only=True, tag="reminder_failed"):
+    """Delivering a reminder failed for good after ``attempts`` tries (dead-lettered)."""
+
+    reminder_id: Id
+    subscription_id: Id
+    deadline_id: Id
+    attempts: Attempts
+    error: Text

@@ -1,0 +1,1 @@
+"""Regimes: the TOML rulebooks as checked structs, and the registry of them."""

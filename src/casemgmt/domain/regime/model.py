@@ -1,0 +1,244 @@
+"""A regime as data: one regulator's procedure under one law, read from a TOML file.
+
+Every struct forbids unknown keys, so a typo in a file is an error naming the key.
+Field docs below are the file format's reference (see ``src/casemgmt/regimes/*.toml``).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Literal
+
+import msgspec
+
+from casemgmt.domain.calendar.calendars import BusinessCalendar, Unit, get_calendar
+
+__all__ = [
+    "ANY_REGULATOR",
+    "ClockStopRule",
+    "DeadlineRule",
+    "ExtensionRule",
+    "MeetsRule",
+    "Minimum",
+    "NoticeKind",
+    "PenaltyCap",
+    "Prerequisite",
+    "Regime",
+    "ReminderOffset",
+    "ReminderPolicy",
+    "Stage",
+    "Transition",
+]
+
+ANY_REGULATOR = "*"
+RuleId = Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z0-9_]*$", max_length=80)]
+Code = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9_\-]*$", max_length=64)]
+Label = Annotated[str, msgspec.Meta(min_length=1, max_length=300)]
+Amount = Annotated[int, msgspec.Meta(ge=0, le=3660)]
+
+
+class _Data(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    pass
+
+
+class Stage(_Data, frozen=True, kw_only=True):
+    """A stage of the procedure; ``allows`` lists the event types it accepts."""
+
+    code: Code
+    name: Label
+    allows: list[str] = []
+
+
+class Transition(_Data, frozen=True, kw_only=True):
+    """When ``on`` (of ``notice_kind``) happens in a stage of ``from`` (any if empty), go ``to``."""
+
+    on: str
+    to: Code
+    from_: list[Code] = msgspec.field(default_factory=list, name="from")
+    notice_kind: Code | None = None
+
+
+class Prerequisite(_Data, frozen=True, kw_only=True):
+    """A notice kind may only follow an earlier, unwithdrawn notice of ``notice_kind``.
+
+    With ``deadline_kind``, that notice's deadline of this kind must be met or past.
+    """
+
+    id: RuleId
+    notice_kind: Code
+    deadline_kind: Code | None = None
+
+
+class NoticeKind(_Data, frozen=True, kw_only=True):
+    """A kind of notice the regulator issues; ``section`` cites the law.
+
+    ``court_application``: the notice records the day the regulator applied to court.
+    """
+
+    code: Code
+    name: Label
+    section: str = ""
+    court_application: bool = False
+    requires: list[Prerequisite] = []
+
+
+class Minimum(_Data, frozen=True, kw_only=True):
+    """The shortest period the law allows a notice to give (checked, never invented)."""
+
+    amount: Amount
+    unit: Unit
+    inclusive: bool = False
+
+
+class DeadlineRule(_Data, frozen=True, kw_only=True):
+    """An event (of ``notice_kind``) sets a deadline of ``kind``.
+
+    ``period = "statutory"``: ``amount`` ``unit`` from the event's day (``inclusive``: that
+    day counts), on ``calendar`` (default the regime's), rolled to a working day if
+    ``roll_forward``. ``period = "stated"``: the law leaves the period to the notice or
+    letter, whose date or period is used; ``required`` rejects one that states neither and
+    ``minimum`` one too short. ``limit`` caps any later extension at ``limit`` units from
+    the basis day.
+    """
+
+    id: RuleId
+    on: str
+    kind: Code
+    label: Label
+    period: Literal["statutory", "stated"] = "statutory"
+    notice_kind: Code | None = None
+    amount: Amount | None = None
+    unit: Unit | None = None
+    inclusive: bool = False
+    roll_forward: bool = False
+    calendar: str | None = None
+    required: bool = False
+    minimum: Minimum | None = None
+    limit: Amount | None = None
+
+
+class MeetsRule(_Data, frozen=True, kw_only=True):
+    """``on`` (of ``notice_kind``) meets the open deadlines of ``kind``.
+
+    ``match = "notice"`` (``"penalty"``) limits it to the deadlines of the event's notice (penalty).
+    """
+
+    id: RuleId
+    on: str
+    kind: Code
+    notice_kind: Code | None = None
+    match: Literal["case", "notice", "penalty"] = "case"
+
+
+class ClockStopRule(_Data, frozen=True, kw_only=True):
+    """``stop_on`` pauses the open deadlines of ``kind``; ``resume_on`` starts them again.
+
+    ``resume = "restart"``: the period (``amount`` ``unit``) runs anew from the resuming
+    day. ``resume = "disregard"``: the working days from the stop day to the resuming day,
+    both included, are added to the due date.
+    """
+
+    id: RuleId
+    kind: Code
+    stop_on: str
+    resume_on: str
+    resume: Literal["restart", "disregard"]
+    amount: Amount | None = None
+    unit: Unit | None = None
+
+
+class ExtensionRule(_Data, frozen=True, kw_only=True):
+    """``on`` moves the open deadline of ``kind`` to the event's date, by ``max_amount``
+    ``unit`` at most beyond the current due date unless the event says it is exceptional,
+    and only while the deadline has not passed."""
+
+    id: RuleId
+    on: str
+    kind: Code
+    max_amount: Amount
+    unit: Unit
+
+
+class ReminderOffset(_Data, frozen=True, kw_only=True):
+    """Remind ``amount`` ``unit`` before, on, or after the due day."""
+
+    amount: Amount
+    unit: Literal["working_days", "calendar_days"]
+    when: Literal["before", "on", "after"]
+
+
+class ReminderPolicy(_Data, frozen=True, kw_only=True):
+    """When reminders go out: at ``send_time`` local time, on the days of the offsets."""
+
+    send_time: Annotated[str, msgspec.Meta(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")] = "09:00"
+    default: list[ReminderOffset] = []
+    by_kind: dict[str, list[ReminderOffset]] = {}
+
+    def offsets_for(self, kind: str) -> list[ReminderOffset]:
+        return self.by_kind.get(kind, self.default)
+
+
+class PenaltyCap(_Data, frozen=True, kw_only=True):
+    """The maximum penalty: ``fixed``, ``percent`` of ``measure``, or the greater of both."""
+
+    id: RuleId
+    penalty_kind: Code
+    fixed: Decimal | None = None
+    percent: Decimal | None = None
+    measure: str | None = None
+    section: str = ""
+
+
+class Regime(_Data, frozen=True, kw_only=True):
+    """One regulator's procedure under one law. ``regulator = "*"`` fits any regulator."""
+
+    regulator: Annotated[str, msgspec.Meta(pattern=r"^(\*|[a-z0-9][a-z0-9\-]*)$")]
+    regulator_name: Label
+    code: Code
+    law: Label
+    timezone: str
+    calendar: str
+    initial_stage: Code
+    stages: list[Stage]
+    holidays: list[date] = []
+    always_allowed: list[str] = []
+    transitions: list[Transition] = []
+    notice_kinds: list[NoticeKind] = []
+    deadline_rules: list[DeadlineRule] = []
+    meets: list[MeetsRule] = []
+    clock_stops: list[ClockStopRule] = []
+    extensions: list[ExtensionRule] = []
+    reminders: ReminderPolicy = ReminderPolicy()
+    penalty_currency: Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{3}$")] | None = None
+    penalty_caps: list[PenaltyCap] = []
+    source: str = ""
+
+    @property
+    def any_regulator(self) -> bool:
+        return self.regulator == ANY_REGULATOR
+
+    def label(self, regulator: str | None = None) -> str:
+        """``"ofcom/osa-2023"``; an any-regulator regime shows the case's ``regulator``."""
+        shown = regulator if self.any_regulator and regulator else self.regulator
+        return f"{shown}/{self.code}"
+
+    def business_calendar(self, name: str | None = None) -> BusinessCalendar:
+        """The calendar ``name`` (default the regime's), with the regime's holiday list."""
+        return get_calendar(name or self.calendar, self.holidays)
+
+    def stage(self, code: str) -> Stage | None:
+        return next((s for s in self.stages if s.code == code), None)
+
+    def notice_kind(self, code: str) -> NoticeKind | None:
+        return next((n for n in self.notice_kinds if n.code == code), None)
+
+    def allows(self, stage: str, event_type: str) -> bool:
+        found = self.stage(stage)
+        return event_type in self.always_allowed or (
+            found is not None and event_type in found.allows
+        )
+
+    def deadline_kinds(self) -> list[str]:
+        """Every deadline kind a rule of this regime can produce, in file order."""
+        return list(dict.fromkeys(r.kind for r in self.deadline_rules))

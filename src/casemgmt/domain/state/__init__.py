@@ -1,0 +1,1 @@
+"""Case state: the structs a stream folds into, and evolve/fold."""

@@ -1,0 +1,160 @@
+"""The shape of case state: frozen structs that ``casemgmt.domain.state.evolve.evolve`` builds."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+import msgspec
+
+from casemgmt.domain.calendar.deadlines import due_instant
+
+__all__ = [
+    "ACTIVE",
+    "AppealState",
+    "CaseState",
+    "DeadlineChange",
+    "DeadlineState",
+    "DeadlineStatus",
+    "NoticeState",
+    "PenaltyState",
+]
+
+DeadlineStatus = Literal["open", "met", "missed", "cancelled", "paused"]
+ACTIVE: frozenset[str] = frozenset({"open", "paused"})
+
+
+class _State(msgspec.Struct, frozen=True, kw_only=True):
+    pass
+
+
+class DeadlineChange(_State, frozen=True, kw_only=True):
+    """One move of a due date: from ``from_due_on`` to ``to_due_on`` on ``on``."""
+
+    on: date
+    from_due_on: date
+    to_due_on: date
+    reason: str
+    rule: str | None = None
+
+
+class DeadlineState(_State, frozen=True, kw_only=True):
+    """A dated obligation. ``due_at`` is the UTC instant that ends the local due day."""
+
+    deadline_id: str
+    kind: str
+    label: str
+    due_on: date
+    due_at: datetime
+    status: DeadlineStatus = "open"
+    rule: str | None = None
+    set_on: date
+    basis_on: date | None = None
+    trigger: str | None = None
+    notice_id: str | None = None
+    penalty_id: str | None = None
+    met_on: date | None = None
+    missed_on: date | None = None
+    cancelled_on: date | None = None
+    paused_on: date | None = None
+    paused_by: str | None = None
+    history: tuple[DeadlineChange, ...] = ()
+
+    @property
+    def active(self) -> bool:
+        """Open or paused: the obligation still stands."""
+        return self.status in ACTIVE
+
+
+class NoticeState(_State, frozen=True, kw_only=True):
+    """A notice issued on the case."""
+
+    notice_id: str
+    kind: str
+    issued_on: date
+    reference: str | None = None
+    respond_by: date | None = None
+    court_application_on: date | None = None
+    status: Literal["issued", "withdrawn"] = "issued"
+    representations_on: date | None = None
+
+
+class PenaltyState(_State, frozen=True, kw_only=True):
+    """A penalty imposed on the case (``amount`` is a decimal string)."""
+
+    penalty_id: str
+    amount: str
+    currency: str
+    basis: str
+    imposed_on: date
+    payable_by: date | None = None
+    paid: bool = False
+    paid_on: date | None = None
+
+
+class AppealState(_State, frozen=True, kw_only=True):
+    """An appeal and, once decided, its outcome."""
+
+    appeal_id: str
+    lodged_on: date
+    against: str | None = None
+    forum: str | None = None
+    outcome: str | None = None
+    decided_on: date | None = None
+
+
+class CaseState(_State, frozen=True, kw_only=True):
+    """Everything known about a case, folded from its events."""
+
+    case_id: str
+    regulator: str
+    regime: str
+    subject: str
+    related_parties: tuple[str, ...] = ()
+    title: str
+    reference: str | None = None
+    timezone: str
+    calendar: str
+    stage: str
+    status: Literal["open", "closed"] = "open"
+    opened_on: date
+    received_on: date | None = None
+    closed_on: date | None = None
+    notices: tuple[NoticeState, ...] = ()
+    deadlines: tuple[DeadlineState, ...] = ()
+    penalties: tuple[PenaltyState, ...] = ()
+    appeals: tuple[AppealState, ...] = ()
+    investigation_open: bool = False
+    assessment_outcome: str | None = None
+    response_outcome: str | None = None
+    exemptions: tuple[str, ...] = ()
+    last_event_on: date
+    event_count: int = 1
+    contacts: int = 0
+    notes: int = 0
+    reminders_sent: int = 0
+    reminders_failed: int = 0
+
+    @property
+    def closed(self) -> bool:
+        return self.status == "closed"
+
+    def deadline(self, deadline_id: str) -> DeadlineState | None:
+        return next((d for d in self.deadlines if d.deadline_id == deadline_id), None)
+
+    def notice(self, notice_id: str) -> NoticeState | None:
+        return next((n for n in self.notices if n.notice_id == notice_id), None)
+
+    def penalty(self, penalty_id: str) -> PenaltyState | None:
+        return next((p for p in self.penalties if p.penalty_id == penalty_id), None)
+
+    def appeal(self, appeal_id: str) -> AppealState | None:
+        return next((a for a in self.appeals if a.appeal_id == appeal_id), None)
+
+    def open_deadlines(self) -> list[DeadlineState]:
+        """Open and paused deadlines, soonest first."""
+        return sorted((d for d in self.deadlines if d.active), key=lambda d: d.due_on)
+
+    def due_at(self, due_on: date) -> datetime:
+        """The UTC instant that ends ``due_on`` in the case's time zone."""
+        return due_instant(due_on, self.timezone)

@@ -1,0 +1,1 @@
+"""The casemgmt command line: serve, worker, demo, admin, due-date and more."""

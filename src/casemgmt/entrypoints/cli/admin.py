@@ -1,0 +1,175 @@
+"""Administrative commands: API keys, projection rebuilds, deadline arithmetic, settings."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import TypeVar
+
+import click
+
+from casemgmt.adapters.clock import SystemClock
+from casemgmt.adapters.regime_files import load_registry
+from casemgmt.adapters.sql.ops.keys import SqlKeyRepository
+from casemgmt.adapters.sql.readmodels.projection import CaseProjector
+from casemgmt.adapters.sql.readmodels.rebuild import (
+    ProjectionSpec,
+    RebuildReport,
+    rebuild_projection,
+)
+from casemgmt.adapters.sql.readmodels.tables import PROJECTION_TABLES
+from casemgmt.adapters.sql.reminders.projection import ReminderProjector
+from casemgmt.adapters.sql.reminders.tables import REMINDER_TABLES
+from casemgmt.application.auth import Role, issue_key, revoke_key
+from casemgmt.application.errors import NotFound
+from casemgmt.bootstrap import Container, build_container
+from casemgmt.domain.calendar.calendars import CALENDAR_NAMES, get_calendar
+from casemgmt.domain.regime.registry import RegimeRegistry
+from casemgmt.settings import Settings, setting_rows
+
+__all__ = ["register"]
+
+T = TypeVar("T")
+
+
+def _run(work: Callable[[Container], Awaitable[T]]) -> T:
+    async def main() -> T:
+        container = build_container(Settings.from_env())
+        try:
+            return await work(container)
+        finally:
+            await container.aclose()
+
+    return asyncio.run(main())
+
+
+@click.group()
+def keys() -> None:
+    """API keys: create (shown once), list, revoke."""
+
+
+@keys.command("create")
+@click.option("--name", default="cli", show_default=True, help="What the key is for.")
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option("--regulator", "regulators", multiple=True, help="Repeat; none means all.")
+def keys_create(name: str, role: str, regulators: tuple[str, ...]) -> None:
+    """Create a key and print it (it is stored only as a hash)."""
+
+    async def work(c: Container) -> str:
+        issued = issue_key(
+            name=name, role=Role(role), regulators=list(regulators) or None, now=c.clock.now()
+        )
+        await SqlKeyRepository(c.engine).add(issued.key)
+        return issued.token
+
+    token = _run(work)
+    scope = ", ".join(regulators) or "all regulators"
+    click.echo(f"{role} key for {scope} (shown once, keep it safe):", err=True)
+    click.echo(token)
+
+
+@keys.command("list")
+def keys_list() -> None:
+    """Every key: id, role, scope, created, revoked."""
+    for key in _run(lambda c: c.keys.list()):
+        scope = ",".join(key.regulators) if key.regulators is not None else "*"
+        revoked = f"revoked {key.revoked_at:%Y-%m-%d %H:%M}" if key.revoked_at else "active"
+        click.echo(f"{key.key_id}  {key.role.value:<6}  {scope:<24}  {key.name}  ({revoked})")
+
+
+@keys.command("revoke")
+@click.argument("key_id")
+def keys_revoke(key_id: str) -> None:
+    """Revoke a key (within 30 s in every running API process)."""
+    try:
+        key = _run(lambda c: revoke_key(c.keys, key_id, c.clock.now()))
+    except NotFound as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"revoked {key.key_id} ({key.name})")
+
+
+def projection_specs(regimes: RegimeRegistry | None = None) -> dict[str, ProjectionSpec]:
+    registry = regimes or load_registry(Settings.from_env().regimes_dir or None)
+    return {
+        "cases": ProjectionSpec(
+            "cases",
+            PROJECTION_TABLES["cases"],
+            lambda conn, tables: CaseProjector(conn, *tables),
+        ),
+        "reminders": ProjectionSpec(
+            "reminders",
+            REMINDER_TABLES,
+            lambda conn, tables: ReminderProjector(conn, registry, *tables),
+        ),
+    }
+
+
+@click.group()
+def projections() -> None:
+    """Read models folded from the event log."""
+
+
+@projections.command("rebuild")
+@click.argument("names", nargs=-1)
+def projections_rebuild(names: tuple[str, ...]) -> None:
+    """Replay the log into fresh tables and swap them in (all projections by default)."""
+    specs = projection_specs()
+    unknown = set(names) - specs.keys()
+    if unknown:
+        raise click.BadParameter(f"unknown projection(s) {sorted(unknown)}; known: {sorted(specs)}")
+
+    async def work(c: Container) -> list[RebuildReport]:
+        return [
+            await rebuild_projection(c.engine, c.codec, SystemClock(), specs[name])
+            for name in names or sorted(specs)
+        ]
+
+    for report in _run(work):
+        click.echo(
+            f"{report.name}: {report.cases} cases, {report.events} events replayed, "
+            f"{report.caught_up} caught up at the swap, {report.seconds:.2f}s"
+        )
+
+
+@click.command("due-date")
+@click.option("--calendar", type=click.Choice(sorted(CALENDAR_NAMES)), required=True)
+@click.option("--start", type=click.DateTime(formats=["%Y-%m-%d"]), required=True)
+@click.option("--amount", type=int, required=True)
+@click.option(
+    "--unit", type=click.Choice(["working_days", "calendar_days", "months"]), required=True
+)
+@click.option("--inclusive", is_flag=True, help="The start day counts as day 1.")
+@click.option("--roll-forward", is_flag=True, help="Move a non-working due day to the next.")
+def due_date(
+    calendar: str, start: datetime, amount: int, unit: str, inclusive: bool, roll_forward: bool
+) -> None:
+    """Deadline arithmetic: the due date of a period on a business calendar."""
+    settings = Settings.from_env()
+    holidays = {
+        d
+        for r in load_registry(settings.regimes_dir or None).all()
+        if r.calendar == calendar
+        for d in r.holidays
+    }
+    due = get_calendar(calendar, holidays).add(
+        start.date(),
+        amount,
+        unit,  # type: ignore[arg-type]  # click.Choice restricts it to the three units
+        inclusive=inclusive,
+        roll_forward=roll_forward,
+    )
+    click.echo(f"{due.isoformat()} ({due:%A})")
+
+
+@click.command("settings")
+def settings_table() -> None:
+    """Print every CASEMGMT_* setting with its default (a Markdown table)."""
+    click.echo("| setting | default | meaning |\n|---|---|---|")
+    for env, default, doc in setting_rows():
+        click.echo(f"| `{env}` | `{default}` | {doc} |")
+
+
+def register(main: click.Group) -> None:
+    for command in (keys, projections, due_date, settings_table):
+        main.add_command(command)

@@ -1,0 +1,74 @@
+"""The ``casemgmt`` command. Each subcommand reads settings from the environment.
+
+    casemgmt db upgrade     migrate CASEMGMT_DATABASE_URL to the newest schema
+    casemgmt verify         recompute every case's hash chain; exit 1 on a broken link
+
+Add a command with ``@main.command()`` (or a group with ``@main.group()``) in this module.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import click
+
+from casemgmt.adapters.sql.engine import create_engine
+from casemgmt.adapters.sql.eventstore.verify import VerifyReport, verify_chains
+from casemgmt.adapters.sql.migrations import upgrade_to_head
+from casemgmt.settings import Settings
+
+__all__ = ["main"]
+
+
+@click.group()
+def main() -> None:
+    """Event-sourced case management for regulatory enforcement."""
+
+
+@main.group()
+def db() -> None:
+    """The database schema."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Migrate the database at CASEMGMT_DATABASE_URL to the newest revision."""
+    url = Settings.from_env().database.url
+    upgrade_to_head(url)
+    click.echo("database is at the newest revision")
+
+
+@main.command()
+def verify() -> None:
+    """Recompute every case's hash chain; name the first broken event and exit 1 if any."""
+    report = asyncio.run(_verify(Settings.from_env()))
+    if report.first_break is None:
+        click.echo(f"OK: {report.events} events in {report.cases} cases")
+        return
+    broken = report.first_break
+    click.echo(
+        f"BROKEN: event {broken.event_id} (case {broken.case_id}, version {broken.version}, "
+        f"position {broken.position}): {broken.problem}; "
+        f"{report.broken_cases} of {report.cases} cases broken",
+        err=True,
+    )
+    raise SystemExit(1)
+
+
+async def _verify(settings: Settings) -> VerifyReport:
+    engine = create_engine(settings.database.url, pool_size=1)
+    try:
+        return await verify_chains(engine)
+    finally:
+        await engine.dispose()
+
+
+def _register_commands() -> None:
+    # The subcommand modules register themselves on ``main``.
+    from casemgmt.entrypoints.cli import admin, demo, run, worker
+
+    for module in (admin, demo, run, worker):
+        module.register(main)
+
+
+_register_commands()

@@ -1,0 +1,149 @@
+"""``casemgmt up``: the whole system on one machine (what ``make run`` calls).
+
+Migrates the database, loads the demo once, makes sure there is a demo admin key, then
+runs the API (uvicorn) and a Celery worker with embedded beat as child processes, prints
+where to look, and stops them all cleanly on Ctrl-C (or when one of them dies).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import click
+
+from casemgmt.adapters.sql.migrations import upgrade_to_head
+from casemgmt.adapters.sql.ops.keys import SqlKeyRepository
+from casemgmt.application.auth import Role, authenticate, issue_key
+from casemgmt.application.demo import demo_cases, load_demo
+from casemgmt.bootstrap import build_container
+from casemgmt.settings import Settings
+
+__all__ = ["register"]
+
+KEY_FILE = "demo-admin.key"
+
+
+async def _prepare(settings: Settings, demo: bool) -> str:
+    """Load the demo (idempotent) and return a working demo admin key."""
+    container = build_container(settings)
+    try:
+        if demo:
+            report = await load_demo(
+                container.cases, demo_cases(synthetic=True), container.clock.now().date()
+            )
+            click.echo(
+                f"demo data: {report.cases} cases ({report.cases_opened} new), "
+                f"{report.events_recorded} events recorded"
+            )
+        path = settings.ensure_var_dir() / KEY_FILE
+        if path.exists():
+            token = path.read_text().strip()
+            if await authenticate(container.keys, token) is not None:
+                return token
+        issued = issue_key(
+            name="demo admin (make run)",
+            role=Role.ADMIN,
+            regulators=None,
+            now=container.clock.now(),
+        )
+        await SqlKeyRepository(container.engine).add(issued.key)
+        path.write_text(issued.token + "\n")
+        path.chmod(0o600)
+        return issued.token
+    finally:
+        await container.aclose()
+
+
+def _port_free(host: str, port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex((host, port)) != 0
+
+
+def _children(settings: Settings, root: Path) -> list[tuple[str, list[str]]]:
+    bin_dir = Path(sys.executable).parent
+    api = [
+        sys.executable, "-m", "uvicorn", "api.app:app", "--app-dir", str(root),
+        "--host", settings.api.host, "--port", str(settings.api.port), "--no-access-log",
+    ]  # fmt: skip
+    worker = [str(bin_dir / "casemgmt"), "worker", "--beat"]
+    return [("api", api), ("worker", worker)]
+
+
+def _stop(processes: Sequence[tuple[str, subprocess.Popen[bytes]]]) -> None:
+    for _, process in processes:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + 15
+    for name, process in processes:
+        try:
+            process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            click.echo(f"{name} did not stop in time; killing it", err=True)
+            process.kill()
+            process.wait()
+
+
+def _supervise(processes: Sequence[tuple[str, subprocess.Popen[bytes]]]) -> int:
+    stopping = False
+
+    def on_signal(signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    while not stopping:
+        for name, process in processes:
+            if process.poll() is not None:
+                click.echo(f"{name} exited with {process.returncode}; stopping the rest", err=True)
+                _stop(processes)
+                return 1
+        time.sleep(0.5)
+    click.echo("\nstopping...")
+    _stop(processes)
+    return 0
+
+
+@click.command("up")
+@click.option("--demo/--no-demo", default=True, show_default=True, help="Load the demo cases.")
+def up(demo: bool) -> None:
+    """Migrate, load the demo, start the API, a worker and beat; Ctrl-C stops them all."""
+    settings = Settings.from_env()
+    root = Path.cwd()
+    if not (root / "api" / "app.py").is_file():
+        raise click.ClickException("run `casemgmt up` (or `make run`) from the project's root")
+    if not _port_free(settings.api.host, settings.api.port):
+        raise click.ClickException(
+            f"port {settings.api.port} is taken: set CASEMGMT_PORT to another one"
+        )
+    settings.ensure_var_dir()
+    upgrade_to_head(settings.database.url)
+    token = asyncio.run(_prepare(settings, demo))
+    env = {**os.environ, "CASEMGMT_DATABASE_URL": settings.database.url}
+    processes = [
+        (name, subprocess.Popen(command, env=env, cwd=root))
+        for name, command in _children(settings, root)
+    ]
+    base = f"http://{settings.api.host}:{settings.api.port}"
+    click.echo(
+        "\ncasemgmt is running:\n"
+        f"  dashboard   {base}/dashboard\n"
+        f"  API docs    {base}/schema\n"
+        f"  health      {base}/health\n"
+        f"  admin key   {token}\n"
+        f"  try         curl -H 'Authorization: Bearer {token}' {base}/v1/cases\n"
+        "Ctrl-C stops everything.\n"
+    )
+    raise SystemExit(_supervise(processes))
+
+
+def register(main: click.Group) -> None:
+    main.add_command(up)

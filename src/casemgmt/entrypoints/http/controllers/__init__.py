@@ -1,0 +1,1 @@
+"""HTTP controllers, one module per resource: they translate and call the application."""
