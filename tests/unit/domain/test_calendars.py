@@ -9,7 +9,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from casemgmt.domain import get_calendar
-from casemgmt.domain.calendar.calendars import CALENDAR_NAMES, Unit, add_months
+from casemgmt.domain.calendar.calendars import (
+    CALENDAR_NAMES,
+    Unit,
+    add_months,
+    add_months_beginning_with,
+)
 
 D = date
 
@@ -230,3 +235,20 @@ def test_adding_n_then_m_working_days_equals_adding_n_plus_m(
 def test_working_days_between_inverts_adding_working_days(start: date, amount: int) -> None:
     uk_foi = get_calendar("uk-foi")
     assert uk_foi.working_days_between(start, uk_foi.add(start, amount, "working_days")) == amount
+
+
+@pytest.mark.parametrize(
+    ("start", "months", "last_day"),
+    [
+        (D(2026, 3, 15), 6, D(2026, 9, 14)),  # REFERENCE §2: NoI Sun 15 Mar 2026
+        (D(2027, 3, 31), 6, D(2027, 9, 30)),  # no 31 Sep: that month's last day
+        (D(2026, 1, 30), 1, D(2026, 2, 28)),  # no 30 Feb: not "28 Feb minus a day"
+        (D(2026, 1, 28), 1, D(2026, 2, 27)),
+        (D(2026, 11, 1), 3, D(2027, 1, 31)),
+    ],
+)
+def test_months_beginning_with_a_day_end_the_day_before_or_at_the_month_end(
+    start: date, months: int, last_day: date
+) -> None:
+    assert add_months_beginning_with(start, months) == last_day
+    assert get_calendar("calendar-days").add(start, months, "months", inclusive=True) == last_day

@@ -20,7 +20,7 @@ from casemgmt.application.demo.steps import (
     suspend_payment,
 )
 from casemgmt.application.demo.timeline import Stop, Timeline
-from casemgmt.domain.calendar.calendars import add_months
+from casemgmt.domain.calendar.calendars import add_months_beginning_with
 from casemgmt.domain.events.catalogue import (
     AppealLodged,
     DeadlineMet,
@@ -145,7 +145,7 @@ def _ico_penalty(t: Timeline) -> None:
         proposed_penalty=t.pick(_ICO_AMOUNTS),
         currency="GBP",
     )
-    t.expect("penalty_notice_due-noi-1", add_months(t.day, 6))
+    t.expect("penalty_notice_due-noi-1", add_months_beginning_with(t.day, 6))
     t.answer(
         "representations_due-noi-1",
         reps,

@@ -21,6 +21,7 @@ __all__ = [
     "BusinessCalendar",
     "Unit",
     "add_months",
+    "add_months_beginning_with",
     "get_calendar",
 ]
 
@@ -63,6 +64,24 @@ def add_months(start: date, months: int) -> date:
     return date(year, month0 + 1, min(start.day, last))
 
 
+def add_months_beginning_with(start: date, months: int) -> date:
+    """The last day of a period of ``months`` calendar months *beginning with* ``start``.
+
+    The period ends the day before the corresponding date; where the last month has no
+    corresponding date it ends on that month's last day (REFERENCE §2: 15 Mar 2026 + 6 ->
+    14 Sep 2026; 31 Mar 2027 + 6 -> 30 Sep 2027). "Add months, then subtract a day" is
+    wrong at month ends. ``months`` must be positive.
+    """
+    if months <= 0:
+        raise ValueError("a period beginning with a day has at least one month")
+    index = start.year * 12 + start.month - 1 + months
+    year, month0 = divmod(index, 12)
+    last = _stdcal.monthrange(year, month0 + 1)[1]
+    if start.day > last:
+        return date(year, month0 + 1, last)
+    return date(year, month0 + 1, start.day) - _ONE_DAY
+
+
 @dataclass(frozen=True, slots=True)
 class BusinessCalendar:
     """Which days are working days, and how periods are counted on them.
@@ -100,11 +119,13 @@ class BusinessCalendar:
         Working days: ``start`` is not counted, day 1 is the next working day (a negative
         amount counts backwards). Calendar days likewise start the day after. With
         ``inclusive`` the period *begins with* ``start`` (it counts as day 1; for working
-        days only if it is one). Months keep the day number, clipped to the month's end.
+        days only if it is one). Months keep the day number, clipped to the month's end;
+        months *beginning with* ``start`` end the day before (``add_months_beginning_with``).
         ``roll_forward`` moves a result that is not a working day to the next one.
         """
         if unit == "months":
-            result = add_months(start, amount)
+            beginning_with = inclusive and amount > 0
+            result = (add_months_beginning_with if beginning_with else add_months)(start, amount)
         elif unit == "calendar_days":
             result = start + timedelta(days=amount - 1 if inclusive and amount > 0 else amount)
         else:

@@ -107,8 +107,6 @@ def _check_deadline_rule(c: _Checker, key: str, rule: DeadlineRule) -> None:
             f"{rule.on!r} states no date; stated periods come from "
             f"{', '.join(sorted(STATED_DATE_EVENTS))}",
         )
-    if rule.inclusive and rule.unit == "months":
-        c.fail(f"{key}.inclusive", "inclusive counting applies to days, not months")
     if rule.limit is not None and rule.unit is None:
         c.fail(f"{key}.limit", "a limit needs the rule's unit")
 
