@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from casemgmt.adapters.broker import broker_check
 from casemgmt.adapters.clock import SystemClock
 from casemgmt.adapters.codec import EventCodec
+from casemgmt.adapters.outages import unavailable_dependency
 from casemgmt.adapters.regime_files import load_registry
 from casemgmt.adapters.sql.case_uow import CaseSqlUnitOfWork, ProjectorFactory
 from casemgmt.adapters.sql.engine import create_engine
@@ -35,7 +36,13 @@ from casemgmt.domain.regime.registry import RegimeRegistry
 from casemgmt.observability import Metrics
 from casemgmt.settings import Settings
 
-__all__ = ["Container", "build_codec", "build_container", "inline_projectors"]
+__all__ = [
+    "Container",
+    "build_codec",
+    "build_container",
+    "inline_projectors",
+    "unavailable_dependency",
+]
 
 
 def build_codec() -> EventCodec:
@@ -102,6 +109,8 @@ def build_container(
             settings.database.url,
             pool_size=settings.database.pool_size,
             echo=settings.database.echo,
+            pre_ping=settings.database.pre_ping,
+            statement_cache=settings.database.statement_cache,
         ),
         codec=build_codec(),
         regimes=regimes or load_registry(settings.regimes_dir or None),

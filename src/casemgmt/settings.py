@@ -38,6 +38,18 @@ class DatabaseSettings:
     )
     pool_size: int = _doc(10, "Connections kept per process (PostgreSQL).", "CASEMGMT_DB_POOL_SIZE")
     echo: bool = _doc(False, "Log every SQL statement (debugging only).", "CASEMGMT_DB_ECHO")
+    pre_ping: bool = _doc(
+        True,
+        "Test each pooled connection before use and replace dead ones (heals after a "
+        "database restart).",
+        "CASEMGMT_DB_PRE_PING",
+    )
+    statement_cache: bool = _doc(
+        True,
+        "asyncpg prepared-statement caches; set false behind PgBouncer in transaction "
+        "pooling mode.",
+        "CASEMGMT_DB_STATEMENT_CACHE",
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +66,11 @@ class ApiSettings:
         48,
         "How long Idempotency-Key results are kept (at least 24).",
         "CASEMGMT_IDEMPOTENCY_TTL_HOURS",
+    )
+    retry_after_seconds: int = _doc(
+        5,
+        "Retry-After of the 503 answered while the database or broker is unavailable.",
+        "CASEMGMT_RETRY_AFTER_SECONDS",
     )
     debug: bool = _doc(False, "Litestar debug mode (tracebacks in responses).", "CASEMGMT_DEBUG")
 

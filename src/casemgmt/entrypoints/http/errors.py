@@ -2,7 +2,9 @@
 
 Every error body has ``type``, ``title``, ``status`` and ``detail``; validation errors add
 ``errors`` (``[{field, message}]``), rule violations add ``regime`` and ``rule``, version
-conflicts add ``current_version``. Nothing reaches a client as an HTML page or a bare 500.
+conflicts add ``current_version``. A database or broker outage is a 503 with ``Retry-After``
+and ``dependency``, so clients can tell "retry later" from a bug. Nothing reaches a client
+as an HTML page or a bare 500.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from litestar.status_codes import (
     HTTP_409_CONFLICT,
     HTTP_422_UNPROCESSABLE_ENTITY,
     HTTP_500_INTERNAL_SERVER_ERROR,
+    HTTP_503_SERVICE_UNAVAILABLE,
 )
 from litestar.types import ExceptionHandlersMap
 
@@ -29,6 +32,7 @@ from casemgmt.application.errors import (
     NotFound,
     ValidationFailed,
 )
+from casemgmt.bootstrap import unavailable_dependency
 from casemgmt.domain.errors import RuleViolation
 
 __all__ = ["PROBLEM_JSON", "exception_handlers", "problem", "problem_from_decode_error"]
@@ -163,7 +167,30 @@ def _http_exception(_: Request[Any, Any, Any], exc: HTTPException) -> Response[A
     return problem(exc.status_code, exc.detail, headers=headers)
 
 
+def _unavailable(request: Request[Any, Any, Any], dependency: str) -> Response[Any]:
+    container = getattr(request.app.state, "container", None)
+    retry_after = container.settings.api.retry_after_seconds if container else 5
+    return problem(
+        HTTP_503_SERVICE_UNAVAILABLE,
+        f"the {dependency} is unavailable; retry after {retry_after} seconds",
+        slug=f"{dependency}-unavailable",
+        headers={"Retry-After": str(retry_after)},
+        dependency=dependency,
+    )
+
+
 def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """503 + ``Retry-After`` when a dependency is down (see ``unavailable_dependency``);
+    otherwise a logged 500 that reveals nothing."""
+    dependency = unavailable_dependency(exc)
+    if dependency is not None:
+        _log.warning(
+            "dependency unavailable",
+            path=request.url.path,
+            dependency=dependency,
+            error=type(exc).__name__,
+        )
+        return _unavailable(request, dependency)
     _log.exception("unhandled error", path=request.url.path, error=type(exc).__name__)
     return problem(
         HTTP_500_INTERNAL_SERVER_ERROR,
