@@ -31,7 +31,7 @@ from casemgmt.application.cases import CaseService
 from casemgmt.application.imports import ImportService
 from casemgmt.application.ports import Clock
 from casemgmt.application.queries import CaseQueryService
-from casemgmt.domain.events.catalogue import EVENT_TYPES
+from casemgmt.domain.events import EVENT_TYPES
 from casemgmt.domain.regime.registry import RegimeRegistry
 from casemgmt.observability import Metrics
 from casemgmt.settings import Settings

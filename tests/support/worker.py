@@ -30,8 +30,8 @@ from casemgmt.application.auth import Principal, Role
 from casemgmt.application.cases import CaseService, Proposal, RecordCommand
 from casemgmt.application.reminders.policy import NewSubscription, SubscriptionService, new_secret
 from casemgmt.bootstrap import Container, build_container
+from casemgmt.domain.events import CaseOpened, DeadlineSet
 from casemgmt.domain.events.base import Event
-from casemgmt.domain.events.catalogue import CaseOpened, DeadlineSet
 from casemgmt.settings import DatabaseSettings, Settings, WorkerSettings
 from tests.support.receiver import Receiver
 

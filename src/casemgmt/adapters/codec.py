@@ -2,7 +2,8 @@
 
 This is the only place that maps a stored ``type`` tag to an event struct. Stored payloads
 are never rewritten: a payload written at an older ``schema_version`` is upgraded on read
-by the registered upcasters, one version step at a time, then converted to the struct.
+by the registered upcasters, one version step at a time, then converted to the struct; a
+payload stored under a tag that was renamed is read as the event of its new tag.
 """
 
 from __future__ import annotations
@@ -29,10 +30,42 @@ Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
 
 
 class UpcasterRegistry:
-    """Upcasters keyed by ``(type tag, from_version)``; each lifts a payload by one version."""
+    """Upcasters keyed by ``(type tag, from_version)``; each lifts a payload by one version.
+
+    Also the tag renames: a payload stored under a retired tag is read as its new tag, at
+    the schema version it was stored with (then lifted by the new tag's upcasters).
+    """
 
     def __init__(self) -> None:
         self._upcasters: dict[tuple[str, int], Upcaster] = {}
+        self._renamed: dict[str, str] = {}
+
+    def rename(self, old_tag: str, new_tag: str) -> None:
+        """Read rows stored as ``old_tag`` as ``new_tag``; ``ValueError`` if ``old_tag`` is
+        already renamed or the rename would loop."""
+        if old_tag in self._renamed:
+            raise ValueError(f"{old_tag!r} is already renamed to {self._renamed[old_tag]!r}")
+        self._renamed[old_tag] = new_tag
+        try:
+            self.current_tag(old_tag)
+        except ValueError:
+            del self._renamed[old_tag]
+            raise
+
+    def current_tag(self, type_tag: str) -> str:
+        """The tag a stored ``type_tag`` is read as today (itself unless renamed)."""
+        seen = {type_tag}
+        while type_tag in self._renamed:
+            type_tag = self._renamed[type_tag]
+            if type_tag in seen:
+                raise ValueError(f"tag renames loop through {type_tag!r}")
+            seen.add(type_tag)
+        return type_tag
+
+    @property
+    def renamed(self) -> dict[str, str]:
+        """Each retired tag and the tag it is read as today."""
+        return {old: self.current_tag(old) for old in self._renamed}
 
     def register(self, type_tag: str, from_version: int) -> Callable[[Upcaster], Upcaster]:
         """Decorator: ``fn`` turns a ``type_tag`` payload of ``from_version`` into the next.
@@ -83,13 +116,22 @@ class EventCodec:
                 raise ValueError(f"two event types share the tag {tag!r}")
             self._by_tag[tag] = cls
         self._upcasters = upcasters or UpcasterRegistry()
+        for old, new in self._upcasters.renamed.items():
+            if old in self._by_tag or new not in self._by_tag:
+                raise ValueError(f"renamed tag {old!r} -> {new!r} does not fit the catalogue")
+        self._current = {**self._upcasters.renamed, **{tag: tag for tag in self._by_tag}}
         union: Any = Union[types]  # noqa: UP007 - a runtime-built union of classes
         self._decoder: msgspec.json.Decoder[Event] = msgspec.json.Decoder(union)
         self._encoder = msgspec.json.Encoder()
 
     def event_type(self, type_tag: str) -> type[Event]:
-        """The struct for ``type_tag``; ``KeyError`` if the catalogue does not know it."""
-        return self._by_tag[type_tag]
+        """The struct for ``type_tag`` (or a retired tag renamed to one); ``KeyError`` if the
+        catalogue does not know it."""
+        return self._by_tag[self._current[type_tag]]
+
+    def current_tag(self, type_tag: str) -> str:
+        """The tag a row stored as ``type_tag`` is read as; ``KeyError`` if unknown."""
+        return self._current[type_tag]
 
     def encode(self, event: Event) -> tuple[str, int, bytes]:
         """``(type tag, schema version, JSON bytes)``; the bytes include the ``type`` tag.
@@ -108,8 +150,9 @@ class EventCodec:
         ``KeyError`` for an unknown tag, ``LookupError`` for a missing upcaster,
         ``msgspec.ValidationError`` for a payload that does not fit the struct.
         """
-        cls = self._by_tag[type_tag]
-        if schema_version == cls.schema_version:
+        current = self._current[type_tag]
+        cls = self._by_tag[current]
+        if schema_version == cls.schema_version and current == type_tag:
             event = self._decoder.decode(data)
             if type(event) is not cls:
                 raise ValueError(f"payload tagged {event.type_tag()!r} stored as {type_tag!r}")
@@ -120,7 +163,9 @@ class EventCodec:
                 f"newer than this code's {cls.schema_version}"
             )
         payload = msgspec.json.decode(data)
-        payload = self._upcasters.upcast(type_tag, schema_version, cls.schema_version, payload)
+        if current != type_tag:
+            payload = {**payload, "type": current}
+        payload = self._upcasters.upcast(current, schema_version, cls.schema_version, payload)
         return msgspec.convert(payload, cls)
 
 

@@ -27,8 +27,8 @@ from casemgmt.application.ports import CaseUnitOfWork, Clock, IdempotencyRecord
 from casemgmt.application.readmodels import CaseChange
 from casemgmt.domain.decide.core import decide
 from casemgmt.domain.errors import UnknownRegime
-from casemgmt.domain.events.base import Event
-from casemgmt.domain.events.catalogue import CaseOpened
+from casemgmt.domain.events import CaseOpened
+from casemgmt.domain.events.base import Event, explicit_builtins
 from casemgmt.domain.regime.registry import Regime, RegimeRegistry
 from casemgmt.domain.state.evolve import CaseState, evolve
 
@@ -312,10 +312,11 @@ def local_day(event: Event, tz: str) -> Event:
 
 
 def same_event(stored: Envelope, proposed: Event) -> bool:
-    """Content equality that ignores what ``decide`` fills in (``None`` fields)."""
+    """Content equality over what the poster said: fields left at their default (those
+    ``decide`` fills in, say) are not compared."""
     if stored.type != proposed.type_tag():
         return False
-    posted = msgspec.to_builtins(proposed)
+    posted = explicit_builtins(proposed)
     kept = msgspec.to_builtins(stored.event)
     return all(kept.get(k) == v for k, v in posted.items())
 

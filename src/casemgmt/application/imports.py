@@ -31,8 +31,8 @@ from casemgmt.application.ports import CaseUnitOfWork, Clock
 from casemgmt.application.readmodels import CaseChange
 from casemgmt.domain.decide.core import decide
 from casemgmt.domain.errors import RuleViolation, UnknownRegime
+from casemgmt.domain.events import CaseOpened
 from casemgmt.domain.events.base import Event
-from casemgmt.domain.events.catalogue import CaseOpened
 from casemgmt.domain.regime.registry import RegimeRegistry
 from casemgmt.domain.state.evolve import CaseState, evolve
 

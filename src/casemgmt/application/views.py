@@ -10,6 +10,7 @@ import msgspec
 from casemgmt.application.envelope import Envelope
 from casemgmt.application.readmodels import CaseSummary, DeadlineRow
 from casemgmt.domain.calendar.calendars import BusinessCalendar
+from casemgmt.domain.events.base import explicit_builtins
 from casemgmt.domain.state.evolve import CaseState
 from casemgmt.domain.state.model import DeadlineState
 
@@ -75,7 +76,7 @@ class EnvelopeView(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def envelope_view(envelope: Envelope) -> EnvelopeView:
-    data = msgspec.to_builtins(envelope.event)
+    data = explicit_builtins(envelope.event)
     data.pop("type", None)
     return EnvelopeView(
         event_id=envelope.event_id,

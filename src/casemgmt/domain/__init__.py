@@ -18,8 +18,8 @@ from casemgmt.domain.errors import (
     RuleViolation,
     UnknownRegime,
 )
+from casemgmt.domain.events import DERIVED_ONLY, EVENT_TYPES, AnyEvent
 from casemgmt.domain.events.base import Event
-from casemgmt.domain.events.catalogue import DERIVED_ONLY, EVENT_TYPES, AnyEvent
 from casemgmt.domain.regime.registry import Regime, RegimeRegistry, parse_regime
 from casemgmt.domain.state.evolve import (
     AppealState,

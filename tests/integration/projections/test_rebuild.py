@@ -28,7 +28,7 @@ from casemgmt.application.auth import Principal, Role
 from casemgmt.application.cases import Proposal, RecordCommand
 from casemgmt.bootstrap import build_container
 from casemgmt.domain import Event, RuleViolation
-from casemgmt.domain.events.catalogue import CaseOpened
+from casemgmt.domain.events import CaseOpened
 from casemgmt.entrypoints.cli.admin import projection_specs
 from casemgmt.settings import DatabaseSettings, Settings, WorkerSettings
 

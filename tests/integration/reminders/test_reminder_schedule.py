@@ -13,7 +13,7 @@ from casemgmt.adapters.clock import FixedClock, SystemClock
 from casemgmt.adapters.sql.readmodels.rebuild import rebuild_projection
 from casemgmt.adapters.sql.reminders.tables import reminders
 from casemgmt.bootstrap import Container
-from casemgmt.domain.events.catalogue import (
+from casemgmt.domain.events import (
     ClarificationReceived,
     ClarificationRequested,
     DeadlineCancelled,

@@ -53,8 +53,74 @@ def test_encode_gives_the_tag_the_version_and_json_with_the_tag() -> None:
     assert msgspec.json.decode(data) == {
         "type": "unit_opened",
         "occurred_on": "2026-01-05",
+        "occurred_at": None,
         "title": "X",
     }
+
+
+def test_fields_left_at_their_default_are_stored_explicitly() -> None:
+    _, _, data = codec().encode(Priced(occurred_on=date(2026, 1, 5), amount="1.00"))
+
+    assert msgspec.json.decode(data)["currency"] == "GBP"
+    assert msgspec.json.decode(data)["occurred_at"] is None
+
+
+def test_a_payload_stored_without_defaulted_fields_decodes_as_it_did() -> None:
+    """Rows written when defaults were omitted lack those fields: today's defaults fill in."""
+    old = b'{"type":"unit_priced","occurred_on":"2026-01-05","amount":"1.00"}'
+
+    event = codec().decode("unit_priced", 3, old)
+
+    assert event == Priced(occurred_on=date(2026, 1, 5), amount="1.00", currency="GBP")
+    assert event.occurred_at is None
+
+
+class Lodged(Event, frozen=True, kw_only=True, tag="unit_complaint_lodged"):
+    """The current name of a tag once stored as ``unit_ico_complaint``."""
+
+    reference: str | None = None
+
+
+def renaming_codec() -> EventCodec:
+    upcasters = UpcasterRegistry()
+    upcasters.rename("unit_ico_complaint", "unit_complaint_lodged")
+    return EventCodec([Lodged], upcasters)
+
+
+def test_a_payload_stored_under_a_renamed_tag_reads_as_the_new_event() -> None:
+    old = b'{"type":"unit_ico_complaint","occurred_on":"2026-01-05","reference":"FS1"}'
+
+    event = renaming_codec().decode("unit_ico_complaint", 1, old)
+
+    assert event == Lodged(occurred_on=date(2026, 1, 5), reference="FS1")
+    assert renaming_codec().current_tag("unit_ico_complaint") == "unit_complaint_lodged"
+    assert renaming_codec().current_tag("unit_complaint_lodged") == "unit_complaint_lodged"
+    assert renaming_codec().event_type("unit_ico_complaint") is Lodged
+
+
+def test_a_new_event_is_stored_under_the_new_tag() -> None:
+    tag, _, data = renaming_codec().encode(Lodged(occurred_on=date(2026, 1, 5)))
+
+    assert tag == "unit_complaint_lodged"
+    assert msgspec.json.decode(data)["type"] == "unit_complaint_lodged"
+
+
+def test_renames_must_fit_the_catalogue_and_never_loop() -> None:
+    upcasters = UpcasterRegistry()
+    upcasters.rename("a", "b")
+    with pytest.raises(ValueError, match="already renamed"):
+        upcasters.rename("a", "c")
+    with pytest.raises(ValueError, match="loop"):
+        upcasters.rename("b", "a")
+    assert upcasters.renamed == {"a": "b"}
+    clash = UpcasterRegistry()
+    clash.rename("unit_complaint_lodged", "unit_opened")
+    with pytest.raises(ValueError, match="does not fit"):
+        EventCodec([Lodged, Opened], clash)
+    dangling = UpcasterRegistry()
+    dangling.rename("unit_old", "unit_nowhere")
+    with pytest.raises(ValueError, match="does not fit"):
+        EventCodec([Lodged], dangling)
 
 
 def test_current_payloads_decode_to_their_struct() -> None:

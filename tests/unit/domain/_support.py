@@ -7,7 +7,7 @@ from functools import cache
 
 from casemgmt.adapters.regime_files import load_registry
 from casemgmt.domain import CaseState, Event, Regime, RegimeRegistry, decide, evolve
-from casemgmt.domain.events.catalogue import CaseOpened
+from casemgmt.domain.events import CaseOpened
 
 
 @cache

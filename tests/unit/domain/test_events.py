@@ -10,7 +10,7 @@ import msgspec
 import pytest
 
 from casemgmt.domain import EVENT_TYPES, AnyEvent
-from casemgmt.domain.events.catalogue import (
+from casemgmt.domain.events import (
     ContactRecorded,
     DeadlineSet,
     InvestigationOpened,

@@ -80,7 +80,7 @@ def actions(notice_kinds: st.SearchStrategy[str]) -> st.SearchStrategy[Event]:
         _at(ev.ResponseSent, outcome=st.just("provided"), review_window=st.none() | periods),
         _at(ev.InternalReviewRequested),
         _at(ev.InternalReviewCompleted, outcome=st.just("upheld")),
-        _at(ev.IcoComplaintLodged),
+        _at(ev.RegulatorComplaintLodged),
         _at(ev.ReminderSent, reminder_id=st.just("r"), subscription_id=st.just("s"),
             deadline_id=deadline_ids),
         _at(ev.StageChanged, stage=st.just("penalty"), from_stage=st.just("opened"),

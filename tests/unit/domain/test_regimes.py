@@ -9,7 +9,7 @@ import pytest
 
 from casemgmt.adapters.regime_files import load_registry
 from casemgmt.domain import RegimeFileError, UnknownRegime, parse_regime
-from casemgmt.domain.events.catalogue import ContactRecorded, InvestigationOpened, NoticeIssued
+from casemgmt.domain.events import ContactRecorded, InvestigationOpened, NoticeIssued
 
 from ._support import Case, opened, regime, registry, tags
 

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from casemgmt.domain import Event, RuleViolation, decide
-from casemgmt.domain.events.catalogue import (
+from casemgmt.domain.events import (
     CaseClosed,
     ContactRecorded,
     DeadlineCancelled,

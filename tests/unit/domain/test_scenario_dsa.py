@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 
 from casemgmt.domain import RuleViolation, fold
-from casemgmt.domain.events.catalogue import NoticeIssued, PenaltyImposed
+from casemgmt.domain.events import NoticeIssued, PenaltyImposed
 from casemgmt.domain.events.fields import Period
 
 from ._support import Case, open_case

@@ -7,17 +7,17 @@ from datetime import date
 import pytest
 
 from casemgmt.domain import RuleViolation, fold
-from casemgmt.domain.events.catalogue import (
+from casemgmt.domain.events import (
     ClarificationReceived,
     ClarificationRequested,
     DeadlineExtended,
     DeadlineMissed,
     FeePaid,
     FeesNoticeIssued,
-    IcoComplaintLodged,
     InternalReviewCompleted,
     InternalReviewRequested,
     PublicInterestExtension,
+    RegulatorComplaintLodged,
     ResponseSent,
 )
 from casemgmt.domain.events.fields import Period
@@ -190,5 +190,5 @@ def test_internal_review_is_due_in_20_working_days_and_at_most_40() -> None:
     )
     case.do(InternalReviewCompleted(occurred_on=D(2026, 4, 1), outcome="upheld"))
     assert case.deadline("internal_review_due").status == "met"
-    case.do(IcoComplaintLodged(occurred_on=D(2026, 4, 20)))
+    case.do(RegulatorComplaintLodged(occurred_on=D(2026, 4, 20)))
     assert case.s.stage == "complaint"

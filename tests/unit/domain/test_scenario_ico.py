@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 
 from casemgmt.domain import RuleViolation, fold
-from casemgmt.domain.events.catalogue import (
+from casemgmt.domain.events import (
     ContactRecorded,
     InvestigationOpened,
     NoticeIssued,

@@ -8,7 +8,7 @@ import pytest
 from msgspec.structs import replace
 
 from casemgmt.domain import RuleViolation, fold
-from casemgmt.domain.events.catalogue import (
+from casemgmt.domain.events import (
     AppealLodged,
     AssessmentStarted,
     ContactRecorded,

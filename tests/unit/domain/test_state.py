@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from casemgmt.domain import Event, InvalidHistory, RuleViolation, decide, evolve, fold
-from casemgmt.domain.events.catalogue import (
+from casemgmt.domain.events import (
     CaseOpened,
     DeadlineExtended,
     DeadlineMet,

@@ -7,8 +7,8 @@ from datetime import date
 import msgspec
 
 from casemgmt.application.cases import derived_event_id
+from casemgmt.domain.events import CaseOpened
 from casemgmt.domain.events.base import Event
-from casemgmt.domain.events.catalogue import CaseOpened
 
 __all__ = ["DemoCase", "step_event_id"]
 

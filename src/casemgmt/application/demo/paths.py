@@ -21,7 +21,7 @@ from casemgmt.application.demo.steps import (
 )
 from casemgmt.application.demo.timeline import Stop, Timeline
 from casemgmt.domain.calendar.calendars import add_months_beginning_with
-from casemgmt.domain.events.catalogue import (
+from casemgmt.domain.events import (
     AppealLodged,
     DeadlineMet,
     DeadlineSet,

@@ -10,13 +10,13 @@ from typing import Literal
 
 from casemgmt.application.demo.timeline import Stop, Timeline
 from casemgmt.domain.calendar.calendars import add_months, get_calendar
-from casemgmt.domain.events.catalogue import (
+from casemgmt.domain.events import (
     ClarificationReceived,
     ClarificationRequested,
-    IcoComplaintLodged,
     InternalReviewCompleted,
     InternalReviewRequested,
     PublicInterestExtension,
+    RegulatorComplaintLodged,
     ResponseSent,
 )
 from casemgmt.domain.events.fields import Period
@@ -119,7 +119,7 @@ def _review(t: Timeline) -> None:
     if not completed:
         raise Stop
     if t.chance(0.3):
-        t.add(IcoComplaintLodged(occurred_on=t.later(10, 60)))
+        t.add(RegulatorComplaintLodged(occurred_on=t.later(10, 60)))
         raise Stop
     t.later(7, 30)
     t.close("Internal review completed")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 
 from casemgmt.application.demo.model import DemoCase
-from casemgmt.domain.events.catalogue import (
+from casemgmt.domain.events import (
     AssessmentStarted,
     CaseOpened,
     ContactRecorded,

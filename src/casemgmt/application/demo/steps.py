@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from casemgmt.application.demo.timeline import Stop, Timeline
-from casemgmt.domain.events.catalogue import (
+from casemgmt.domain.events import (
     AppealLodged,
     AssessmentConcluded,
     AssessmentStarted,

@@ -21,7 +21,7 @@ from casemgmt.application.demo.model import DemoCase
 from casemgmt.application.demo.paths import dsa, osa, uk_gdpr
 from casemgmt.application.demo.paths_foi import foi
 from casemgmt.application.demo.timeline import Stop, Timeline, weekday
-from casemgmt.domain.events.catalogue import CaseOpened
+from casemgmt.domain.events import CaseOpened
 
 __all__ = ["ANCHOR", "MIX", "SEED", "Mix", "synthetic_cases"]
 

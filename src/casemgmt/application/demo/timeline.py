@@ -15,8 +15,8 @@ from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 from typing import Literal, TypeVar
 
+from casemgmt.domain.events import CaseClosed, DeadlineMet, DeadlineMissed
 from casemgmt.domain.events.base import Event
-from casemgmt.domain.events.catalogue import CaseClosed, DeadlineMet, DeadlineMissed
 
 __all__ = ["Stop", "Timeline", "weekday"]
 

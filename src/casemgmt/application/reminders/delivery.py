@@ -39,8 +39,8 @@ from casemgmt.application.reminders.policy import (
     WebhookSender,
 )
 from casemgmt.domain.errors import RuleViolation, UnknownRegime
+from casemgmt.domain.events import DeadlineMissed, ReminderFailed, ReminderSent
 from casemgmt.domain.events.base import Event
-from casemgmt.domain.events.catalogue import DeadlineMissed, ReminderFailed, ReminderSent
 from casemgmt.domain.regime.registry import RegimeRegistry
 from casemgmt.observability import get_logger
 

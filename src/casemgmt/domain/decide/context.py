@@ -8,8 +8,8 @@ from datetime import date
 
 from casemgmt.domain.calendar.calendars import BusinessCalendar
 from casemgmt.domain.errors import RuleViolation
+from casemgmt.domain.events import CaseOpened, NoticeIssued, PenaltyImposed, ResponseSent
 from casemgmt.domain.events.base import Event
-from casemgmt.domain.events.catalogue import CaseOpened, NoticeIssued, PenaltyImposed, ResponseSent
 from casemgmt.domain.regime.model import DeadlineRule, Regime
 
 __all__ = ["Context", "basis_day", "next_id", "notice_kind_of", "stated_due"]

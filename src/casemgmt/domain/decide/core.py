@@ -22,8 +22,7 @@ from msgspec.structs import replace
 from casemgmt.domain.decide import guards as guard
 from casemgmt.domain.decide.context import Context
 from casemgmt.domain.decide.derive import derive
-from casemgmt.domain.events.base import Event
-from casemgmt.domain.events.catalogue import (
+from casemgmt.domain.events import (
     DERIVED_ONLY,
     AnyEvent,
     AppealDecided,
@@ -44,6 +43,7 @@ from casemgmt.domain.events.catalogue import (
     RepresentationsReceived,
     ResponseSent,
 )
+from casemgmt.domain.events.base import Event
 from casemgmt.domain.regime.model import Regime
 from casemgmt.domain.state.evolve import evolve
 from casemgmt.domain.state.model import CaseState

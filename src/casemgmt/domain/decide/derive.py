@@ -13,8 +13,7 @@ from datetime import date
 from typing import TypeVar
 
 from casemgmt.domain.decide.context import Context, basis_day, next_id, notice_kind_of, stated_due
-from casemgmt.domain.events.base import Event
-from casemgmt.domain.events.catalogue import (
+from casemgmt.domain.events import (
     CaseClosed,
     DeadlineCancelled,
     DeadlineExtended,
@@ -29,6 +28,7 @@ from casemgmt.domain.events.catalogue import (
     RepresentationsReceived,
     StageChanged,
 )
+from casemgmt.domain.events.base import Event
 from casemgmt.domain.regime.model import ClockStopRule, DeadlineRule
 from casemgmt.domain.state.evolve import evolve
 from casemgmt.domain.state.model import CaseState, DeadlineState

@@ -15,14 +15,14 @@ from datetime import date
 from decimal import Decimal
 
 from casemgmt.domain.decide.context import Context, notice_kind_of, stated_due
-from casemgmt.domain.events.base import Event
-from casemgmt.domain.events.catalogue import (
+from casemgmt.domain.events import (
     DeadlineExtended,
     DeadlineMissed,
     NoticeIssued,
     PenaltyImposed,
     PublicInterestExtension,
 )
+from casemgmt.domain.events.base import Event
 from casemgmt.domain.events.fields import money
 from casemgmt.domain.regime.model import NoticeKind, PenaltyCap, Prerequisite
 from casemgmt.domain.state.model import CaseState, DeadlineState, NoticeState

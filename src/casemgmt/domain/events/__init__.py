@@ -1,43 +1,47 @@
 """Events: the catalogue of facts a case stream may hold, their base struct and field types."""
 
-from casemgmt.domain.events.catalogue import (
-    DERIVED_ONLY,
-    EVENT_TYPES,
-    AnyEvent,
+from casemgmt.domain.events.base import Event
+from casemgmt.domain.events.case import (
     AppealDecided,
     AppealLodged,
     AssessmentConcluded,
     AssessmentStarted,
     CaseClosed,
     CaseOpened,
-    ClarificationReceived,
-    ClarificationRequested,
     ContactRecorded,
+    InvestigationClosed,
+    InvestigationOpened,
+    NoteAdded,
+    StageChanged,
+)
+from casemgmt.domain.events.catalogue import DERIVED_ONLY, EVENT_TYPES, AnyEvent
+from casemgmt.domain.events.deadlines import (
     DeadlineCancelled,
     DeadlineExtended,
     DeadlineMet,
     DeadlineMissed,
     DeadlinePaused,
     DeadlineSet,
-    Event,
-    FeePaid,
-    FeesNoticeIssued,
-    IcoComplaintLodged,
-    InternalReviewCompleted,
-    InternalReviewRequested,
-    InvestigationClosed,
-    InvestigationOpened,
-    NoteAdded,
+    ReminderFailed,
+    ReminderSent,
+)
+from casemgmt.domain.events.enforcement import (
     NoticeIssued,
     NoticeWithdrawn,
     PenaltyImposed,
     PenaltyPaid,
-    PublicInterestExtension,
-    ReminderFailed,
-    ReminderSent,
     RepresentationsReceived,
+)
+from casemgmt.domain.events.foi import (
+    ClarificationReceived,
+    ClarificationRequested,
+    FeePaid,
+    FeesNoticeIssued,
+    InternalReviewCompleted,
+    InternalReviewRequested,
+    PublicInterestExtension,
+    RegulatorComplaintLodged,
     ResponseSent,
-    StageChanged,
 )
 
 __all__ = [
@@ -62,7 +66,6 @@ __all__ = [
     "Event",
     "FeePaid",
     "FeesNoticeIssued",
-    "IcoComplaintLodged",
     "InternalReviewCompleted",
     "InternalReviewRequested",
     "InvestigationClosed",
@@ -73,6 +76,7 @@ __all__ = [
     "PenaltyImposed",
     "PenaltyPaid",
     "PublicInterestExtension",
+    "RegulatorComplaintLodged",
     "ReminderFailed",
     "ReminderSent",
     "RepresentationsReceived",

@@ -1,170 +1,56 @@
 """The event catalogue: every event a case stream may hold, by its stable ``type`` tag.
 
-``AnyEvent`` is the tagged union (decode it with one ``msgspec`` decoder built once);
-``EVENT_TYPES`` maps each tag to its class. ``DERIVED_ONLY`` are tags that ``decide``
-produces itself and refuses as proposed actions.
+``AnyEvent`` is the tagged union (decode it with one ``msgspec`` decoder built once) and
+the one list of event types: ``EVENT_TYPES`` (each tag to its class) is derived from it.
+``DERIVED_ONLY`` are tags that ``decide`` produces itself and refuses as proposed actions.
+Import the event classes from ``casemgmt.domain.events``.
 """
 
 from __future__ import annotations
 
-from typing import TypeAlias
+from typing import TypeAlias, get_args
 
+from casemgmt.domain.events import case, deadlines, enforcement, foi
 from casemgmt.domain.events.base import Event
-from casemgmt.domain.events.case import (
-    AppealDecided,
-    AppealLodged,
-    AssessmentConcluded,
-    AssessmentStarted,
-    CaseClosed,
-    CaseOpened,
-    ContactRecorded,
-    InvestigationClosed,
-    InvestigationOpened,
-    NoteAdded,
-    StageChanged,
-)
-from casemgmt.domain.events.deadlines import (
-    DeadlineCancelled,
-    DeadlineExtended,
-    DeadlineMet,
-    DeadlineMissed,
-    DeadlinePaused,
-    DeadlineSet,
-    ReminderFailed,
-    ReminderSent,
-)
-from casemgmt.domain.events.enforcement import (
-    NoticeIssued,
-    NoticeWithdrawn,
-    PenaltyImposed,
-    PenaltyPaid,
-    RepresentationsReceived,
-)
-from casemgmt.domain.events.foi import (
-    ClarificationReceived,
-    ClarificationRequested,
-    FeePaid,
-    FeesNoticeIssued,
-    IcoComplaintLodged,
-    InternalReviewCompleted,
-    InternalReviewRequested,
-    PublicInterestExtension,
-    ResponseSent,
-)
 
-__all__ = [
-    "DERIVED_ONLY",
-    "EVENT_TYPES",
-    "AnyEvent",
-    "AppealDecided",
-    "AppealLodged",
-    "AssessmentConcluded",
-    "AssessmentStarted",
-    "CaseClosed",
-    "CaseOpened",
-    "ClarificationReceived",
-    "ClarificationRequested",
-    "ContactRecorded",
-    "DeadlineCancelled",
-    "DeadlineExtended",
-    "DeadlineMet",
-    "DeadlineMissed",
-    "DeadlinePaused",
-    "DeadlineSet",
-    "Event",
-    "FeePaid",
-    "FeesNoticeIssued",
-    "IcoComplaintLodged",
-    "InternalReviewCompleted",
-    "InternalReviewRequested",
-    "InvestigationClosed",
-    "InvestigationOpened",
-    "NoteAdded",
-    "NoticeIssued",
-    "NoticeWithdrawn",
-    "PenaltyImposed",
-    "PenaltyPaid",
-    "PublicInterestExtension",
-    "ReminderFailed",
-    "ReminderSent",
-    "RepresentationsReceived",
-    "ResponseSent",
-    "StageChanged",
-]
+__all__ = ["DERIVED_ONLY", "EVENT_TYPES", "AnyEvent"]
 
 AnyEvent: TypeAlias = (
-    CaseOpened
-    | CaseClosed
-    | NoteAdded
-    | ContactRecorded
-    | AssessmentStarted
-    | AssessmentConcluded
-    | InvestigationOpened
-    | InvestigationClosed
-    | AppealLodged
-    | AppealDecided
-    | StageChanged
-    | DeadlineSet
-    | DeadlineMet
-    | DeadlineExtended
-    | DeadlineMissed
-    | DeadlineCancelled
-    | DeadlinePaused
-    | ReminderSent
-    | ReminderFailed
-    | NoticeIssued
-    | NoticeWithdrawn
-    | RepresentationsReceived
-    | PenaltyImposed
-    | PenaltyPaid
-    | ClarificationRequested
-    | ClarificationReceived
-    | FeesNoticeIssued
-    | FeePaid
-    | PublicInterestExtension
-    | ResponseSent
-    | InternalReviewRequested
-    | InternalReviewCompleted
-    | IcoComplaintLodged
+    case.CaseOpened
+    | case.CaseClosed
+    | case.NoteAdded
+    | case.ContactRecorded
+    | case.AssessmentStarted
+    | case.AssessmentConcluded
+    | case.InvestigationOpened
+    | case.InvestigationClosed
+    | case.AppealLodged
+    | case.AppealDecided
+    | case.StageChanged
+    | deadlines.DeadlineSet
+    | deadlines.DeadlineMet
+    | deadlines.DeadlineExtended
+    | deadlines.DeadlineMissed
+    | deadlines.DeadlineCancelled
+    | deadlines.DeadlinePaused
+    | deadlines.ReminderSent
+    | deadlines.ReminderFailed
+    | enforcement.NoticeIssued
+    | enforcement.NoticeWithdrawn
+    | enforcement.RepresentationsReceived
+    | enforcement.PenaltyImposed
+    | enforcement.PenaltyPaid
+    | foi.ClarificationRequested
+    | foi.ClarificationReceived
+    | foi.FeesNoticeIssued
+    | foi.FeePaid
+    | foi.PublicInterestExtension
+    | foi.ResponseSent
+    | foi.InternalReviewRequested
+    | foi.InternalReviewCompleted
+    | foi.RegulatorComplaintLodged
 )
 
-EVENT_TYPES: dict[str, type[Event]] = {
-    cls.type_tag(): cls
-    for cls in (
-        CaseOpened,
-        CaseClosed,
-        NoteAdded,
-        ContactRecorded,
-        AssessmentStarted,
-        AssessmentConcluded,
-        InvestigationOpened,
-        InvestigationClosed,
-        AppealLodged,
-        AppealDecided,
-        StageChanged,
-        DeadlineSet,
-        DeadlineMet,
-        DeadlineExtended,
-        DeadlineMissed,
-        DeadlineCancelled,
-        DeadlinePaused,
-        ReminderSent,
-        ReminderFailed,
-        NoticeIssued,
-        NoticeWithdrawn,
-        RepresentationsReceived,
-        PenaltyImposed,
-        PenaltyPaid,
-        ClarificationRequested,
-        ClarificationReceived,
-        FeesNoticeIssued,
-        FeePaid,
-        PublicInterestExtension,
-        ResponseSent,
-        InternalReviewRequested,
-        InternalReviewCompleted,
-        IcoComplaintLodged,
-    )
-}
+EVENT_TYPES: dict[str, type[Event]] = {cls.type_tag(): cls for cls in get_args(AnyEvent)}
 
 DERIVED_ONLY: frozenset[str] = frozenset({"stage_changed", "deadline_paused"})

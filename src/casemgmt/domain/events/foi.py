@@ -16,10 +16,10 @@ __all__ = [
     "Exemption",
     "FeePaid",
     "FeesNoticeIssued",
-    "IcoComplaintLodged",
     "InternalReviewCompleted",
     "InternalReviewRequested",
     "PublicInterestExtension",
+    "RegulatorComplaintLodged",
     "ResponseSent",
 ]
 
@@ -99,7 +99,11 @@ class InternalReviewCompleted(Event, frozen=True, kw_only=True, tag="internal_re
     summary: Text | None = None
 
 
-class IcoComplaintLodged(Event, frozen=True, kw_only=True, tag="ico_complaint_lodged"):
-    """The requester complained to the Information Commissioner (s.50)."""
+class RegulatorComplaintLodged(Event, frozen=True, kw_only=True, tag="regulator_complaint_lodged"):
+    """The requester complained to the regulator that oversees the authority's handling of
+    requests (FOIA s.50: an application for a decision; the regime names the regulator).
+
+    Stored before as ``ico_complaint_lodged``; those rows are read as this event.
+    """
 
     reference: Name | None = None

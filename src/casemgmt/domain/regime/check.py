@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from casemgmt.domain.calendar.calendars import CALENDAR_NAMES
 from casemgmt.domain.errors import RegimeFileError
-from casemgmt.domain.events.catalogue import DERIVED_ONLY, EVENT_TYPES
+from casemgmt.domain.events import DERIVED_ONLY, EVENT_TYPES
 from casemgmt.domain.regime.model import DeadlineRule, PenaltyCap, Regime
 
 __all__ = ["STATED_DATE_EVENTS", "check_regime"]

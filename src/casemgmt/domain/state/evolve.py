@@ -15,8 +15,7 @@ from typing import assert_never, cast
 from msgspec.structs import replace
 
 from casemgmt.domain.errors import InvalidHistory
-from casemgmt.domain.events.base import Event
-from casemgmt.domain.events.catalogue import (
+from casemgmt.domain.events import (
     EVENT_TYPES,
     AnyEvent,
     AppealDecided,
@@ -36,7 +35,6 @@ from casemgmt.domain.events.catalogue import (
     DeadlineSet,
     FeePaid,
     FeesNoticeIssued,
-    IcoComplaintLodged,
     InternalReviewCompleted,
     InternalReviewRequested,
     InvestigationClosed,
@@ -47,12 +45,14 @@ from casemgmt.domain.events.catalogue import (
     PenaltyImposed,
     PenaltyPaid,
     PublicInterestExtension,
+    RegulatorComplaintLodged,
     ReminderFailed,
     ReminderSent,
     RepresentationsReceived,
     ResponseSent,
     StageChanged,
 )
+from casemgmt.domain.events.base import Event
 from casemgmt.domain.state.model import (
     ACTIVE,
     AppealState,
@@ -182,7 +182,7 @@ def _apply(s: CaseState, e: AnyEvent) -> CaseState:
             | PublicInterestExtension()
             | InternalReviewRequested()
             | InternalReviewCompleted()
-            | IcoComplaintLodged()
+            | RegulatorComplaintLodged()
         ):
             return s  # their effects on deadlines and stage arrive as derived events
         case _:

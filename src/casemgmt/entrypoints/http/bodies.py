@@ -16,8 +16,8 @@ import msgspec
 
 from casemgmt.application.cases import Proposal
 from casemgmt.application.errors import ValidationFailed
+from casemgmt.domain.events import DERIVED_ONLY, EVENT_TYPES, AnyEvent
 from casemgmt.domain.events.base import Event
-from casemgmt.domain.events.catalogue import DERIVED_ONLY, EVENT_TYPES, AnyEvent
 
 __all__ = [
     "SYSTEM_ONLY",

@@ -54,15 +54,18 @@ def new_rows(
 
 
 def envelopes(codec: EventCodec, rows: Sequence[Any]) -> list[Envelope]:
-    """Rows of ``store_sql.COLUMNS`` as envelopes (positional: this is the hot path)."""
-    decode = codec.decode
+    """Rows of ``store_sql.COLUMNS`` as envelopes (positional: this is the hot path).
+
+    ``type`` is the tag the event is read as today (a renamed tag's new name).
+    """
+    decode, current = codec.decode, codec.current_tag
     return [
         Envelope(
             position=r[0],
             event_id=r[1],
             case_id=r[2],
             version=r[3],
-            type=r[4],
+            type=current(r[4]),
             schema_version=r[5],
             regulator=r[6],
             occurred_at=r[7],

@@ -37,7 +37,7 @@ from casemgmt.application.readmodels import CaseChange
 from casemgmt.application.reminders.policy import CLOSING
 from casemgmt.domain.calendar.deadlines import reminder_schedule
 from casemgmt.domain.errors import UnknownRegime
-from casemgmt.domain.events.catalogue import (
+from casemgmt.domain.events import (
     DeadlineExtended,
     DeadlineSet,
     ReminderFailed,

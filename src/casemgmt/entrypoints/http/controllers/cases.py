@@ -16,7 +16,7 @@ from casemgmt.application.errors import ValidationFailed
 from casemgmt.application.readmodels import CaseFilter, Page
 from casemgmt.application.views import CaseDetail, CaseSummary, envelope_view
 from casemgmt.bootstrap import Container
-from casemgmt.domain.events.catalogue import CaseOpened
+from casemgmt.domain.events import CaseOpened
 from casemgmt.entrypoints.http.auth import requires
 from casemgmt.entrypoints.http.bodies import decode_events_body
 from casemgmt.entrypoints.http.deps import require_json
