@@ -83,9 +83,14 @@ class Container:
             self.clock,
             idempotency_ttl_hours=max(24, self.settings.api.idempotency_ttl_hours),
             on_appended=self.metrics.count_appended,
+            our_party=self.settings.our_party,
         )
         self.imports = ImportService(
-            uow, self.regimes, self.clock, on_appended=self.metrics.count_appended
+            uow,
+            self.regimes,
+            self.clock,
+            on_appended=self.metrics.count_appended,
+            our_party=self.settings.our_party,
         )
         self.queries = CaseQueryService(
             SqlCaseQueries(self.engine), self.reader, self.regimes, self.clock

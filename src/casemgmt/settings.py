@@ -172,6 +172,13 @@ class Settings:
         "CASEMGMT_REGIMES_DIR",
     )
     var_dir: str = _doc("var", "Directory for the embedded databases and logs.", "CASEMGMT_VAR_DIR")
+    our_party: str = _doc(
+        "regulator",
+        "The side of its cases the team using this deployment is on, when a case does not "
+        "say (case_opened.our_party): regulator (a regulator's or public authority's case "
+        "team), subject (a regulated company's compliance team) or requester.",
+        "CASEMGMT_OUR_PARTY",
+    )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

@@ -23,6 +23,7 @@ from casemgmt.application.errors import (
     NotFound,
     ValidationFailed,
 )
+from casemgmt.application.parties import check_our_party, with_our_party
 from casemgmt.application.ports import CaseUnitOfWork, Clock, IdempotencyRecord
 from casemgmt.application.readmodels import CaseChange
 from casemgmt.domain.decide.core import decide
@@ -87,7 +88,9 @@ class CaseService:
         *,
         idempotency_ttl_hours: int = 48,
         on_appended: Callable[[list[Envelope]], None] | None = None,
+        our_party: str = "regulator",
     ) -> None:
+        self._our_party = check_our_party(our_party)
         self._uow = uow
         self._regimes = regimes
         self._clock = clock
@@ -174,7 +177,7 @@ class CaseService:
         new_events: list[NewEvent] = []
         for index, proposal in enumerate(command.proposals):
             root_id = proposal.event_id or self._event_id(principal, command, index)
-            action = local_day(proposal.event, regime.timezone)
+            action = with_our_party(local_day(proposal.event, regime.timezone), self._our_party)
             for n, event in enumerate(decide(state, action, regime, today)):
                 state = evolve(state, event)
                 new_events.append(self._new_event(principal, command, event, state, root_id, n))

@@ -27,6 +27,7 @@ from casemgmt.application.cases import (
 )
 from casemgmt.application.envelope import Envelope, NewEvent
 from casemgmt.application.errors import ConcurrencyConflict
+from casemgmt.application.parties import check_our_party, with_our_party
 from casemgmt.application.ports import CaseUnitOfWork, Clock
 from casemgmt.application.readmodels import CaseChange
 from casemgmt.domain.decide.core import decide
@@ -89,7 +90,9 @@ class ImportService:
         clock: Clock,
         batch_size: int = 1000,
         on_appended: Callable[[list[Envelope]], None] | None = None,
+        our_party: str = "regulator",
     ) -> None:
+        self._our_party = check_our_party(our_party)
         self._on_appended = on_appended
         self._uow = uow
         self._regimes = regimes
@@ -200,7 +203,7 @@ class ImportService:
         try:
             regime_code = case.state.regime if case.state else getattr(event, "regime", "")
             regime = self._regimes.get(regulator, regime_code)
-            action = local_day(event, regime.timezone)
+            action = with_our_party(local_day(event, regime.timezone), self._our_party)
             today = self._clock.now().astimezone(ZoneInfo(regime.timezone)).date()
             decided = decide(case.state, action, regime, today)
         except RuleViolation as exc:

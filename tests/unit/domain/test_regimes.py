@@ -51,6 +51,9 @@ to = "investigation"
 code = "information_request"
 name = "Information request"
 
+[deadline_kinds]
+information_response_due = { party = "subject", obligation = "duty" }
+
 [[deadline_rules]]
 id = "cnam_information_request"
 on = "notice_issued"

@@ -167,9 +167,7 @@ def test_a_deadline_can_only_be_missed_once_it_is_past_and_open() -> None:
     case.do(late, today=D(2026, 2, 10))
     assert case.deadline("explain-1").status == "missed"
     with pytest.raises(RuleViolation) as caught:
-        case.do(
-            DeadlineMet(occurred_on=D(2026, 2, 10), deadline_id="explain-1"), today=D(2026, 2, 10)
-        )
+        case.do(late, today=D(2026, 2, 11))
     assert caught.value.rule == "deadline_not_open"
     assert str(caught.value) == "ofcom/osa-2023: deadline 'explain-1' is missed, not open"
 

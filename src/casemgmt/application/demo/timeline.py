@@ -5,7 +5,8 @@ case's own ``random.Random``. When the next step would fall after ``until`` (the
 demo data runs to), the builder raises ``Stop``: that step has not happened yet, so the
 case rests where it is, with whatever deadlines are still open. The builder tracks the
 deadlines a path creates (``expect``); ``settle`` then records those long past due as
-missed, so that what stays overdue is recent, as in a queue someone works through.
+missed (a duty) or closed unused (a window), so that what stays overdue is recent, as in a
+queue someone works through.
 """
 
 from __future__ import annotations
@@ -15,10 +16,23 @@ from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 from typing import Literal, TypeVar
 
-from casemgmt.domain.events import CaseClosed, DeadlineMet, DeadlineMissed
+from casemgmt.domain.events import CaseClosed, DeadlineClosed, DeadlineMet, DeadlineMissed
 from casemgmt.domain.events.base import Event
 
-__all__ = ["Stop", "Timeline", "weekday"]
+__all__ = ["WINDOW_KINDS", "Stop", "Timeline", "weekday"]
+
+#: The deadline kinds the shipped regimes declare windows (a test holds them equal): when
+#: one passes unused it closes; only a duty is missed.
+WINDOW_KINDS = frozenset(
+    {
+        "appeal_window",
+        "internal_review_window",
+        "observations_due",
+        "penalty_notice_due",
+        "representations_due",
+        "retention_ends",
+    }
+)
 
 T = TypeVar("T")
 
@@ -113,7 +127,7 @@ class Timeline:
             if end == "met":
                 self.add(DeadlineMet(occurred_on=due, deadline_id=deadline_id))
             else:
-                self.add(DeadlineMissed(occurred_on=day, deadline_id=deadline_id))
+                self.add(_ended(deadline_id, day))
         self.pending.clear()
 
     def answer(
@@ -136,13 +150,20 @@ class Timeline:
             self.add(reply(day) if reply else DeadlineMet(occurred_on=day, deadline_id=deadline_id))
             return True
         if draw < met + missed:
-            self.add(DeadlineMissed(occurred_on=self.after(due, 1, 10), deadline_id=deadline_id))
+            self.add(_ended(deadline_id, self.after(due, 1, 10)))
             self.done(deadline_id)
             return False
         raise Stop
 
     def lapse(self, deadline_id: str, due: date) -> None:
-        """A window nobody used: recorded missed a few days after it ended."""
+        """A window nobody used: recorded closed a few days after it ended."""
         self.expect(deadline_id, due)
-        self.add(DeadlineMissed(occurred_on=self.after(due, 1, 5), deadline_id=deadline_id))
+        self.add(_ended(deadline_id, self.after(due, 1, 5)))
         self.done(deadline_id)
+
+
+def _ended(deadline_id: str, day: date) -> Event:
+    """A window passed unused closes; a duty passed unmet is missed."""
+    if deadline_id.split("-", 1)[0] in WINDOW_KINDS:
+        return DeadlineClosed(occurred_on=day, deadline_id=deadline_id)
+    return DeadlineMissed(occurred_on=day, deadline_id=deadline_id)

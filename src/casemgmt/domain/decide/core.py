@@ -20,6 +20,7 @@ from typing import cast
 from msgspec.structs import replace
 
 from casemgmt.domain.decide import guards as guard
+from casemgmt.domain.decide import parties
 from casemgmt.domain.decide.context import Context
 from casemgmt.domain.decide.derive import derive
 from casemgmt.domain.events import (
@@ -29,6 +30,7 @@ from casemgmt.domain.events import (
     AppealLodged,
     CaseOpened,
     DeadlineCancelled,
+    DeadlineClosed,
     DeadlineExtended,
     DeadlineMet,
     DeadlineMissed,
@@ -88,6 +90,7 @@ def _open(state: CaseState | None, a: CaseOpened, ctx: Context) -> CaseOpened:
             f"a {a.regulator}/{a.regime} case cannot be opened under {regime.label()}",
             "regime",
         )
+    parties.check_our_party(a, ctx)
     for name in ("opened_on", "received_on"):
         day = getattr(a, name)
         if day is not None and day > ctx.today:
@@ -147,12 +150,16 @@ def _check(s: CaseState, a: AnyEvent, ctx: Context) -> Event:
                     f"deadline {a.deadline_id!r} already exists",
                     "deadline_id",
                 )
+            return parties.with_party(a, ctx)
         case DeadlineMet() | DeadlineCancelled():
-            guard.active_deadline(s, a.deadline_id, ctx)
+            parties.check_resolution(s, a, ctx)
         case DeadlineExtended():
             guard.check_extension(s, a, ctx)
         case DeadlineMissed():
+            parties.check_missed_duty(s, a, ctx)
             guard.check_missed(s, a, ctx)
+        case DeadlineClosed():
+            parties.check_closed(s, a, ctx)
         case ReminderSent() | ReminderFailed():
             guard.known_deadline(s, a.deadline_id, ctx)
         case NoticeIssued():

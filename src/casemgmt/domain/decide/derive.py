@@ -67,7 +67,8 @@ def _meets(s: CaseState, a: Event, ctx: Context) -> list[Event]:
         if rule.on != a.type_tag() or rule.notice_kind not in (None, notice_kind_of(a)):
             continue
         for d in s.deadlines:
-            if not d.active or d.kind != rule.kind:
+            # a missed duty is still met, late, by the act that meets it
+            if not d.unresolved or d.kind != rule.kind:
                 continue
             if (rule.match == "notice" and d.notice_id != notice_id) or (
                 rule.match == "penalty" and d.penalty_id != penalty_id
@@ -155,7 +156,8 @@ def _rules(s: CaseState, a: Event, ctx: Context) -> list[Event]:
         if rule.on != a.type_tag() or rule.notice_kind not in (None, notice_kind_of(a)):
             continue
         due = _due(rule, a, ctx)
-        if due is None:
+        kind = ctx.regime.kind(rule.kind)
+        if due is None or kind is None:  # every rule's kind is declared: checked at load
             continue
         deadline_id = next_id("-".join(filter(None, (rule.kind, notice_id, penalty_id))), taken)
         taken.append(deadline_id)
@@ -172,6 +174,8 @@ def _rules(s: CaseState, a: Event, ctx: Context) -> list[Event]:
                 trigger=a.type_tag(),
                 notice_id=notice_id,
                 penalty_id=penalty_id,
+                party=kind.party,
+                obligation=kind.obligation,
             )
         )
     return out
@@ -204,7 +208,7 @@ def _cancellations(s: CaseState, a: Event, ctx: Context) -> list[Event]:
     return [
         _at(a, DeadlineCancelled, deadline_id=d.deadline_id, reason=reason, rule=rule)
         for d in targets
-        if d.active
+        if d.unresolved
     ]
 
 

@@ -189,7 +189,8 @@ def _check_prerequisite(
 
 def _deadline_over(s: CaseState, notice_id: str, kind: str, on: date) -> bool:
     return any(
-        d.status in ("met", "missed") or (d.status == "open" and d.due_on < on)
+        d.status in ("met", "met_late", "missed", "closed")
+        or (d.status == "open" and d.due_on < on)
         for d in s.deadlines
         if d.notice_id == notice_id and d.kind == kind
     )

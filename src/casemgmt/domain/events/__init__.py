@@ -17,6 +17,7 @@ from casemgmt.domain.events.case import (
 from casemgmt.domain.events.catalogue import DERIVED_ONLY, EVENT_TYPES, AnyEvent
 from casemgmt.domain.events.deadlines import (
     DeadlineCancelled,
+    DeadlineClosed,
     DeadlineExtended,
     DeadlineMet,
     DeadlineMissed,
@@ -58,6 +59,7 @@ __all__ = [
     "ClarificationRequested",
     "ContactRecorded",
     "DeadlineCancelled",
+    "DeadlineClosed",
     "DeadlineExtended",
     "DeadlineMet",
     "DeadlineMissed",

@@ -7,6 +7,7 @@ from typing import Literal
 
 from casemgmt.domain.events.base import Event
 from casemgmt.domain.events.fields import Code, Id, LongText, Name, Text
+from casemgmt.domain.parties import OurParty
 
 __all__ = [
     "AppealDecided",
@@ -28,7 +29,9 @@ class CaseOpened(Event, frozen=True, kw_only=True, tag="case_opened"):
 
     ``timezone``, ``calendar`` and ``stage`` are filled by ``decide`` from the regime, so
     that the stored stream is self-contained. ``received_on`` is when the request or
-    complaint arrived, if that differs from ``opened_on``.
+    complaint arrived, if that differs from ``opened_on``. ``our_party`` is the side of
+    the case the team tracking it is on (``regulator``, ``subject`` or ``requester``);
+    the application fills the deployment's default when the poster does not say.
     """
 
     case_id: Id
@@ -43,6 +46,7 @@ class CaseOpened(Event, frozen=True, kw_only=True, tag="case_opened"):
     timezone: str | None = None
     calendar: Code | None = None
     stage: Code | None = None
+    our_party: OurParty | None = None
 
 
 class CaseClosed(Event, frozen=True, kw_only=True, tag="case_closed"):

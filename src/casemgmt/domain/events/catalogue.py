@@ -31,6 +31,7 @@ AnyEvent: TypeAlias = (
     | deadlines.DeadlineMet
     | deadlines.DeadlineExtended
     | deadlines.DeadlineMissed
+    | deadlines.DeadlineClosed
     | deadlines.DeadlineCancelled
     | deadlines.DeadlinePaused
     | deadlines.ReminderSent

@@ -9,9 +9,11 @@ import msgspec
 
 from casemgmt.domain.events.base import Event
 from casemgmt.domain.events.fields import Code, Id, Name, Text
+from casemgmt.domain.parties import Obligation, Party
 
 __all__ = [
     "DeadlineCancelled",
+    "DeadlineClosed",
     "DeadlineExtended",
     "DeadlineMet",
     "DeadlineMissed",
@@ -29,6 +31,8 @@ class DeadlineSet(Event, frozen=True, kw_only=True, tag="deadline_set"):
 
     ``basis_on`` is the day the period runs from, ``trigger`` the event type that
     produced it, ``notice_id`` / ``penalty_id`` the notice or penalty it belongs to.
+    ``party`` must (``duty``) or may (``window``) act by then: ``decide`` fills both from
+    the regime's ``[deadline_kinds]``; a kind the regime does not declare must state them.
     """
 
     deadline_id: Id
@@ -40,10 +44,15 @@ class DeadlineSet(Event, frozen=True, kw_only=True, tag="deadline_set"):
     trigger: Code | None = None
     notice_id: Id | None = None
     penalty_id: Id | None = None
+    party: Party | None = None
+    obligation: Obligation | None = None
 
 
 class DeadlineMet(Event, frozen=True, kw_only=True, tag="deadline_met"):
-    """The obligation was fulfilled (by hand, or by the regime's "meets" rule ``rule``)."""
+    """The obligation was fulfilled (by hand, or by the regime's "meets" rule ``rule``).
+
+    Met after its due day (also after it was recorded missed), it is met late.
+    """
 
     deadline_id: Id
     rule: Code | None = None
@@ -64,13 +73,23 @@ class DeadlineExtended(Event, frozen=True, kw_only=True, tag="deadline_extended"
 
 
 class DeadlineMissed(Event, frozen=True, kw_only=True, tag="deadline_missed"):
-    """The due day passed with the obligation unfulfilled."""
+    """The due day of a duty passed with the duty unfulfilled (a window closes instead)."""
+
+    deadline_id: Id
+
+
+class DeadlineClosed(Event, frozen=True, kw_only=True, tag="deadline_closed"):
+    """A window ended unused: nobody acted within it. No one is to blame; a party that
+    could have acted (appealed, asked for a review) has lost that right."""
 
     deadline_id: Id
 
 
 class DeadlineCancelled(Event, frozen=True, kw_only=True, tag="deadline_cancelled"):
-    """The obligation no longer applies (withdrawn notice, closed case, or by hand)."""
+    """The obligation no longer applies (withdrawn notice, closed case, or by hand).
+
+    Cancelling a missed deadline (waiving the breach) needs a ``reason``.
+    """
 
     deadline_id: Id
     reason: Text | None = None

@@ -24,7 +24,7 @@ class _Checker:
         self.regime = regime
         self.stages = {s.code for s in regime.stages}
         self.notices = {n.code for n in regime.notice_kinds}
-        self.kinds = set(regime.deadline_kinds())
+        self.kinds = set(regime.rule_kinds())
 
     def fail(self, key: str, reason: str) -> None:
         raise RegimeFileError(self.regime.source, key, reason)
@@ -97,6 +97,12 @@ def _check_notices(c: _Checker, r: Regime) -> None:
 
 def _check_deadline_rule(c: _Checker, key: str, rule: DeadlineRule) -> None:
     c.event(f"{key}.on", rule.on)
+    if rule.kind not in c.regime.deadline_kinds:
+        c.fail(
+            f"{key}.kind",
+            f"deadline kind {rule.kind!r} is not declared in [deadline_kinds] "
+            "(every kind names its party and whether it is a duty or a window)",
+        )
     c.notice(f"{key}.notice_kind", rule.notice_kind, rule.on)
     c.calendar(f"{key}.calendar", rule.calendar)
     if rule.period == "statutory" and (rule.amount is None or rule.unit is None):

@@ -13,10 +13,12 @@ from typing import Annotated, Literal
 import msgspec
 
 from casemgmt.domain.calendar.calendars import BusinessCalendar, Unit, get_calendar
+from casemgmt.domain.parties import Obligation, Party
 
 __all__ = [
     "ANY_REGULATOR",
     "ClockStopRule",
+    "DeadlineKind",
     "DeadlineRule",
     "ExtensionRule",
     "MeetsRule",
@@ -89,6 +91,20 @@ class Minimum(_Data, frozen=True, kw_only=True):
     amount: Amount
     unit: Unit
     inclusive: bool = False
+
+
+class DeadlineKind(_Data, frozen=True, kw_only=True):
+    """What a deadline of one kind means: who must (or may) act, and whether it is a duty.
+
+    ``party``: ``regulator`` (the regulator or public authority), ``subject`` (the company
+    the case is about), ``requester`` (FOI) or ``tribunal`` (a court or tribunal).
+    ``obligation``: ``duty`` (can be missed: respond, comply, pay) or ``window`` (someone
+    may act: appeal, ask for a review, make representations; it closes, no blame).
+    """
+
+    party: Party
+    obligation: Obligation
+    description: str = ""
 
 
 class DeadlineRule(_Data, frozen=True, kw_only=True):
@@ -205,6 +221,7 @@ class Regime(_Data, frozen=True, kw_only=True):
     always_allowed: list[str] = []
     transitions: list[Transition] = []
     notice_kinds: list[NoticeKind] = []
+    deadline_kinds: dict[Code, DeadlineKind] = {}
     deadline_rules: list[DeadlineRule] = []
     meets: list[MeetsRule] = []
     clock_stops: list[ClockStopRule] = []
@@ -239,6 +256,16 @@ class Regime(_Data, frozen=True, kw_only=True):
             found is not None and event_type in found.allows
         )
 
-    def deadline_kinds(self) -> list[str]:
+    def rule_kinds(self) -> list[str]:
         """Every deadline kind a rule of this regime can produce, in file order."""
         return list(dict.fromkeys(r.kind for r in self.deadline_rules))
+
+    def kind(self, code: str) -> DeadlineKind | None:
+        """The declared meaning of deadline kind ``code`` (None if the file declares none)."""
+        return self.deadline_kinds.get(code)
+
+    def parties(self) -> list[str]:
+        """The parties with a part in this procedure: the regulator and every party a
+        deadline kind names."""
+        named = [k.party for k in self.deadline_kinds.values()]
+        return list(dict.fromkeys(["regulator", *named]))

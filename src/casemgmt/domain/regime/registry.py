@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Iterable
+from typing import TypeVar
 
 import msgspec
 
@@ -17,6 +18,7 @@ from casemgmt.domain.regime.check import check_regime
 from casemgmt.domain.regime.model import (
     ANY_REGULATOR,
     ClockStopRule,
+    DeadlineKind,
     DeadlineRule,
     ExtensionRule,
     MeetsRule,
@@ -34,6 +36,7 @@ from casemgmt.domain.regime.model import (
 __all__ = [
     "ANY_REGULATOR",
     "ClockStopRule",
+    "DeadlineKind",
     "DeadlineRule",
     "ExtensionRule",
     "MeetsRule",
@@ -64,14 +67,27 @@ def parse_regime(text: str, source: str) -> Regime:
     except tomllib.TOMLDecodeError as exc:
         raise RegimeFileError(source, None, f"not valid TOML: {exc}") from exc
     data["source"] = source
+    kinds = data.get("deadline_kinds")
+    if isinstance(kinds, dict):
+        # msgspec names a bad dict entry "deadline_kinds[...]": check each kind by name.
+        for code, entry in kinds.items():
+            _convert(entry, DeadlineKind, source, f"deadline_kinds.{code}")
+    regime = _convert(data, Regime, source, "")
+    check_regime(regime)
+    return regime
+
+
+T = TypeVar("T")
+
+
+def _convert(data: object, shape: type[T], source: str, prefix: str) -> T:
     try:
-        regime = msgspec.convert(data, Regime)
+        return msgspec.convert(data, shape)
     except msgspec.ValidationError as exc:
         match = _AT_PATH.match(str(exc))
         assert match is not None  # the pattern matches any string
-        raise RegimeFileError(source, match["path"] or None, match["reason"]) from exc
-    check_regime(regime)
-    return regime
+        path = ".".join(filter(None, (prefix, match["path"]))) or None
+        raise RegimeFileError(source, path, match["reason"]) from exc
 
 
 class RegimeRegistry:

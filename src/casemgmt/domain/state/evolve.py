@@ -28,6 +28,7 @@ from casemgmt.domain.events import (
     ClarificationRequested,
     ContactRecorded,
     DeadlineCancelled,
+    DeadlineClosed,
     DeadlineExtended,
     DeadlineMet,
     DeadlineMissed,
@@ -119,6 +120,7 @@ def _opened(e: CaseOpened) -> CaseState:
         stage=e.stage or "opened",
         opened_on=e.opened_on,
         received_on=e.received_on,
+        our_party=e.our_party or "regulator",
         last_event_on=e.occurred_on,
     )
 
@@ -148,9 +150,11 @@ def _apply(s: CaseState, e: AnyEvent) -> CaseState:
         case DeadlineSet():
             return _deadline_set(s, e)
         case DeadlineMet():
-            return _settle(s, e.deadline_id, "met", met_on=e.occurred_on)
+            return _with_deadline(s, e.deadline_id, lambda d: _met(d, e))
         case DeadlineMissed():
             return _settle(s, e.deadline_id, "missed", missed_on=e.occurred_on)
+        case DeadlineClosed():
+            return _settle(s, e.deadline_id, "closed", closed_on=e.occurred_on)
         case DeadlineCancelled():
             return _settle(s, e.deadline_id, "cancelled", cancelled_on=e.occurred_on)
         case DeadlinePaused():
@@ -202,6 +206,8 @@ def _deadline_set(s: CaseState, e: DeadlineSet) -> CaseState:
         trigger=e.trigger,
         notice_id=e.notice_id,
         penalty_id=e.penalty_id,
+        party=e.party or "subject",
+        obligation=e.obligation or "duty",
     )
     others = tuple(d for d in s.deadlines if d.deadline_id != e.deadline_id)
     return replace(s, deadlines=(*others, deadline))
@@ -212,6 +218,16 @@ def _with_deadline(
 ) -> CaseState:
     deadlines = tuple(change(d) if d.deadline_id == deadline_id else d for d in s.deadlines)
     return replace(s, deadlines=deadlines)
+
+
+def _met(d: DeadlineState, e: DeadlineMet) -> DeadlineState:
+    """Met; met late after its due day or instant, or once it was recorded missed."""
+    late = (
+        d.status == "missed"
+        or e.occurred_on > d.due_on
+        or (e.occurred_at is not None and e.occurred_at > d.due_at)
+    )
+    return replace(d, status="met_late" if late else "met", met_on=e.occurred_on)
 
 
 def _settle(s: CaseState, deadline_id: str, status: DeadlineStatus, **when: object) -> CaseState:

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Literal, get_args
 
 import msgspec
 
 from casemgmt.domain.calendar.deadlines import due_instant
+from casemgmt.domain.parties import Obligation, OurParty, Party
 
 __all__ = [
     "ACTIVE",
+    "DEADLINE_STATUSES",
+    "UNRESOLVED",
     "AppealState",
     "CaseState",
     "DeadlineChange",
@@ -20,8 +23,13 @@ __all__ = [
     "PenaltyState",
 ]
 
-DeadlineStatus = Literal["open", "met", "missed", "cancelled", "paused"]
+#: ``met_late``: met after its due day; ``closed``: a window that ended unused.
+DeadlineStatus = Literal["open", "met", "met_late", "missed", "closed", "cancelled", "paused"]
+DEADLINE_STATUSES: tuple[str, ...] = get_args(DeadlineStatus)
 ACTIVE: frozenset[str] = frozenset({"open", "paused"})
+#: Deadlines that still need someone to act: open, paused, or a duty missed and not yet
+#: resolved (met late, waived or cancelled).
+UNRESOLVED: frozenset[str] = frozenset({"open", "paused", "missed"})
 
 
 class _State(msgspec.Struct, frozen=True, kw_only=True):
@@ -39,7 +47,11 @@ class DeadlineChange(_State, frozen=True, kw_only=True):
 
 
 class DeadlineState(_State, frozen=True, kw_only=True):
-    """A dated obligation. ``due_at`` is the UTC instant that ends the local due day."""
+    """A dated obligation. ``due_at`` is the UTC instant that ends the local due day.
+
+    ``party`` must (``obligation = "duty"``) or may (``"window"``) act by then. A deadline
+    recorded before deadlines named their party reads as the subject's duty.
+    """
 
     deadline_id: str
     kind: str
@@ -58,12 +70,25 @@ class DeadlineState(_State, frozen=True, kw_only=True):
     cancelled_on: date | None = None
     paused_on: date | None = None
     paused_by: str | None = None
+    closed_on: date | None = None
     history: tuple[DeadlineChange, ...] = ()
+    party: Party = "subject"
+    obligation: Obligation = "duty"
 
     @property
     def active(self) -> bool:
         """Open or paused: the obligation still stands."""
         return self.status in ACTIVE
+
+    @property
+    def unresolved(self) -> bool:
+        """Open, paused, or missed and not yet met late, waived or cancelled."""
+        return self.status in UNRESOLVED
+
+    @property
+    def settled_on(self) -> date | None:
+        """The day it was met, missed, closed or cancelled (None while it stands)."""
+        return self.met_on or self.cancelled_on or self.closed_on or self.missed_on
 
 
 class NoticeState(_State, frozen=True, kw_only=True):
@@ -120,6 +145,7 @@ class CaseState(_State, frozen=True, kw_only=True):
     opened_on: date
     received_on: date | None = None
     closed_on: date | None = None
+    our_party: OurParty = "regulator"
     notices: tuple[NoticeState, ...] = ()
     deadlines: tuple[DeadlineState, ...] = ()
     penalties: tuple[PenaltyState, ...] = ()

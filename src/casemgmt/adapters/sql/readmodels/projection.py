@@ -26,7 +26,7 @@ from casemgmt.domain.state.model import DeadlineState
 __all__ = ["STATE_SCHEMA", "CaseProjector", "decode_state", "encode_state", "upsert"]
 
 #: Bump when ``CaseState`` changes shape: older snapshots are then refolded from events.
-STATE_SCHEMA = 1
+STATE_SCHEMA = 2
 _STATE_DECODER = msgspec.json.Decoder(CaseState)
 _ENCODER = msgspec.json.Encoder()
 
