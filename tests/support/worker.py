@@ -82,7 +82,13 @@ async def case_with_deadline(
         cases,
         case_id,
         DeadlineSet(
-            occurred_on=on, deadline_id=deadline_id, kind=kind, label="respond", due_on=due_on
+            occurred_on=on,
+            deadline_id=deadline_id,
+            kind=kind,
+            label="respond",
+            due_on=due_on,
+            party="subject",  # a test's own kinds name who must act
+            obligation="duty",
         ),
     )
 
