@@ -1,0 +1,168 @@
+"""The worker's ports in memory: ``DeliveryStore`` and ``OverdueSource``.
+
+There is no fan-out of the reminder schedule here: a test (or a caller) puts a claimed
+``Delivery``, and the job joins it with the deadline queue. The reminder's status is the
+one the SQL reminder projection gives the current due date's reminders: ``pending``
+while the deadline is open (or missed, for a reminder after the due instant),
+``suspended`` while paused, ``cancelled`` otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime
+from typing import Literal
+
+from casemgmt.adapters.memory.database import Delivery, MemoryDatabase, Tables, round_trip
+from casemgmt.adapters.memory.store import MemoryUnitOfWork
+from casemgmt.application.readmodels import CaseChange, DeadlineRow
+from casemgmt.application.reminders.policy import (
+    CLOSING,
+    DeliveryAttempt,
+    DeliveryJob,
+    OverdueDeadline,
+    webhook_id,
+)
+from casemgmt.domain.events import ReminderFailed, ReminderSent
+
+__all__ = ["MemoryDeliveryStore", "MemoryOverdueSource", "close_delivery"]
+
+_BY_STATUS = {"open": "pending", "paused": "suspended"}
+
+
+class MemoryDeliveryStore:
+    """``DeliveryStore`` over the memory database's deliveries and deadline queue."""
+
+    def __init__(self, db: MemoryDatabase) -> None:
+        self._db = db
+
+    async def put(self, delivery: Delivery) -> None:
+        """Store ``delivery`` as claimed (replacing one of the same reminder and subscription)."""
+        async with MemoryUnitOfWork(self._db) as uow:
+            tables = await uow.write()
+            tables.deliveries[(delivery.reminder_id, delivery.subscription_id)] = delivery
+            await uow.commit()
+
+    def get(self, reminder_id: str, subscription_id: str) -> Delivery | None:
+        """The committed delivery, for inspection."""
+        return self._db.tables.deliveries.get((reminder_id, subscription_id))
+
+    async def job(self, reminder_id: str, subscription_id: str, sent_id: str) -> DeliveryJob | None:
+        await round_trip()
+        tables = self._db.tables
+        d = tables.deliveries.get((reminder_id, subscription_id))
+        if d is None:
+            return None
+        deadline = tables.deadlines.get((d.case_id, d.deadline_id))
+        if deadline is None:
+            return None
+        return _job(d, deadline, already_sent=sent_id in tables.by_event_id)
+
+    async def finish(
+        self,
+        job: DeliveryJob,
+        status: Literal["pending", "delivered", "dead", "cancelled"],
+        attempt: DeliveryAttempt | None,
+        lease_until: datetime | None,
+        now: datetime,
+    ) -> bool:
+        async with MemoryUnitOfWork(self._db) as uow:
+            tables = await uow.write()
+            key = (job.reminder_id, job.subscription_id)
+            d = tables.deliveries[key]
+            held = d.claim_token == job.claim_token and d.status == "pending"
+            if held:
+                d = _closed(d, status, attempt, lease_until, now)
+            tables.deliveries[key] = replace(d, log=(*d.log, *([attempt] if attempt else [])))
+            await uow.commit()
+        return held
+
+
+def close_delivery(tables: Tables, changes: Sequence[CaseChange]) -> None:
+    """The worker appending a reminder outcome closes its delivery in this transaction."""
+    closing = CLOSING.get()
+    if closing is None:
+        return
+    key = (closing.reminder_id, closing.subscription_id)
+    for e in (e for c in changes for e in c.envelopes):
+        if isinstance(e.event, ReminderSent | ReminderFailed) and (
+            (e.event.reminder_id, e.event.subscription_id) == key
+        ):
+            d = tables.deliveries[key]
+            attempt = closing.attempt
+            if d.claim_token == closing.claim_token and d.status == "pending":
+                d = _closed(d, closing.status, attempt, None, attempt.at)
+            tables.deliveries[key] = replace(d, log=(*d.log, attempt))
+            return
+
+
+def _closed(
+    d: Delivery,
+    status: str,
+    attempt: DeliveryAttempt | None,
+    lease_until: datetime | None,
+    now: datetime,
+) -> Delivery:
+    d = replace(d, status=status, lease_until=lease_until)
+    if attempt is not None:
+        d = replace(d, attempts=attempt.attempt)
+    return replace(d, delivered_at=now) if status == "delivered" else d
+
+
+def _job(d: Delivery, deadline: DeadlineRow, *, already_sent: bool) -> DeliveryJob:
+    reminder_status = _BY_STATUS.get(deadline.status, "cancelled")
+    if deadline.status == "missed" and d.send_at > deadline.due_at:
+        reminder_status = "pending"
+    return DeliveryJob(
+        reminder_id=d.reminder_id,
+        subscription_id=d.subscription_id,
+        webhook_id=webhook_id(d.reminder_id, d.subscription_id),
+        claim_token=d.claim_token,
+        status=d.status,
+        attempts=d.attempts,
+        generation=d.generation,
+        reminder_status=reminder_status,
+        offset_code=d.offset_code,
+        send_at=d.send_at,
+        case_id=d.case_id,
+        deadline_id=d.deadline_id,
+        regulator=deadline.regulator,
+        regime=deadline.regime,
+        kind=deadline.kind,
+        label=deadline.label,
+        due_on=deadline.due_on,
+        due_at=deadline.due_at,
+        deadline_status=deadline.status,
+        subject=deadline.subject,
+        title=deadline.title,
+        timezone=deadline.timezone,
+        url=d.url,
+        secret=d.secret,
+        subscription_deleted=d.subscription_deleted,
+        already_sent=already_sent,
+    )
+
+
+class MemoryOverdueSource:
+    """``OverdueSource`` over the memory deadline queue."""
+
+    def __init__(self, db: MemoryDatabase) -> None:
+        self._db = db
+
+    async def overdue(self, now: datetime, limit: int) -> list[OverdueDeadline]:
+        await round_trip()
+        rows = sorted(
+            (
+                d
+                for d in self._db.tables.deadlines.values()
+                if d.status == "open" and d.due_at < now
+            ),
+            key=lambda d: (d.due_at, d.case_id, d.deadline_id),
+        )
+        return [
+            OverdueDeadline(
+                case_id=d.case_id, deadline_id=d.deadline_id, due_on=d.due_on, timezone=d.timezone
+            )
+            for d in rows[:limit]
+        ]
