@@ -1,36 +1,62 @@
-"""The one place that builds concrete objects from settings.
+"""The composition root: the one place that builds concrete objects from settings.
 
-Entry points (HTTP app, worker, CLI) call :func:`build_container` and get everything
-wired: the engine, the codec, the regimes, the services. Nothing here runs at import.
+Every process asks this module for what it needs and imports no adapter itself:
+the HTTP app and the CLI call :func:`build_container`; the worker calls
+:func:`build_worker`; operators' commands use :class:`Operations`. Services are typed by
+the application's ports, so callers see contracts, not SQL classes. Nothing here runs
+at import, and building does no I/O but file reads (engines connect lazily).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import partial
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from casemgmt.adapters.broker import broker_check
-from casemgmt.adapters.clock import SystemClock
+from casemgmt.adapters.clock import FileClock, SystemClock
 from casemgmt.adapters.codec import EventCodec
 from casemgmt.adapters.outages import unavailable_dependency
 from casemgmt.adapters.regime_files import load_registry
 from casemgmt.adapters.sql.case_uow import CaseSqlUnitOfWork, ProjectorFactory
-from casemgmt.adapters.sql.engine import create_engine
+from casemgmt.adapters.sql.engine import create_engine, ping
+from casemgmt.adapters.sql.eventstore.verify import VerifyReport, verify_chains
+from casemgmt.adapters.sql.migrations import upgrade_to_head
+from casemgmt.adapters.sql.ops.housekeeping import (
+    purge_expired_idempotency_keys,
+    purge_sqlite_broker,
+)
 from casemgmt.adapters.sql.ops.keys import SqlKeyRepository
 from casemgmt.adapters.sql.ops.metrics import SystemMetrics
-from casemgmt.adapters.sql.readmodels.projection import CaseProjector
+from casemgmt.adapters.sql.projections import inline_projectors, projection_specs
 from casemgmt.adapters.sql.readmodels.queries import SqlCaseQueries
-from casemgmt.adapters.sql.reminders.admin import reminder_gauges
-from casemgmt.adapters.sql.reminders.projection import ReminderProjector
+from casemgmt.adapters.sql.readmodels.rebuild import RebuildReport, rebuild_projection
+from casemgmt.adapters.sql.reminders.admin import (
+    ReminderListing,
+    list_reminders,
+    reminder_gauges,
+    retry_dead,
+)
+from casemgmt.adapters.sql.reminders.store import (
+    SqlDeliveryStore,
+    SqlOverdueSource,
+    claim_due,
+)
+from casemgmt.adapters.sql.reminders.subscriptions import SqlSubscriptionRepository
 from casemgmt.adapters.sql.uow import SqlReader
 from casemgmt.adapters.upcasters import UPCASTERS
+from casemgmt.adapters.webhooks import HttpxWebhookSender, build_client
+from casemgmt.application.auth import KeyRepository
 from casemgmt.application.cases import CaseService
 from casemgmt.application.imports import ImportService
-from casemgmt.application.ports import Clock
+from casemgmt.application.ports import Clock, Gauges, Probe, Probes
 from casemgmt.application.queries import CaseQueryService
+from casemgmt.application.reminders.delivery import MissedDeadlines, ReminderDelivery
+from casemgmt.application.reminders.policy import RetryPolicy, SubscriptionService
 from casemgmt.domain.events import EVENT_TYPES
 from casemgmt.domain.regime.registry import RegimeRegistry
 from casemgmt.observability import Metrics
@@ -38,10 +64,16 @@ from casemgmt.settings import Settings
 
 __all__ = [
     "Container",
+    "Operations",
+    "WorkerServices",
     "build_codec",
     "build_container",
-    "inline_projectors",
+    "build_worker",
+    "load_regimes",
+    "projection_specs",
     "unavailable_dependency",
+    "upgrade_database",
+    "worker_clock",
 ]
 
 
@@ -49,14 +81,37 @@ def build_codec() -> EventCodec:
     return EventCodec(EVENT_TYPES.values(), UPCASTERS)
 
 
-def inline_projectors(regimes: RegimeRegistry) -> Sequence[ProjectorFactory]:
-    """The projections applied in every append's transaction, in order."""
-    return (CaseProjector, lambda conn: ReminderProjector(conn, regimes))
+def load_regimes(settings: Settings) -> RegimeRegistry:
+    """The regimes of ``CASEMGMT_REGIMES_DIR`` (the packaged ones when unset)."""
+    return load_registry(settings.regimes_dir or None)
+
+
+def worker_clock(settings: Settings) -> Clock | None:
+    """The ``CASEMGMT_CLOCK_FILE`` clock when set (tests, replays); None: the system clock."""
+    return FileClock(settings.worker.clock_file) if settings.worker.clock_file else None
+
+
+def upgrade_database(settings: Settings) -> None:
+    """Migrate ``CASEMGMT_DATABASE_URL`` to the newest schema revision."""
+    upgrade_to_head(settings.database.url)
+
+
+def _broker_probe(url: str) -> Probe:
+    check = broker_check(url)
+
+    async def probe() -> None:
+        await asyncio.to_thread(check)
+
+    return probe
 
 
 @dataclass
 class Container:
-    """Every long-lived object of a process, built from one ``Settings``."""
+    """Every long-lived service of a process, built from one ``Settings``.
+
+    Entry points use the services (typed by ports); ``engine`` and ``codec`` are the
+    wiring's raw materials, for this module (and tests that inspect the tables).
+    """
 
     settings: Settings
     engine: AsyncEngine
@@ -64,19 +119,20 @@ class Container:
     regimes: RegimeRegistry
     clock: Clock
     metrics: Metrics
-    broker_check: Callable[[], None] | None = None
-    keys: SqlKeyRepository = field(init=False)
-    system_metrics: SystemMetrics = field(init=False)
+    probes: Probes
+    projectors: Sequence[ProjectorFactory] = field(init=False)
+    keys: KeyRepository = field(init=False)
+    gauges: Gauges = field(init=False)
     cases: CaseService = field(init=False)
     queries: CaseQueryService = field(init=False)
     imports: ImportService = field(init=False)
+    subscriptions: SubscriptionService = field(init=False)
 
     def __post_init__(self) -> None:
+        self.projectors = inline_projectors(projection_specs(self.regimes))
         self.keys = SqlKeyRepository(self.engine)
-        self.system_metrics = SystemMetrics(self.engine, self.clock, self.metrics.registry)
-        self.system_metrics.extra.append(reminder_gauges(self.metrics.registry))
-        projectors = inline_projectors(self.regimes)
-        uow = partial(CaseSqlUnitOfWork, self.engine, self.codec, self.clock, projectors)
+        self.gauges = self._gauges()
+        uow = partial(CaseSqlUnitOfWork, self.engine, self.codec, self.clock, self.projectors)
         self.cases = CaseService(
             uow,
             self.regimes,
@@ -95,6 +151,12 @@ class Container:
         self.queries = CaseQueryService(
             SqlCaseQueries(self.engine), self.reader, self.regimes, self.clock
         )
+        self.subscriptions = SubscriptionService(SqlSubscriptionRepository(self.engine))
+
+    def _gauges(self) -> Gauges:
+        gauges = SystemMetrics(self.engine, self.clock, self.metrics.registry)
+        gauges.extra.append(reminder_gauges(self.metrics.registry))
+        return gauges
 
     def reader(self) -> SqlReader:
         """A read-only transaction over the store (``async with container.reader() as r``)."""
@@ -108,20 +170,106 @@ def build_container(
     settings: Settings, *, clock: Clock | None = None, regimes: RegimeRegistry | None = None
 ) -> Container:
     """Wire a container; the engine connects lazily, so this does no I/O but file reads."""
+    engine = create_engine(
+        settings.database.url,
+        pool_size=settings.database.pool_size,
+        echo=settings.database.echo,
+        pre_ping=settings.database.pre_ping,
+        statement_cache=settings.database.statement_cache,
+    )
+    broker = settings.worker.broker_url
     return Container(
         settings=settings,
-        engine=create_engine(
-            settings.database.url,
-            pool_size=settings.database.pool_size,
-            echo=settings.database.echo,
-            pre_ping=settings.database.pre_ping,
-            statement_cache=settings.database.statement_cache,
-        ),
+        engine=engine,
         codec=build_codec(),
-        regimes=regimes or load_registry(settings.regimes_dir or None),
+        regimes=regimes or load_regimes(settings),
         clock=clock or SystemClock(),
         metrics=Metrics(),
-        broker_check=broker_check(settings.worker.broker_url)
-        if settings.worker.broker_url
-        else None,
+        probes=Probes(
+            database=partial(ping, engine), broker=_broker_probe(broker) if broker else None
+        ),
     )
+
+
+class Operations:
+    """What operators run from the command line, on a container's database."""
+
+    def __init__(self, container: Container) -> None:
+        self._c = container
+        self._specs = projection_specs(container.regimes)
+
+    @property
+    def projection_names(self) -> list[str]:
+        return sorted(self._specs)
+
+    async def verify_chains(self) -> VerifyReport:
+        """Recompute every case's hash chain (see ``casemgmt verify``)."""
+        return await verify_chains(self._c.engine)
+
+    async def rebuild(self, names: Sequence[str]) -> list[RebuildReport]:
+        """Rebuild the named projections (every one when ``names`` is empty), in order;
+        ``LookupError`` naming the unknown ones (before any work) if a name is unknown."""
+        unknown = set(names) - self._specs.keys()
+        if unknown:
+            known = self.projection_names
+            raise LookupError(f"unknown projection(s) {sorted(unknown)}; known: {known}")
+        c = self._c
+        return [
+            await rebuild_projection(c.engine, c.codec, c.clock, self._specs[name])
+            for name in names or self.projection_names
+        ]
+
+    async def reminders(self, status: str | None, limit: int) -> list[ReminderListing]:
+        return await list_reminders(self._c.engine, status, limit)
+
+    async def retry_dead(self, reminder_id: str | None) -> int:
+        """Re-queue dead-lettered deliveries (of one reminder, or all of them)."""
+        return await retry_dead(self._c.engine, reminder_id, self._c.clock.now())
+
+
+class WorkerServices:
+    """What the worker's tasks call, built inside the worker process's event loop."""
+
+    def __init__(self, settings: Settings) -> None:
+        r = settings.reminders
+        self.settings = settings
+        self.container = build_container(settings, clock=worker_clock(settings))
+        self.client = build_client(r.timeout_seconds)
+        c = self.container
+        self.delivery = ReminderDelivery(
+            SqlDeliveryStore(c.engine),
+            HttpxWebhookSender(self.client),
+            c.cases,
+            c.regimes,
+            c.clock,
+            RetryPolicy(r.max_attempts, r.backoff_base_seconds, r.backoff_max_seconds),
+            r.claim_lease_seconds,
+        )
+        self.missed = MissedDeadlines(SqlOverdueSource(c.engine), c.cases, c.clock)
+
+    async def claim(self) -> tuple[list[tuple[str, str, str]], bool]:
+        """Claim due deliveries now: (reminder, subscription, claim token) each, and True
+        when a full batch suggests more are waiting."""
+        r = self.settings.reminders
+        now = self.container.clock.now()
+        return await claim_due(self.container.engine, now, r.claim_batch, r.claim_lease_seconds)
+
+    async def housekeeping(self) -> int:
+        """Purge what has expired; returns how many rows went."""
+        now = self.container.clock.now()
+        keys = await purge_expired_idempotency_keys(self.container.engine, now)
+        broker = await asyncio.to_thread(
+            purge_sqlite_broker,
+            self.settings.worker.broker_url,
+            datetime.now(),  # noqa: DTZ005 - kombu stores local naive times
+        )
+        return keys + broker
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+        await self.container.aclose()
+
+
+async def build_worker(settings: Settings) -> WorkerServices:
+    """The worker's services; call it on the event loop that will run the tasks."""
+    return WorkerServices(settings)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Protocol, Self
@@ -20,8 +21,11 @@ __all__ = [
     "CaseUnitOfWork",
     "Clock",
     "EventStore",
+    "Gauges",
     "IdempotencyRecord",
     "IdempotencyStore",
+    "Probe",
+    "Probes",
     "UnitOfWork",
 ]
 
@@ -29,6 +33,26 @@ __all__ = [
 class Clock(Protocol):
     def now(self) -> datetime:
         """The current instant, timezone-aware (UTC)."""
+        ...
+
+
+class Probe(Protocol):
+    async def __call__(self) -> None:
+        """Return when the dependency answers; raise (any error, with its reason) if not."""
+        ...
+
+
+@dataclass(frozen=True)
+class Probes:
+    """What ``/health`` checks: the database and, when one is configured, the broker."""
+
+    database: Probe
+    broker: Probe | None
+
+
+class Gauges(Protocol):
+    async def refresh(self) -> None:
+        """Read the current figures (store head, projection lag, queues) into the gauges."""
         ...
 
 

@@ -26,10 +26,9 @@ from casemgmt.adapters.sql.readmodels.rebuild import rebuild_projection
 from casemgmt.adapters.sql.readmodels.tables import case_summary, deadlines
 from casemgmt.application.auth import Principal, Role
 from casemgmt.application.cases import Proposal, RecordCommand
-from casemgmt.bootstrap import build_container
+from casemgmt.bootstrap import build_container, projection_specs
 from casemgmt.domain import Event, RuleViolation
 from casemgmt.domain.events import CaseOpened
-from casemgmt.entrypoints.cli.admin import projection_specs
 from casemgmt.settings import DatabaseSettings, Settings, WorkerSettings
 
 ADMIN = Principal(key_id="test", name="test", role=Role.ADMIN)

@@ -12,7 +12,7 @@ from tests.support.worker import case_with_deadline, open_case, post
 from casemgmt.adapters.clock import FixedClock, SystemClock
 from casemgmt.adapters.sql.readmodels.rebuild import rebuild_projection
 from casemgmt.adapters.sql.reminders.tables import reminders
-from casemgmt.bootstrap import Container
+from casemgmt.bootstrap import Container, projection_specs
 from casemgmt.domain.events import (
     ClarificationReceived,
     ClarificationRequested,
@@ -21,7 +21,6 @@ from casemgmt.domain.events import (
     DeadlineMet,
     DeadlineMissed,
 )
-from casemgmt.entrypoints.cli.admin import projection_specs
 
 
 async def schedule(c: Container, case_id: str) -> list[dict[str, Any]]:

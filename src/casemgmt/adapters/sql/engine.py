@@ -15,6 +15,7 @@ import uuid
 from typing import Any, Literal
 from weakref import WeakKeyDictionary
 
+import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
@@ -27,6 +28,7 @@ __all__ = [
     "create_engine",
     "dialect_of",
     "install_sqlite_hooks",
+    "ping",
     "sqlite_writer_lock",
 ]
 
@@ -161,3 +163,9 @@ def sqlite_writer_lock(engine: AsyncEngine) -> asyncio.Lock | None:
     if lock is None:
         lock = _WRITER_LOCKS[engine.sync_engine] = asyncio.Lock()
     return lock
+
+
+async def ping(engine: AsyncEngine) -> None:
+    """Reach the database once (``SELECT 1``); raises whatever the driver raises."""
+    async with engine.connect() as conn:
+        await conn.execute(sa.text("SELECT 1"))

@@ -25,6 +25,8 @@ from casemgmt.domain.events.fields import Code
 
 __all__ = [
     "CLOSING",
+    "DELIVERY_STATUSES",
+    "SCHEDULE_STATUSES",
     "SECRET_PREFIX",
     "WORKER",
     "Closing",
@@ -51,6 +53,9 @@ __all__ = [
 #: The principal the worker appends events as.
 WORKER = Principal(key_id="worker", name="reminder worker", role=Role.ADMIN, regulators=None)
 SECRET_PREFIX = "whsec_"
+#: A reminder row's status in the schedule, and the outcomes its deliveries are counted by.
+SCHEDULE_STATUSES = ("pending", "suspended", "cancelled", "superseded", "skipped")
+DELIVERY_STATUSES = ("queued", "delivered", "dead")
 _ENCODER = msgspec.json.Encoder()
 
 

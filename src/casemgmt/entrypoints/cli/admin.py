@@ -2,46 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import TypeVar
 
 import click
 
-from casemgmt.adapters.clock import SystemClock
-from casemgmt.adapters.regime_files import load_registry
-from casemgmt.adapters.sql.ops.keys import SqlKeyRepository
-from casemgmt.adapters.sql.readmodels.projection import CaseProjector
-from casemgmt.adapters.sql.readmodels.rebuild import (
-    ProjectionSpec,
-    RebuildReport,
-    rebuild_projection,
-)
-from casemgmt.adapters.sql.readmodels.tables import PROJECTION_TABLES
-from casemgmt.adapters.sql.reminders.projection import ReminderProjector
-from casemgmt.adapters.sql.reminders.tables import REMINDER_TABLES
 from casemgmt.application.auth import Role, issue_key, revoke_key
 from casemgmt.application.errors import NotFound
-from casemgmt.bootstrap import Container, build_container
+from casemgmt.bootstrap import Container, Operations, load_regimes
 from casemgmt.domain.calendar.calendars import CALENDAR_NAMES, get_calendar
-from casemgmt.domain.regime.registry import RegimeRegistry
+from casemgmt.entrypoints.cli.common import run_with_container as _run
 from casemgmt.settings import Settings, setting_rows
 
 __all__ = ["register"]
-
-T = TypeVar("T")
-
-
-def _run(work: Callable[[Container], Awaitable[T]]) -> T:
-    async def main() -> T:
-        container = build_container(Settings.from_env())
-        try:
-            return await work(container)
-        finally:
-            await container.aclose()
-
-    return asyncio.run(main())
 
 
 @click.group()
@@ -60,7 +32,7 @@ def keys_create(name: str, role: str, regulators: tuple[str, ...]) -> None:
         issued = issue_key(
             name=name, role=Role(role), regulators=list(regulators) or None, now=c.clock.now()
         )
-        await SqlKeyRepository(c.engine).add(issued.key)
+        await c.keys.add(issued.key)
         return issued.token
 
     token = _run(work)
@@ -89,22 +61,6 @@ def keys_revoke(key_id: str) -> None:
     click.echo(f"revoked {key.key_id} ({key.name})")
 
 
-def projection_specs(regimes: RegimeRegistry | None = None) -> dict[str, ProjectionSpec]:
-    registry = regimes or load_registry(Settings.from_env().regimes_dir or None)
-    return {
-        "cases": ProjectionSpec(
-            "cases",
-            PROJECTION_TABLES["cases"],
-            lambda conn, tables: CaseProjector(conn, *tables),
-        ),
-        "reminders": ProjectionSpec(
-            "reminders",
-            REMINDER_TABLES,
-            lambda conn, tables: ReminderProjector(conn, registry, *tables),
-        ),
-    }
-
-
 @click.group()
 def projections() -> None:
     """Read models folded from the event log."""
@@ -114,18 +70,11 @@ def projections() -> None:
 @click.argument("names", nargs=-1)
 def projections_rebuild(names: tuple[str, ...]) -> None:
     """Replay the log into fresh tables and swap them in (all projections by default)."""
-    specs = projection_specs()
-    unknown = set(names) - specs.keys()
-    if unknown:
-        raise click.BadParameter(f"unknown projection(s) {sorted(unknown)}; known: {sorted(specs)}")
-
-    async def work(c: Container) -> list[RebuildReport]:
-        return [
-            await rebuild_projection(c.engine, c.codec, SystemClock(), specs[name])
-            for name in names or sorted(specs)
-        ]
-
-    for report in _run(work):
+    try:
+        reports = _run(lambda c: Operations(c).rebuild(names))
+    except LookupError as exc:
+        raise click.BadParameter(str(exc)) from exc
+    for report in reports:
         click.echo(
             f"{report.name}: {report.cases} cases, {report.events} events replayed, "
             f"{report.caught_up} caught up at the swap, {report.seconds:.2f}s"
@@ -145,10 +94,9 @@ def due_date(
     calendar: str, start: datetime, amount: int, unit: str, inclusive: bool, roll_forward: bool
 ) -> None:
     """Deadline arithmetic: the due date of a period on a business calendar."""
-    settings = Settings.from_env()
     holidays = {
         d
-        for r in load_registry(settings.regimes_dir or None).all()
+        for r in load_regimes(Settings.from_env()).all()
         if r.calendar == calendar
         for d in r.holidays
     }

@@ -8,13 +8,10 @@ Add a command with ``@main.command()`` (or a group with ``@main.group()``) in th
 
 from __future__ import annotations
 
-import asyncio
-
 import click
 
-from casemgmt.adapters.sql.engine import create_engine
-from casemgmt.adapters.sql.eventstore.verify import VerifyReport, verify_chains
-from casemgmt.adapters.sql.migrations import upgrade_to_head
+from casemgmt.bootstrap import Operations, upgrade_database
+from casemgmt.entrypoints.cli.common import run_with_container
 from casemgmt.settings import Settings
 
 __all__ = ["main"]
@@ -33,15 +30,14 @@ def db() -> None:
 @db.command("upgrade")
 def db_upgrade() -> None:
     """Migrate the database at CASEMGMT_DATABASE_URL to the newest revision."""
-    url = Settings.from_env().database.url
-    upgrade_to_head(url)
+    upgrade_database(Settings.from_env())
     click.echo("database is at the newest revision")
 
 
 @main.command()
 def verify() -> None:
     """Recompute every case's hash chain; name the first broken event and exit 1 if any."""
-    report = asyncio.run(_verify(Settings.from_env()))
+    report = run_with_container(lambda c: Operations(c).verify_chains())
     if report.first_break is None:
         click.echo(f"OK: {report.events} events in {report.cases} cases")
         return
@@ -53,14 +49,6 @@ def verify() -> None:
         err=True,
     )
     raise SystemExit(1)
-
-
-async def _verify(settings: Settings) -> VerifyReport:
-    engine = create_engine(settings.database.url, pool_size=1)
-    try:
-        return await verify_chains(engine)
-    finally:
-        await engine.dispose()
 
 
 def _register_commands() -> None:

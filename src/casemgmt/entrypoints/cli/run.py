@@ -19,11 +19,9 @@ from pathlib import Path
 
 import click
 
-from casemgmt.adapters.sql.migrations import upgrade_to_head
-from casemgmt.adapters.sql.ops.keys import SqlKeyRepository
 from casemgmt.application.auth import Role, authenticate, issue_key
 from casemgmt.application.demo import demo_cases, load_demo
-from casemgmt.bootstrap import build_container
+from casemgmt.bootstrap import build_container, upgrade_database
 from casemgmt.settings import Settings
 
 __all__ = ["register"]
@@ -54,7 +52,7 @@ async def _prepare(settings: Settings, demo: bool) -> str:
             regulators=None,
             now=container.clock.now(),
         )
-        await SqlKeyRepository(container.engine).add(issued.key)
+        await container.keys.add(issued.key)
         path.write_text(issued.token + "\n")
         path.chmod(0o600)
         return issued.token
@@ -125,7 +123,7 @@ def up(demo: bool) -> None:
             f"port {settings.api.port} is taken: set CASEMGMT_PORT to another one"
         )
     settings.ensure_var_dir()
-    upgrade_to_head(settings.database.url)
+    upgrade_database(settings)
     token = asyncio.run(_prepare(settings, demo))
     env = {**os.environ, "CASEMGMT_DATABASE_URL": settings.database.url}
     processes = [

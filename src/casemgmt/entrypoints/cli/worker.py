@@ -8,29 +8,16 @@ casemgmt reminders retry ID   re-queue a reminder's dead-lettered deliveries (or
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
-from typing import TypeVar
-
 import click
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from casemgmt.adapters.clock import SystemClock
-from casemgmt.adapters.sql.engine import create_engine
-from casemgmt.adapters.sql.reminders.admin import (
-    DELIVERY_STATUSES,
-    SCHEDULE_STATUSES,
-    list_reminders,
-    retry_dead,
-)
+from casemgmt.application.reminders.policy import DELIVERY_STATUSES, SCHEDULE_STATUSES
+from casemgmt.bootstrap import Operations, worker_clock
+from casemgmt.entrypoints.cli.common import run_with_container
 from casemgmt.entrypoints.worker.app import create_celery
-from casemgmt.entrypoints.worker.runner import worker_clock
 from casemgmt.observability import configure_logging
 from casemgmt.settings import Settings
 
 __all__ = ["register"]
-
-T = TypeVar("T")
 
 
 def _settings() -> Settings:
@@ -78,26 +65,13 @@ def reminders() -> None:
     """The reminder schedule and its deliveries."""
 
 
-def _with_engine(work: Callable[[AsyncEngine, Settings], Awaitable[T]]) -> T:
-    settings = Settings.from_env()
-
-    async def main() -> T:
-        engine = create_engine(settings.database.url, pool_size=1)
-        try:
-            return await work(engine, settings)
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(main())
-
-
 @reminders.command("list")
 @click.option("--status", type=click.Choice([*SCHEDULE_STATUSES, *DELIVERY_STATUSES]))
 @click.option("--limit", type=int, default=50, show_default=True)
 def reminders_list(status: str | None, limit: int) -> None:
     """Reminders, latest send instant first: schedule status, then deliveries
     delivered / dead / queued."""
-    rows = _with_engine(lambda engine, _: list_reminders(engine, status, limit))
+    rows = run_with_container(lambda c: Operations(c).reminders(status, limit))
     for r in rows:
         click.echo(
             f"{r.reminder_id}  {r.send_at:%Y-%m-%d %H:%MZ}  {r.offset_code:>5}  {r.status:<10}  "
@@ -115,11 +89,10 @@ def reminders_retry(reminder_id: str | None, all_dead: bool) -> None:
     if (reminder_id is None) == (not all_dead):
         raise click.UsageError("give a REMINDER_ID or --dead (not both)")
 
-    async def work(engine: AsyncEngine, settings: Settings) -> int:
-        now = (worker_clock(settings) or SystemClock()).now()
-        return await retry_dead(engine, reminder_id, now)
-
-    count = _with_engine(work)
+    settings = Settings.from_env()
+    count = run_with_container(
+        lambda c: Operations(c).retry_dead(reminder_id), settings, clock=worker_clock(settings)
+    )
     click.echo(f"re-queued {count} dead-lettered deliveries; the next scan sends them")
 
 

@@ -9,30 +9,27 @@ from typing import Any
 
 from litestar import Litestar, Request
 from litestar.config.response_cache import ResponseCacheConfig
-from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
 
 from casemgmt.application.errors import ValidationFailed
 from casemgmt.bootstrap import Container, build_container
 from casemgmt.entrypoints.http.auth import PUBLIC_PATHS, ApiKeyAuthMiddleware, KeyCache
+from casemgmt.entrypoints.http.controllers.calendar import CalendarController
 from casemgmt.entrypoints.http.controllers.cases import CasesController
 from casemgmt.entrypoints.http.controllers.deadlines import DeadlinesController
 from casemgmt.entrypoints.http.controllers.exports import ExportsController
+from casemgmt.entrypoints.http.controllers.feed import FeedController
 from casemgmt.entrypoints.http.controllers.health import HealthController
 from casemgmt.entrypoints.http.controllers.imports import ImportController
 from casemgmt.entrypoints.http.controllers.keys import KeysController
-from casemgmt.entrypoints.http.controllers.misc import (
-    CalendarController,
-    FeedController,
-    RegulatorsController,
-)
+from casemgmt.entrypoints.http.controllers.regulators import RegulatorsController
 from casemgmt.entrypoints.http.controllers.subscriptions import SubscriptionsController
 from casemgmt.entrypoints.http.dashboard import (
     DASHBOARD_ROUTES,
     static_files_router,
     template_config,
 )
-from casemgmt.entrypoints.http.deps import provide_container
+from casemgmt.entrypoints.http.deps import dependencies
 from casemgmt.entrypoints.http.errors import exception_handlers
 from casemgmt.entrypoints.http.observability import metrics_endpoint, middleware_factory
 from casemgmt.entrypoints.http.openapi import openapi_config
@@ -86,7 +83,7 @@ def create_app(settings: Settings, container: Container | None = None) -> Litest
     app = Litestar(
         route_handlers=[*ROUTES, static_files_router()],
         template_config=template_config(),
-        dependencies={"container": Provide(provide_container, sync_to_thread=False)},
+        dependencies=dependencies(built),
         middleware=[
             middleware_factory(built.metrics.http_seconds),
             DefineMiddleware(ApiKeyAuthMiddleware, exclude=PUBLIC_PATHS),
@@ -100,6 +97,5 @@ def create_app(settings: Settings, container: Container | None = None) -> Litest
         response_cache_config=ResponseCacheConfig(),
         debug=settings.api.debug,
     )
-    app.state.container = built
     app.state.key_cache = KeyCache(built.keys)
     return app

@@ -23,7 +23,7 @@ from prometheus_client import (
     generate_latest,
 )
 
-from casemgmt.bootstrap import Container
+from casemgmt.entrypoints.http.deps import GaugesDep, MetricsDep
 from casemgmt.observability import bind_request, get_logger
 
 __all__ = [
@@ -106,6 +106,6 @@ def middleware_factory(histogram: Histogram) -> Callable[[ASGIApp], ASGIApp]:
     include_in_schema=False,
     media_type=CONTENT_TYPE_LATEST,
 )
-async def metrics_endpoint(container: Container) -> Response[bytes]:
-    await container.system_metrics.refresh()
-    return Response(generate_latest(container.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+async def metrics_endpoint(gauges: GaugesDep, metrics: MetricsDep) -> Response[bytes]:
+    await gauges.refresh()
+    return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)

@@ -5,8 +5,9 @@ which runs it on the process's own event loop (on a thread the runner owns). Eve
 async (the container with its pooled engine, the ``httpx.AsyncClient``) is built on that
 loop the first time a process runs a task, and never crosses to another loop or process:
 a forked child that inherits a runner from its parent discards it and builds its own.
-With Celery's ``threads`` pool (the default) many tasks of one process share the loop;
-with ``prefork`` each child process has its own.
+With Celery's ``threads`` pool many tasks of one process share the loop; with ``prefork``
+each child process has its own. The pool is ``CASEMGMT_WORKER_POOL``: ``prefork`` by
+default.
 """
 
 from __future__ import annotations
@@ -15,77 +16,14 @@ import asyncio
 import os
 import threading
 from collections.abc import Awaitable, Callable
-from datetime import datetime
 from typing import TypeVar
 
-from casemgmt.adapters.clock import FileClock
-from casemgmt.adapters.sql.ops.housekeeping import (
-    purge_expired_idempotency_keys,
-    purge_sqlite_broker,
-)
-from casemgmt.adapters.sql.reminders.store import (
-    Claim,
-    SqlDeliveryStore,
-    SqlOverdueSource,
-    claim_due,
-)
-from casemgmt.adapters.webhooks import HttpxWebhookSender, build_client
-from casemgmt.application.ports import Clock
-from casemgmt.application.reminders.delivery import MissedDeadlines, ReminderDelivery
-from casemgmt.application.reminders.policy import RetryPolicy
-from casemgmt.bootstrap import build_container
+from casemgmt.bootstrap import WorkerServices, build_worker
 from casemgmt.settings import Settings
 
-__all__ = ["WorkerRunner", "WorkerServices", "worker_clock"]
+__all__ = ["WorkerRunner"]
 
 T = TypeVar("T")
-
-
-def worker_clock(settings: Settings) -> Clock | None:
-    """The ``CASEMGMT_CLOCK_FILE`` clock when set (tests, replays); None: the system clock."""
-    return FileClock(settings.worker.clock_file) if settings.worker.clock_file else None
-
-
-class WorkerServices:
-    """What the tasks call, built inside the worker process's event loop."""
-
-    def __init__(self, settings: Settings) -> None:
-        r = settings.reminders
-        self.settings = settings
-        self.container = build_container(settings, clock=worker_clock(settings))
-        self.client = build_client(r.timeout_seconds)
-        c = self.container
-        self.delivery = ReminderDelivery(
-            SqlDeliveryStore(c.engine),
-            HttpxWebhookSender(self.client),
-            c.cases,
-            c.regimes,
-            c.clock,
-            RetryPolicy(r.max_attempts, r.backoff_base_seconds, r.backoff_max_seconds),
-            r.claim_lease_seconds,
-        )
-        self.missed = MissedDeadlines(SqlOverdueSource(c.engine), c.cases, c.clock)
-
-    async def claim(self) -> tuple[list[Claim], bool]:
-        """Claim due deliveries now; True when a full batch suggests more are waiting."""
-        r = self.settings.reminders
-        now = self.container.clock.now()
-        return await claim_due(self.container.engine, now, r.claim_batch, r.claim_lease_seconds)
-
-    async def housekeeping(self) -> int:
-        """Purge what has expired; returns how many rows went."""
-        now = self.container.clock.now()
-        keys = await purge_expired_idempotency_keys(self.container.engine, now)
-        broker = await asyncio.to_thread(
-            purge_sqlite_broker,
-            self.settings.worker.broker_url,
-            datetime.now(),  # noqa: DTZ005 - kombu stores local naive times
-        )
-        return keys + broker
-
-    async def aclose(self) -> None:
-        await self.client.aclose()
-        await self.container.aclose()
 
 
 class WorkerRunner:
@@ -144,14 +82,10 @@ class WorkerRunner:
                     target=loop.run_forever, name="casemgmt-worker-loop", daemon=True
                 )
                 thread.start()
-                future = asyncio.run_coroutine_threadsafe(_build(self._settings), loop)
+                future = asyncio.run_coroutine_threadsafe(build_worker(self._settings), loop)
                 self._services = future.result()
                 self._loop, self._thread, self._pid = loop, thread, os.getpid()
             return self._loop, self._services
-
-
-async def _build(settings: Settings) -> WorkerServices:
-    return WorkerServices(settings)
 
 
 async def _call(work: Callable[[WorkerServices], Awaitable[T]], services: WorkerServices) -> T:

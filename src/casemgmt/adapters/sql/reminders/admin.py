@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from casemgmt.adapters.sql.ops.metrics import ExtraGauges
 from casemgmt.adapters.sql.reminders.tables import deliveries, reminder_fanout, reminders
 from casemgmt.adapters.sql.writes import write_transaction
+from casemgmt.application.reminders.policy import DELIVERY_STATUSES, SCHEDULE_STATUSES
 
 __all__ = [
     "DELIVERY_STATUSES",
@@ -21,9 +22,6 @@ __all__ = [
     "reminder_gauges",
     "retry_dead",
 ]
-
-SCHEDULE_STATUSES = ("pending", "suspended", "cancelled", "superseded", "skipped")
-DELIVERY_STATUSES = ("queued", "delivered", "dead")
 
 
 class ReminderListing(msgspec.Struct, frozen=True, kw_only=True):

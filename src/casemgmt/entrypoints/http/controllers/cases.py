@@ -15,11 +15,10 @@ from casemgmt.application.envelope import AppendResult
 from casemgmt.application.errors import ValidationFailed
 from casemgmt.application.readmodels import CaseFilter, Page
 from casemgmt.application.views import CaseDetail, CaseSummary, envelope_view
-from casemgmt.bootstrap import Container
 from casemgmt.domain.events import CaseOpened
 from casemgmt.entrypoints.http.auth import requires
 from casemgmt.entrypoints.http.bodies import decode_events_body
-from casemgmt.entrypoints.http.deps import require_json
+from casemgmt.entrypoints.http.deps import Cases, Queries, require_json
 from casemgmt.entrypoints.http.schemas import AppendedEvents, EventPage, OpenCaseRequest
 
 __all__ = ["CasesController"]
@@ -71,7 +70,8 @@ class CasesController(Controller):
         self,
         request: Request[Principal, Any, Any],
         data: OpenCaseRequest,
-        container: Container,
+        cases: Cases,
+        queries: Queries,
         idempotency_key: IdempotencyKey = None,
     ) -> Response[CaseDetail]:
         # A retried request with the same Idempotency-Key must name the same case.
@@ -90,7 +90,7 @@ class CasesController(Controller):
             reference=data.reference,
             received_on=data.received_on,
         )
-        result = await container.cases.open_case(
+        result = await cases.open_case(
             request.user,
             opened,
             idempotency_key=idempotency_key,
@@ -98,7 +98,7 @@ class CasesController(Controller):
             correlation_id=_correlation(request),
         )
         case_id = result.envelopes[0].case_id if result.envelopes else case_id
-        detail = await container.queries.get_case(request.user, case_id)
+        detail = await queries.get_case(request.user, case_id)
         headers = {"ETag": f'"{detail.version}"', "Location": f"/v1/cases/{case_id}"}
         if result.replayed:
             headers["Idempotent-Replayed"] = "true"
@@ -108,7 +108,7 @@ class CasesController(Controller):
     async def list_cases(
         self,
         request: Request[Principal, Any, Any],
-        container: Container,
+        queries: Queries,
         regulator: str | None = None,
         regime: str | None = None,
         status: Annotated[str | None, Parameter(pattern="^(open|closed)$")] = None,
@@ -121,13 +121,13 @@ class CasesController(Controller):
         filters = CaseFilter(
             regulator=regulator, regime=regime, status=status, stage=stage, subject=subject, q=q
         )
-        return await container.queries.list_cases(request.user, filters, cursor, limit)
+        return await queries.list_cases(request.user, filters, cursor, limit)
 
     @get("/{case_id:str}", operation_id="getCase", summary="A case's current state")
     async def get_case(
         self,
         request: Request[Principal, Any, Any],
-        container: Container,
+        queries: Queries,
         case_id: str,
         as_of: Annotated[
             date | None, Parameter(description="State from events that occurred by this date.")
@@ -138,19 +138,19 @@ class CasesController(Controller):
     ) -> Response[CaseDetail]:
         if known_at is not None and known_at.tzinfo is None:
             raise ValidationFailed("known_at needs a UTC offset", field="known_at")
-        detail = await container.queries.get_case(request.user, case_id, as_of, known_at)
+        detail = await queries.get_case(request.user, case_id, as_of, known_at)
         return Response(detail, headers={"ETag": f'"{detail.version}"'})
 
     @get("/{case_id:str}/events", operation_id="getCaseTimeline", summary="A case's timeline")
     async def timeline(
         self,
         request: Request[Principal, Any, Any],
-        container: Container,
+        queries: Queries,
         case_id: str,
         after_version: Annotated[int, Parameter(ge=0, le=2**31 - 1)] = 0,
         limit: Annotated[int, Parameter(ge=1, le=1000)] = 1000,
     ) -> EventPage:
-        envelopes = await container.queries.timeline(request.user, case_id)
+        envelopes = await queries.timeline(request.user, case_id)
         page = [e for e in envelopes if e.version > after_version][:limit]
         more = bool(page) and page[-1].version < envelopes[-1].version
         return EventPage(
@@ -169,7 +169,7 @@ class CasesController(Controller):
     async def record(
         self,
         request: Request[Principal, Any, Any],
-        container: Container,
+        cases: Cases,
         case_id: str,
         idempotency_key: IdempotencyKey = None,
         if_match: Annotated[str | None, Parameter(header="If-Match", required=False)] = None,
@@ -184,4 +184,4 @@ class CasesController(Controller):
             request_hash=request_hash(raw),
             correlation_id=_correlation(request),
         )
-        return _appended(await container.cases.record(request.user, command), case_id)
+        return _appended(await cases.record(request.user, command), case_id)

@@ -9,10 +9,11 @@ from litestar import Controller, Request, Response, get
 from litestar.params import Parameter
 
 from casemgmt.application.auth import Principal
+from casemgmt.application.ports import Clock
 from casemgmt.application.queries import Stats
 from casemgmt.application.readmodels import DeadlineFilter, Page
 from casemgmt.application.views import DeadlineView
-from casemgmt.bootstrap import Container
+from casemgmt.entrypoints.http.deps import ClockDep, Queries
 from casemgmt.entrypoints.http.ical import deadlines_calendar
 
 __all__ = ["DeadlinesController"]
@@ -36,7 +37,7 @@ def _filters(
     overdue: bool,
     kind: str | None,
     case_id: str | None,
-    container: Container,
+    clock: Clock,
 ) -> DeadlineFilter:
     return DeadlineFilter(
         regulator=regulator,
@@ -44,7 +45,7 @@ def _filters(
         kind=kind,
         status="open" if overdue else (None if status == "all" else status),
         due_before=due_before,
-        overdue_at=container.clock.now() if overdue else None,
+        overdue_at=clock.now() if overdue else None,
     )
 
 
@@ -56,7 +57,8 @@ class DeadlinesController(Controller):
     async def queue(
         self,
         request: Request[Principal, Any, Any],
-        container: Container,
+        queries: Queries,
+        clock: ClockDep,
         regulator: str | None = None,
         status: Status = "open",
         due_before: date | None = None,
@@ -66,8 +68,8 @@ class DeadlinesController(Controller):
         cursor: str | None = None,
         limit: Annotated[int, Parameter(ge=1, le=500)] = 50,
     ) -> Page[DeadlineView]:
-        filters = _filters(regulator, status, due_before, overdue, kind, case_id, container)
-        return await container.queries.deadlines(request.user, filters, cursor, limit)
+        filters = _filters(regulator, status, due_before, overdue, kind, case_id, clock)
+        return await queries.deadlines(request.user, filters, cursor, limit)
 
     @get(
         "/deadlines.ics",
@@ -78,13 +80,14 @@ class DeadlinesController(Controller):
     async def ical(
         self,
         request: Request[Principal, Any, Any],
-        container: Container,
+        queries: Queries,
+        clock: ClockDep,
         regulator: str | None = None,
         kind: str | None = None,
     ) -> Response[bytes]:
-        filters = _filters(regulator, "open", None, False, kind, None, container)
-        page = await container.queries.deadlines(request.user, filters, None, ICS_LIMIT)
-        body = deadlines_calendar(page.items, container.clock.now())
+        filters = _filters(regulator, "open", None, False, kind, None, clock)
+        page = await queries.deadlines(request.user, filters, None, ICS_LIMIT)
+        body = deadlines_calendar(page.items, clock.now())
         return Response(
             body,
             media_type="text/calendar; charset=utf-8",
@@ -92,5 +95,5 @@ class DeadlinesController(Controller):
         )
 
     @get("/stats", operation_id="getStatistics", summary="Open cases by stage, overdue deadlines")
-    async def stats(self, request: Request[Principal, Any, Any], container: Container) -> Stats:
-        return await container.queries.stats(request.user)
+    async def stats(self, request: Request[Principal, Any, Any], queries: Queries) -> Stats:
+        return await queries.stats(request.user)

@@ -21,7 +21,7 @@ from litestar.response import Stream
 
 from casemgmt.application.auth import Principal
 from casemgmt.application.readmodels import CaseFilter, DeadlineFilter, Page
-from casemgmt.bootstrap import Container
+from casemgmt.entrypoints.http.deps import ClockDep, Queries
 
 __all__ = ["CASE_COLUMNS", "DEADLINE_COLUMNS", "ExportsController", "csv_rows"]
 
@@ -118,7 +118,7 @@ class ExportsController(Controller):
     async def cases(
         self,
         request: Request[Principal, Any, Any],
-        container: Container,
+        queries: Queries,
         regulator: str | None = None,
         regime: str | None = None,
         status: Annotated[str | None, Parameter(pattern="^(open|closed)$")] = None,
@@ -132,7 +132,7 @@ class ExportsController(Controller):
         principal = request.user
 
         async def fetch(cursor: str | None) -> Page[Any]:
-            return await container.queries.list_cases(principal, filters, cursor, PAGE_SIZE)
+            return await queries.list_cases(principal, filters, cursor, PAGE_SIZE)
 
         return _download(fetch, CASE_COLUMNS, "casemgmt-cases.csv")
 
@@ -145,7 +145,8 @@ class ExportsController(Controller):
     async def deadlines(
         self,
         request: Request[Principal, Any, Any],
-        container: Container,
+        queries: Queries,
+        clock: ClockDep,
         regulator: str | None = None,
         status: Annotated[
             str, Parameter(pattern="^(open|met|missed|cancelled|paused|all)$")
@@ -161,11 +162,11 @@ class ExportsController(Controller):
             kind=kind,
             status="open" if overdue else (None if status == "all" else status),
             due_before=due_before,
-            overdue_at=container.clock.now() if overdue else None,
+            overdue_at=clock.now() if overdue else None,
         )
         principal = request.user
 
         async def fetch(cursor: str | None) -> Page[Any]:
-            return await container.queries.deadlines(principal, filters, cursor, PAGE_SIZE)
+            return await queries.deadlines(principal, filters, cursor, PAGE_SIZE)
 
         return _download(fetch, DEADLINE_COLUMNS, "casemgmt-deadlines.csv")

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import asyncio
 
-import sqlalchemy as sa
 from litestar import Controller, Response, get
 
 from casemgmt import __version__
-from casemgmt.bootstrap import Container
+from casemgmt.application.ports import Probe
+from casemgmt.entrypoints.http.deps import ProbesDep
 from casemgmt.entrypoints.http.schemas import HealthResponse
 
 __all__ = ["HealthController"]
@@ -16,22 +16,13 @@ __all__ = ["HealthController"]
 TIMEOUT_SECONDS = 3.0
 
 
-async def _database(container: Container) -> str:
-    try:
-        async with asyncio.timeout(TIMEOUT_SECONDS), container.engine.connect() as conn:
-            await conn.execute(sa.text("SELECT 1"))
-    except Exception as exc:  # reachability: any failure is "down", with its reason
-        return f"down: {type(exc).__name__}"
-    return "ok"
-
-
-async def _broker(container: Container) -> str:
-    check = container.broker_check
-    if check is None:
+async def _reach(probe: Probe | None) -> str:
+    """ "ok", "not configured" (no probe), or "down: <error type>" within the timeout."""
+    if probe is None:
         return "not configured"
     try:
         async with asyncio.timeout(TIMEOUT_SECONDS):
-            await asyncio.to_thread(check)
+            await probe()
     except Exception as exc:  # reachability: any failure is "down", with its reason
         return f"down: {type(exc).__name__}"
     return "ok"
@@ -48,8 +39,8 @@ class HealthController(Controller):
         exclude_from_auth=True,
         security=[],
     )
-    async def health(self, container: Container) -> Response[HealthResponse]:
-        database, broker = await asyncio.gather(_database(container), _broker(container))
+    async def health(self, probes: ProbesDep) -> Response[HealthResponse]:
+        database, broker = await asyncio.gather(_reach(probes.database), _reach(probes.broker))
         healthy = database == "ok" and broker in ("ok", "not configured")
         body = HealthResponse(
             status="ok" if healthy else "degraded",

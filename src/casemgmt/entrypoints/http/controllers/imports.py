@@ -11,9 +11,9 @@ from litestar.exceptions import HTTPException
 from casemgmt.application.auth import Principal, Role
 from casemgmt.application.errors import ValidationFailed
 from casemgmt.application.imports import ImportItem, ImportSummary
-from casemgmt.bootstrap import Container
 from casemgmt.entrypoints.http.auth import requires
 from casemgmt.entrypoints.http.bodies import decode_event_object
+from casemgmt.entrypoints.http.deps import Imports, SettingsDep
 
 __all__ = ["ImportController", "parse_ndjson"]
 
@@ -79,12 +79,12 @@ class ImportController(Controller):
         request_max_body_size=None,  # bounded below by CASEMGMT_MAX_IMPORT_BYTES
     )
     async def import_events(
-        self, request: Request[Principal, Any, Any], container: Container
+        self, request: Request[Principal, Any, Any], imports: Imports, settings: SettingsDep
     ) -> ImportSummary:
         media = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if media not in NDJSON_TYPES:
             raise HTTPException(status_code=415, detail="send application/x-ndjson")
-        items = parse_ndjson(await _read(request, container.settings.api.max_import_bytes))
+        items = parse_ndjson(await _read(request, settings.api.max_import_bytes))
         if not items:
             raise ValidationFailed("the import holds no lines", field="body")
-        return await container.imports.run(request.user, items)
+        return await imports.run(request.user, items)

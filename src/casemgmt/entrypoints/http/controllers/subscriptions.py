@@ -14,18 +14,15 @@ import msgspec
 from litestar import Controller, Request, Response, delete, get, post
 from litestar.params import Parameter
 
-from casemgmt.adapters.sql.reminders.subscriptions import SqlSubscriptionRepository
 from casemgmt.application.auth import Principal, Role
 from casemgmt.application.queries import decode_cursor, encode_cursor
 from casemgmt.application.reminders.policy import (
     DeliveryRecord,
     NewSubscription,
     Subscription,
-    SubscriptionService,
 )
-from casemgmt.bootstrap import Container
 from casemgmt.entrypoints.http.auth import requires
-from casemgmt.entrypoints.http.deps import require_json
+from casemgmt.entrypoints.http.deps import ClockDep, Subscriptions, require_json
 
 __all__ = ["DeliveryPage", "SubscriptionCreated", "SubscriptionView", "SubscriptionsController"]
 
@@ -58,10 +55,6 @@ def view(s: Subscription) -> SubscriptionView:
     return SubscriptionView(**{f: getattr(s, f) for f in fields})
 
 
-def _service(container: Container) -> SubscriptionService:
-    return SubscriptionService(SqlSubscriptionRepository(container.engine))
-
-
 class SubscriptionsController(Controller):
     path = "/v1/subscriptions"
     tags = ["subscriptions"]
@@ -74,23 +67,30 @@ class SubscriptionsController(Controller):
         before_request=require_json,
     )
     async def create(
-        self, request: Request[Principal, Any, Any], data: NewSubscription, container: Container
+        self,
+        request: Request[Principal, Any, Any],
+        data: NewSubscription,
+        subscriptions: Subscriptions,
+        clock: ClockDep,
     ) -> Response[SubscriptionCreated]:
-        created = await _service(container).create(request.user, data, container.clock.now())
+        created = await subscriptions.create(request.user, data, clock.now())
         body = SubscriptionCreated(**msgspec.structs.asdict(view(created)), secret=created.secret)
         return Response(body, status_code=201)
 
     @get("/", operation_id="listSubscriptions", summary="Webhook subscriptions (no secrets)")
     async def list_subscriptions(
-        self, request: Request[Principal, Any, Any], container: Container
+        self, request: Request[Principal, Any, Any], subscriptions: Subscriptions
     ) -> list[SubscriptionView]:
-        return [view(s) for s in await _service(container).visible(request.user)]
+        return [view(s) for s in await subscriptions.visible(request.user)]
 
     @get("/{subscription_id:str}", operation_id="getSubscription", summary="One subscription")
     async def get_subscription(
-        self, request: Request[Principal, Any, Any], subscription_id: str, container: Container
+        self,
+        request: Request[Principal, Any, Any],
+        subscription_id: str,
+        subscriptions: Subscriptions,
     ) -> SubscriptionView:
-        return view(await _service(container).get(request.user, subscription_id))
+        return view(await subscriptions.get(request.user, subscription_id))
 
     @delete(
         "/{subscription_id:str}",
@@ -99,10 +99,13 @@ class SubscriptionsController(Controller):
         status_code=200,
     )
     async def delete_subscription(
-        self, request: Request[Principal, Any, Any], subscription_id: str, container: Container
+        self,
+        request: Request[Principal, Any, Any],
+        subscription_id: str,
+        subscriptions: Subscriptions,
+        clock: ClockDep,
     ) -> SubscriptionView:
-        now = container.clock.now()
-        return view(await _service(container).delete(request.user, subscription_id, now))
+        return view(await subscriptions.delete(request.user, subscription_id, clock.now()))
 
     @get(
         "/{subscription_id:str}/deliveries",
@@ -113,13 +116,12 @@ class SubscriptionsController(Controller):
         self,
         request: Request[Principal, Any, Any],
         subscription_id: str,
-        container: Container,
+        subscriptions: Subscriptions,
         cursor: str | None = None,
         limit: Limit = 50,
     ) -> DeliveryPage:
         after = decode_cursor(cursor, (datetime, str)) if cursor else None
-        service = _service(container)
-        items = await service.deliveries(
+        items = await subscriptions.deliveries(
             request.user, subscription_id, (after[0], after[1]) if after else None, limit + 1
         )
         more = len(items) > limit

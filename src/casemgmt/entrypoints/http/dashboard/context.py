@@ -7,15 +7,18 @@ page shows only what that key may see (other regulators' cases are simply not th
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Annotated, Any, Literal
 
 import msgspec
 
 from casemgmt.application.auth import Principal
+from casemgmt.application.ports import Clock
+from casemgmt.application.queries import CaseQueryService
 from casemgmt.application.readmodels import CaseFilter, DeadlineFilter
 from casemgmt.application.views import envelope_view
-from casemgmt.bootstrap import Container
+from casemgmt.domain.regime.registry import RegimeRegistry
 from casemgmt.entrypoints.http.dashboard.present import Names, page_url
 
 __all__ = [
@@ -24,6 +27,7 @@ __all__ = [
     "CaseAt",
     "CaseQuery",
     "DeadlineQuery",
+    "Sources",
     "case_page",
     "cases_page",
     "deadlines_page",
@@ -38,6 +42,15 @@ MISSED_COUNT_LIMIT = 500
 
 
 Short = Annotated[str, msgspec.Meta(max_length=200)]
+
+
+@dataclass(frozen=True)
+class Sources:
+    """The services every page reads (a dependency of the dashboard's controller)."""
+
+    queries: CaseQueryService
+    regimes: RegimeRegistry
+    clock: Clock
 
 
 class CaseQuery(msgspec.Struct, frozen=True, kw_only=True):
@@ -72,13 +85,13 @@ def _params(query: msgspec.Struct) -> dict[str, Any]:
     return {k: v for k, v in msgspec.to_builtins(query).items() if k != "cursor"}
 
 
-def _today(container: Container) -> date:
-    return container.clock.now().date()
+def _today(sources: Sources) -> date:
+    return sources.clock.now().date()
 
 
-async def overview_page(container: Container, principal: Principal) -> dict[str, Any]:
-    names = Names(container.regimes, principal)
-    stats = await container.queries.stats(principal)
+async def overview_page(sources: Sources, principal: Principal) -> dict[str, Any]:
+    names = Names(sources.regimes, principal)
+    stats = await sources.queries.stats(principal)
     groups: dict[str, list[dict[str, Any]]] = {code: [] for code in names.regulators}
     ordered = sorted(
         stats.open_cases_by_stage,
@@ -96,11 +109,11 @@ async def overview_page(container: Container, principal: Principal) -> dict[str,
                 ),
             }
         )
-    missed = await container.queries.deadlines(
+    missed = await sources.queries.deadlines(
         principal, DeadlineFilter(status="missed"), None, MISSED_COUNT_LIMIT
     )
-    horizon = _today(container) + timedelta(days=DUE_SOON_DAYS + 1)
-    upcoming = await container.queries.deadlines(
+    horizon = _today(sources) + timedelta(days=DUE_SOON_DAYS + 1)
+    upcoming = await sources.queries.deadlines(
         principal, DeadlineFilter(status="open", due_before=horizon), None, None
     )
     return {
@@ -117,9 +130,7 @@ async def overview_page(container: Container, principal: Principal) -> dict[str,
     }
 
 
-async def cases_page(
-    container: Container, principal: Principal, query: CaseQuery
-) -> dict[str, Any]:
+async def cases_page(sources: Sources, principal: Principal, query: CaseQuery) -> dict[str, Any]:
     filters = CaseFilter(
         regulator=query.regulator,
         regime=query.regime,
@@ -127,10 +138,10 @@ async def cases_page(
         stage=query.stage,
         q=query.q,
     )
-    page = await container.queries.list_cases(principal, filters, query.cursor, CASES_PAGE)
+    page = await sources.queries.list_cases(principal, filters, query.cursor, CASES_PAGE)
     params = _params(query)
     return {
-        "names": Names(container.regimes, principal),
+        "names": Names(sources.regimes, principal),
         "query": query,
         "cases": page.items,
         "next_url": page_url("/dashboard/cases", params, cursor=page.next_cursor)
@@ -146,23 +157,23 @@ def _csv_case_params(filters: CaseFilter) -> Mapping[str, Any]:
 
 
 async def deadlines_page(
-    container: Container, principal: Principal, query: DeadlineQuery
+    sources: Sources, principal: Principal, query: DeadlineQuery
 ) -> dict[str, Any]:
     filters = DeadlineFilter(
         regulator=query.regulator,
         kind=query.kind,
         status="open" if query.overdue else (None if query.status == "all" else query.status),
         due_before=query.due_before,
-        overdue_at=container.clock.now() if query.overdue else None,
+        overdue_at=sources.clock.now() if query.overdue else None,
     )
-    page = await container.queries.deadlines(principal, filters, query.cursor, DEADLINES_PAGE)
+    page = await sources.queries.deadlines(principal, filters, query.cursor, DEADLINES_PAGE)
     params = _params(query)
     kinds = sorted(
-        {rule.kind for regime in container.regimes.all() for rule in regime.deadline_rules}
+        {rule.kind for regime in sources.regimes.all() for rule in regime.deadline_rules}
         | {"response_due"}
     )
     return {
-        "names": Names(container.regimes, principal),
+        "names": Names(sources.regimes, principal),
         "query": query,
         "deadlines": page.items,
         "kinds": kinds,
@@ -175,19 +186,19 @@ async def deadlines_page(
 
 
 async def case_page(
-    container: Container, principal: Principal, case_id: str, as_of: date | None
+    sources: Sources, principal: Principal, case_id: str, as_of: date | None
 ) -> dict[str, Any]:
     """The case (as of ``as_of`` if given) and the events that had occurred by then.
 
     ``NotFound`` if the key may not see the case; a date before the case was opened shows
     the page with no state (``case`` None) rather than an error.
     """
-    timeline = await container.queries.timeline(principal, case_id)
+    timeline = await sources.queries.timeline(principal, case_id)
     shown = [e for e in timeline if as_of is None or e.event.occurred_on <= as_of]
     opened = shown[0].event if shown and shown[0].version == 1 else None
-    case = await container.queries.get_case(principal, case_id, as_of) if opened else None
+    case = await sources.queries.get_case(principal, case_id, as_of) if opened else None
     first = timeline[0]
-    names = Names(container.regimes, principal)
+    names = Names(sources.regimes, principal)
     regime = str(getattr(first.event, "regime", ""))
     return {
         "names": names,
@@ -196,7 +207,7 @@ async def case_page(
         "opened_on": getattr(first.event, "opened_on", None),
         "timezone": names.timezone(first.regulator, regime),
         "as_of": as_of,
-        "today": _today(container),
+        "today": _today(sources),
         "events": [envelope_view(e) for e in shown],
         "total_events": len(timeline),
     }

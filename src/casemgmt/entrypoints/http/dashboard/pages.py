@@ -14,23 +14,25 @@ from urllib.parse import urlencode
 import msgspec
 from litestar import Controller, Request, get
 from litestar.datastructures import CacheControlHeader, ResponseHeader
+from litestar.di import Provide
 from litestar.exceptions import NotAuthorizedException, ValidationException
 from litestar.response import Redirect, Template
 from litestar.types import ExceptionHandlersMap
 
 from casemgmt.application.auth import Principal
 from casemgmt.application.errors import NotFound, ValidationFailed
-from casemgmt.bootstrap import Container
 from casemgmt.entrypoints.http.auth import COOKIE
 from casemgmt.entrypoints.http.dashboard.context import (
     CaseAt,
     CaseQuery,
     DeadlineQuery,
+    Sources,
     case_page,
     cases_page,
     deadlines_page,
     overview_page,
 )
+from casemgmt.entrypoints.http.deps import ClockDep, Queries, Regimes
 
 __all__ = ["SECURITY_HEADERS", "DashboardController", "render"]
 
@@ -93,36 +95,37 @@ EXCEPTION_HANDLERS: ExceptionHandlersMap = {
 }
 
 
+def _sources(queries: Queries, regimes: Regimes, clock: ClockDep) -> Sources:
+    return Sources(queries=queries, regimes=regimes, clock=clock)
+
+
 class DashboardController(Controller):
     path = "/dashboard"
     include_in_schema = False
     exception_handlers = EXCEPTION_HANDLERS
     response_headers = SECURITY_HEADERS
     cache_control = CacheControlHeader(no_store=True)
+    dependencies = {"sources": Provide(_sources, sync_to_thread=False)}
 
     @get("/", operation_id="dashboardOverview", name="dashboard")
-    async def overview(
-        self, request: Request[Principal, Any, Any], container: Container
-    ) -> Template:
-        context = await overview_page(container, request.user)
+    async def overview(self, request: Request[Principal, Any, Any], sources: Sources) -> Template:
+        context = await overview_page(sources, request.user)
         return render("overview.html", request, context)
 
     @get("/cases", operation_id="dashboardCases")
-    async def cases(self, request: Request[Principal, Any, Any], container: Container) -> Template:
-        context = await cases_page(container, request.user, _query(request, CaseQuery))
+    async def cases(self, request: Request[Principal, Any, Any], sources: Sources) -> Template:
+        context = await cases_page(sources, request.user, _query(request, CaseQuery))
         return render("cases.html", request, context)
 
     @get("/cases/{case_id:str}", operation_id="dashboardCase")
     async def case(
-        self, request: Request[Principal, Any, Any], container: Container, case_id: str
+        self, request: Request[Principal, Any, Any], sources: Sources, case_id: str
     ) -> Template:
         at = _query(request, CaseAt)
-        context = await case_page(container, request.user, case_id, at.as_of)
+        context = await case_page(sources, request.user, case_id, at.as_of)
         return render("case.html", request, context)
 
     @get("/deadlines", operation_id="dashboardDeadlines")
-    async def deadlines(
-        self, request: Request[Principal, Any, Any], container: Container
-    ) -> Template:
-        context = await deadlines_page(container, request.user, _query(request, DeadlineQuery))
+    async def deadlines(self, request: Request[Principal, Any, Any], sources: Sources) -> Template:
+        context = await deadlines_page(sources, request.user, _query(request, DeadlineQuery))
         return render("deadlines.html", request, context)

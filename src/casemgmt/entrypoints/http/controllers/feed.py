@@ -1,0 +1,38 @@
+"""``/v1/events``: the global event feed, in commit order, within the key's scope."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, Request, get
+from litestar.params import Parameter
+
+from casemgmt.application.auth import Principal
+from casemgmt.application.views import envelope_view
+from casemgmt.entrypoints.http.deps import Queries
+from casemgmt.entrypoints.http.schemas import EventPage
+
+__all__ = ["MAX_BIGINT", "FeedController"]
+
+MAX_BIGINT = 2**63 - 1
+
+
+class FeedController(Controller):
+    path = "/v1/events"
+    tags = ["feed"]
+
+    @get("/", operation_id="readFeed", summary="The global event feed, in commit order")
+    async def feed(
+        self,
+        request: Request[Principal, Any, Any],
+        queries: Queries,
+        after: Annotated[
+            int, Parameter(ge=0, le=MAX_BIGINT, description="Last position you received.")
+        ] = 0,
+        limit: Annotated[int, Parameter(ge=1, le=5000)] = 500,
+    ) -> EventPage:
+        envelopes = await queries.feed(request.user, after, limit)
+        return EventPage(
+            items=[envelope_view(e) for e in envelopes],
+            next_cursor=str(envelopes[-1].position) if envelopes else None,
+        )
