@@ -5,6 +5,7 @@ CasemgmtError
 ├── ConcurrencyConflict      stale expected version; carries the current version
 ├── IdempotencyConflict      same event id or key, different content
 ├── ValidationFailed         well-formed input that breaks a field rule (names the field)
+│   └── OutOfRange           a value outside the bounds the system keeps (422)
 └── (domain) RuleViolation   a regime rule refused the action (see casemgmt.domain.errors)
 """
 
@@ -15,6 +16,7 @@ __all__ = [
     "ConcurrencyConflict",
     "IdempotencyConflict",
     "NotFound",
+    "OutOfRange",
     "ValidationFailed",
 ]
 
@@ -50,3 +52,10 @@ class ValidationFailed(CasemgmtError):
     def __init__(self, detail: str, field: str | None = None) -> None:
         super().__init__(detail)
         self.field = field
+
+
+class OutOfRange(ValidationFailed):
+    """A well-formed value outside the bounds the system keeps (dates, sizes); names it."""
+
+    def __init__(self, detail: str, field: str) -> None:
+        super().__init__(detail, field=field)

@@ -8,12 +8,29 @@ request or task is handled carries them without being passed around.
 from __future__ import annotations
 
 import logging
+import re
 import sys
+from collections.abc import MutableMapping
 from typing import Any
 
 import structlog
 
-__all__ = ["bind_request", "configure_logging", "get_logger"]
+__all__ = ["bind_request", "configure_logging", "get_logger", "redact"]
+
+#: Secrets that must never reach a log line, whatever carried them there (an exception
+#: message, a driver's ``DETAIL``): webhook secrets, API keys, bearer tokens.
+_SECRETS = re.compile(r"(whsec_|cmk_|Bearer\s+)[A-Za-z0-9+/=_\-.]+")
+#: PostgreSQL's ``DETAIL: Key (column)=(value)`` repeats the offending value.
+_KEY_DETAIL = re.compile(r"(Key \([^)]*\)=\()[^\n]*?(\) )")
+
+
+def redact(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    """structlog processor (after ``format_exc_info``): mask secrets in every text value."""
+    for name, value in event.items():
+        if isinstance(value, str) and ("_" in value or "Key (" in value or "Bearer" in value):
+            value = _SECRETS.sub(r"\1[redacted]", value)
+            event[name] = _KEY_DETAIL.sub(r"\1[redacted]\2", value)
+    return event
 
 
 def configure_logging(level: str = "INFO", *, json: bool = True) -> None:
@@ -40,6 +57,7 @@ def configure_logging(level: str = "INFO", *, json: bool = True) -> None:
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
             structlog.processors.format_exc_info,
+            redact,
             renderer,
         ],
     )

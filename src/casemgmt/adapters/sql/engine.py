@@ -59,7 +59,8 @@ def create_engine(
     costs no request once the server is back. ``statement_cache=False`` turns asyncpg's
     prepared-statement caches off, as PgBouncer in transaction pooling mode requires.
     Raises ``ValueError`` for any other driver: the store relies on both dialects' exact
-    transaction behaviour and nothing else is tested.
+    transaction behaviour and nothing else is tested. Statement parameters (webhook
+    secrets, key hashes, case text) never appear in database errors or their logs.
     """
     drivername = make_url(url).drivername
     common: dict[str, Any] = {
@@ -67,6 +68,7 @@ def create_engine(
         "pool_size": pool_size,
         "max_overflow": pool_size,
         "pool_pre_ping": pre_ping,
+        "hide_parameters": True,
     }
     if drivername == "sqlite+aiosqlite":
         engine = create_async_engine(url, **common)

@@ -21,7 +21,7 @@ import msgspec
 from casemgmt.application.auth import Principal, Role
 from casemgmt.application.cases import derived_event_id
 from casemgmt.application.errors import NotFound, ValidationFailed
-from casemgmt.domain.events.fields import Code
+from casemgmt.domain.events.fields import Codes
 
 __all__ = [
     "CLOSING",
@@ -104,9 +104,9 @@ class NewSubscription(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_
     """A subscription request; the secret is generated when not given (shown once)."""
 
     url: Annotated[str, msgspec.Meta(min_length=8, max_length=2000)]
-    secret: str | None = None
-    regulators: list[Code] | None = None
-    kinds: list[Code] | None = None
+    secret: Annotated[str, msgspec.Meta(max_length=200)] | None = None
+    regulators: Codes | None = None
+    kinds: Codes | None = None
     description: Annotated[str, msgspec.Meta(max_length=500)] = ""
 
 

@@ -19,6 +19,8 @@ from typing import Any, ClassVar
 
 import msgspec
 
+from casemgmt.domain.events.fields import check_dates
+
 __all__ = ["Event", "explicit_builtins"]
 
 
@@ -26,12 +28,17 @@ class Event(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
     """Something that happened to a case on ``occurred_on`` (business date, local to the regime).
 
     ``occurred_at`` is the business timestamp when the poster knows it (timezone-aware).
+    Every date and instant of every event lies within ``EARLIEST_DAY``..``LATEST_DAY``
+    (``DateOutOfRange`` otherwise, at decode or construction).
     """
 
     schema_version: ClassVar[int] = 1
 
     occurred_on: date
     occurred_at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        check_dates(self)
 
     @classmethod
     def type_tag(cls) -> str:

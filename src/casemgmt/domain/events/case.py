@@ -6,7 +6,7 @@ from datetime import date
 from typing import Literal
 
 from casemgmt.domain.events.base import Event
-from casemgmt.domain.events.fields import Code, Id, LongText, Name, Text
+from casemgmt.domain.events.fields import Code, Id, LongText, Name, Names, Text, TimeZone
 from casemgmt.domain.parties import OurParty
 
 __all__ = [
@@ -40,10 +40,10 @@ class CaseOpened(Event, frozen=True, kw_only=True, tag="case_opened"):
     subject: Name
     title: Name
     opened_on: date
-    related_parties: list[Name] = []
+    related_parties: Names = []
     reference: Name | None = None
     received_on: date | None = None
-    timezone: str | None = None
+    timezone: TimeZone | None = None
     calendar: Code | None = None
     stage: Code | None = None
     our_party: OurParty | None = None
@@ -68,7 +68,7 @@ class ContactRecorded(Event, frozen=True, kw_only=True, tag="contact_recorded"):
     channel: Code
     summary: Text
     urgent: bool = False
-    parties: list[Name] = []
+    parties: Names = []
 
 
 class AssessmentStarted(Event, frozen=True, kw_only=True, tag="assessment_started"):

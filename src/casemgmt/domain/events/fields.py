@@ -6,23 +6,39 @@ named (``Expected `str` matching regex ... - at `$.deadline_id```).
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
 import msgspec
 
 __all__ = [
+    "EARLIEST_DAY",
+    "LATEST_DAY",
+    "MAX_ITEMS",
     "Code",
+    "Codes",
     "Currency",
+    "DateOutOfRange",
     "Id",
     "LongText",
     "Money",
     "Name",
+    "Names",
     "Period",
     "PeriodUnit",
     "Text",
+    "TimeZone",
+    "check_dates",
     "money",
 ]
+
+#: Every date and instant the system accepts falls on one of these days (inclusive):
+#: far enough for any real case, near enough for calendars and every database to hold.
+EARLIEST_DAY = date(1900, 1, 1)
+LATEST_DAY = date(2200, 12, 31)
+#: The most items any list field may hold.
+MAX_ITEMS = 50
 
 Id = Annotated[
     str,
@@ -54,6 +70,10 @@ Money = Annotated[
 ]
 Currency = Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{3}$", description="ISO 4217 code.")]
 
+TimeZone = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_+\-/]+$")]
+Names = Annotated[list[Name], msgspec.Meta(max_length=MAX_ITEMS)]
+Codes = Annotated[list[Code], msgspec.Meta(max_length=MAX_ITEMS)]
+
 PeriodUnit = Literal["working_days", "calendar_days", "months"]
 
 
@@ -67,3 +87,29 @@ class Period(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
 def money(amount: str) -> Decimal:
     """The exact decimal value of a ``Money`` string."""
     return Decimal(amount)
+
+
+class DateOutOfRange(ValueError):
+    """A date or instant outside ``EARLIEST_DAY``..``LATEST_DAY``; ``field`` names it.
+
+    Raised by ``check_dates`` from a struct's ``__post_init__``: msgspec turns it into a
+    ``ValidationError`` while decoding (the message starts with the field name), and
+    constructing an event in code (a derived deadline) raises it as it is.
+    """
+
+    def __init__(self, field: str, value: date) -> None:
+        super().__init__(
+            f"{field} must fall between {EARLIEST_DAY} and {LATEST_DAY}, not {value.isoformat()}"
+        )
+        self.field = field
+
+
+def check_dates(struct: msgspec.Struct) -> None:
+    """Raise ``DateOutOfRange`` for the first date or datetime field of ``struct`` out of
+    bounds (called by ``__post_init__`` of every struct that carries dates)."""
+    for name in struct.__struct_fields__:
+        value = getattr(struct, name)
+        if isinstance(value, date):
+            day = value.date() if isinstance(value, datetime) else value
+            if not EARLIEST_DAY <= day <= LATEST_DAY:
+                raise DateOutOfRange(name, value)

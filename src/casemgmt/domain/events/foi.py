@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 import msgspec
 
 from casemgmt.domain.events.base import Event
-from casemgmt.domain.events.fields import Currency, Money, Name, Period, Text
+from casemgmt.domain.events.fields import MAX_ITEMS, Currency, Money, Name, Period, Text
 
 __all__ = [
     "ClarificationReceived",
@@ -65,7 +65,7 @@ class PublicInterestExtension(Event, frozen=True, kw_only=True, tag="public_inte
     """
 
     extended_to: date
-    exemptions: list[Exemption] = []
+    exemptions: Annotated[list[Exemption], msgspec.Meta(max_length=MAX_ITEMS)] = []
     reason: Text | None = None
     exceptional: bool = False
 
@@ -80,7 +80,7 @@ class ResponseSent(Event, frozen=True, kw_only=True, tag="response_sent"):
     outcome: Literal[
         "provided", "partly_provided", "refused", "neither_confirm_nor_deny", "not_held"
     ]
-    exemptions: list[Exemption] = []
+    exemptions: Annotated[list[Exemption], msgspec.Meta(max_length=MAX_ITEMS)] = []
     review_window: Period | None = None
     review_by: date | None = None
     reference: Name | None = None

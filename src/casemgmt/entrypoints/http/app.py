@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from litestar import Litestar, Request
+from litestar import Litestar
 from litestar.config.response_cache import ResponseCacheConfig
 from litestar.middleware import DefineMiddleware
 
-from casemgmt.application.errors import ValidationFailed
 from casemgmt.bootstrap import Container, build_container
 from casemgmt.entrypoints.http.auth import PUBLIC_PATHS, ApiKeyAuthMiddleware, KeyCache
 from casemgmt.entrypoints.http.controllers.calendar import CalendarController
@@ -31,6 +29,7 @@ from casemgmt.entrypoints.http.dashboard import (
 )
 from casemgmt.entrypoints.http.deps import dependencies
 from casemgmt.entrypoints.http.errors import exception_handlers
+from casemgmt.entrypoints.http.guards import NulGuard, security_headers
 from casemgmt.entrypoints.http.observability import metrics_endpoint, middleware_factory
 from casemgmt.entrypoints.http.openapi import openapi_config
 from casemgmt.observability import configure_logging
@@ -54,18 +53,6 @@ ROUTES: list[Any] = [
 ]
 
 
-_NUL = re.compile(rb"\x00|\\u0000", re.IGNORECASE)
-
-
-async def _refuse_nul(request: Request[Any, Any, Any]) -> None:
-    """No text the database can store may hold NUL: refuse it before anything reads it."""
-    if "\x00" in request.url.path or "%00" in request.url.query.lower():
-        raise ValidationFailed("NUL characters are not allowed in the URL", field="url")
-    writes = request.method in ("POST", "PUT", "PATCH") and request.url.path != "/v1/import"
-    if writes and _NUL.search(await request.body()):
-        raise ValidationFailed("NUL characters are not allowed in the body", field="body")
-
-
 def create_app(settings: Settings, container: Container | None = None) -> Litestar:
     """The API for ``settings``; pass ``container`` to share one (tests, embedded runs)."""
     configure_logging(settings.log.level, json=settings.log.json)
@@ -86,13 +73,14 @@ def create_app(settings: Settings, container: Container | None = None) -> Litest
         dependencies=dependencies(built),
         middleware=[
             middleware_factory(built.metrics.http_seconds),
+            NulGuard,
             DefineMiddleware(ApiKeyAuthMiddleware, exclude=PUBLIC_PATHS),
         ],
         logging_config=None,  # structlog, configured above, owns logging
         exception_handlers=exception_handlers(),
         openapi_config=openapi_config(),
         lifespan=[lifespan],
-        before_request=_refuse_nul,
+        before_send=[security_headers],
         request_max_body_size=settings.api.max_body_bytes,
         response_cache_config=ResponseCacheConfig(),
         debug=settings.api.debug,

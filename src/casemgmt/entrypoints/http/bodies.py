@@ -15,11 +15,13 @@ from typing import Any
 import msgspec
 
 from casemgmt.application.cases import Proposal
-from casemgmt.application.errors import ValidationFailed
+from casemgmt.application.errors import OutOfRange, ValidationFailed
 from casemgmt.domain.events import DERIVED_ONLY, EVENT_TYPES, AnyEvent
 from casemgmt.domain.events.base import Event
+from casemgmt.domain.events.fields import EARLIEST_DAY, LATEST_DAY
 
 __all__ = [
+    "DATE_RANGE",
     "SYSTEM_ONLY",
     "EventsBody",
     "decode_event_object",
@@ -30,6 +32,9 @@ __all__ = [
 #: Tags that only the system writes: refused on the public event routes.
 SYSTEM_ONLY = frozenset({"case_opened", "reminder_sent", "reminder_failed", *DERIVED_ONLY})
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,119}$")
+_VERSION = re.compile(r"[0-9]{1,10}")  # ASCII digits only: "²".isdigit() is true
+#: ``DateOutOfRange``'s message, as msgspec passes it on from ``__post_init__``.
+DATE_RANGE = re.compile(rf"^(?P<name>\w+) must fall between {EARLIEST_DAY} and {LATEST_DAY}")
 
 
 def postable_event_types() -> list[type[Event]]:
@@ -48,6 +53,9 @@ def _field(message: str, prefix: str) -> str:
     missing = re.search(r"missing required field `(?P<name>[^`]+)`", message)
     if missing:
         path += "." + missing.group("name")
+    out_of_range = DATE_RANGE.match(message)
+    if out_of_range:
+        path += "." + out_of_range.group("name")
     joined = prefix.rstrip(".") + path if path.startswith(".") else prefix + path
     return joined.strip(".") or "body"
 
@@ -78,7 +86,10 @@ def decode_event_object(obj: Any, prefix: str, allow: frozenset[str] = frozenset
     try:
         event = msgspec.convert(body, AnyEvent)
     except msgspec.ValidationError as exc:
-        raise _bad(str(exc).split(" - at ")[0], _field(str(exc), prefix)) from exc
+        message, field = str(exc).split(" - at ")[0], _field(str(exc), prefix)
+        if DATE_RANGE.match(message):
+            raise OutOfRange(f"{message} (at {field})", field=field) from exc
+        raise _bad(message, field) from exc
     if event.occurred_at is not None and event.occurred_at.tzinfo is None:
         raise _bad("occurred_at needs a UTC offset", f"{prefix}occurred_at")
     return Proposal(event=event, event_id=event_id)
@@ -101,6 +112,8 @@ def decode_events_body(raw: bytes, if_match: str | None) -> EventsBody:
         body = msgspec.json.decode(raw)
     except msgspec.DecodeError as exc:
         raise ValidationFailed(f"body is not valid JSON: {exc}", field="body") from exc
+    except RecursionError as exc:
+        raise ValidationFailed("body is nested too deeply", field="body") from exc
     if not isinstance(body, dict):
         raise ValidationFailed("body must be an event object or {events: [...]}", field="body")
     expected = body.pop("expected_version", None)
@@ -127,7 +140,7 @@ def _if_match(header: str | None, from_body: int | None) -> int | None:
     if header is None:
         return from_body
     value = header.strip().removeprefix("W/").strip('"')
-    if not value.isdigit():
+    if not _VERSION.fullmatch(value):
         raise ValidationFailed('If-Match must be a case version such as "3"', field="If-Match")
     version = int(value)
     if from_body is not None and from_body != version:

@@ -30,10 +30,13 @@ from casemgmt.application.errors import (
     ConcurrencyConflict,
     IdempotencyConflict,
     NotFound,
+    OutOfRange,
     ValidationFailed,
 )
 from casemgmt.bootstrap import unavailable_dependency
 from casemgmt.domain.errors import RuleViolation
+from casemgmt.domain.events.fields import DateOutOfRange
+from casemgmt.entrypoints.http.bodies import DATE_RANGE
 
 __all__ = ["PROBLEM_JSON", "exception_handlers", "problem", "problem_from_decode_error"]
 
@@ -92,6 +95,10 @@ def field_of(message: str) -> str | None:
 def problem_from_decode_error(exc: msgspec.MsgspecError) -> Response[dict[str, Any]]:
     message = str(exc)
     field = field_of(message)
+    out_of_range = DATE_RANGE.match(message)
+    if out_of_range:
+        name = out_of_range.group("name")
+        return _out_of_range(message.split(" - at ")[0], f"{field}.{name}" if field else name)
     return problem(
         HTTP_400_BAD_REQUEST,
         message,
@@ -108,6 +115,24 @@ def _validation_failed(_: Request[Any, Any, Any], exc: ValidationFailed) -> Resp
         slug="invalid-field" if exc.field else "invalid-request",
         errors=[{"field": exc.field, "message": str(exc)}] if exc.field else None,
     )
+
+
+def _out_of_range(detail: str, field: str) -> Response[dict[str, Any]]:
+    return problem(
+        HTTP_422_UNPROCESSABLE_ENTITY,
+        detail,
+        slug="out-of-range",
+        title="Value out of range",
+        errors=[{"field": field, "message": detail}],
+    )
+
+
+def _range(_: Request[Any, Any, Any], exc: OutOfRange | DateOutOfRange) -> Response[Any]:
+    return _out_of_range(str(exc), exc.field or "body")
+
+
+def _too_deep(_: Request[Any, Any, Any], exc: RecursionError) -> Response[Any]:
+    return problem(HTTP_400_BAD_REQUEST, "the body is nested too deeply", slug="invalid-body")
 
 
 def _msgspec_error(_: Request[Any, Any, Any], exc: msgspec.MsgspecError) -> Response[Any]:
@@ -153,6 +178,10 @@ def _validation_exception(_: Request[Any, Any, Any], exc: ValidationException) -
         for item in exc.extra:
             if isinstance(item, dict):
                 errors.append({"field": item.get("key"), "message": item.get("message")})
+    for error in errors:
+        out_of_range = DATE_RANGE.match(str(error["message"]))
+        if out_of_range:
+            return _out_of_range(str(error["message"]), out_of_range.group("name"))
     return problem(
         HTTP_400_BAD_REQUEST,
         exc.detail or "invalid request",
@@ -201,6 +230,9 @@ def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any
 
 def exception_handlers() -> ExceptionHandlersMap:
     return {
+        OutOfRange: _range,
+        DateOutOfRange: _range,
+        RecursionError: _too_deep,
         ValidationFailed: _validation_failed,
         msgspec.ValidationError: _msgspec_error,
         msgspec.DecodeError: _msgspec_error,

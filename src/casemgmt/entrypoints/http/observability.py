@@ -10,6 +10,7 @@ worker processes, one scrape tells the whole system's story).
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from collections.abc import Callable
@@ -77,14 +78,26 @@ class RequestObservability:
             )
 
 
+#: An id a client may choose: 1-128 visible ASCII characters (no space, no control).
+_CLIENT_ID = re.compile(r"[!-~]{1,128}")
+
+
 def _bind(scope: Scope) -> str:
-    """Give the request an id (``X-Request-ID`` if sent) and bind it to every log line."""
+    """Give the request an id (``X-Request-ID`` if sent and sane) and a correlation id
+    (``X-Correlation-ID`` if sane, else the request id, flagged as replaced), and bind
+    both to every log line. Events store the correlation id, so it is bounded here."""
     headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-    request_id = headers.get("x-request-id") or uuid.uuid4().hex
-    scope.setdefault("state", {})["request_id"] = request_id
+    sent_request_id = headers.get("x-request-id")
+    valid = sent_request_id is not None and _CLIENT_ID.fullmatch(sent_request_id)
+    request_id = sent_request_id if valid and sent_request_id else uuid.uuid4().hex
+    sent = headers.get("x-correlation-id")
+    correlation = sent if sent is not None and _CLIENT_ID.fullmatch(sent) else request_id
+    state = scope.setdefault("state", {})
+    state.update(request_id=request_id, correlation_id=correlation)
+    state["correlation_replaced"] = sent is not None and correlation != sent
     bind_request(
         request_id=request_id,
-        correlation_id=headers.get("x-correlation-id") or request_id,
+        correlation_id=correlation,
         method=scope.get("method"),
         path=scope["path"],
     )

@@ -9,7 +9,7 @@ import msgspec
 
 from casemgmt.application.auth import Role
 from casemgmt.application.views import EnvelopeView
-from casemgmt.domain.events.fields import Code, Id, Name
+from casemgmt.domain.events.fields import Code, Codes, Id, Name, Names, check_dates
 
 __all__ = [
     "AppendedEvents",
@@ -32,11 +32,14 @@ class OpenCaseRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_
     subject: Name
     title: Name
     opened_on: date
-    related_parties: list[Name] = []
+    related_parties: Names = []
     reference: Name | None = None
     case_id: Id | None = None
     received_on: date | None = None
     opened_at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        check_dates(self)
 
 
 class AppendedEvents(msgspec.Struct, frozen=True, kw_only=True):
@@ -61,6 +64,9 @@ class DueDateRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_f
     regulator: Code | None = None
     regime: Code | None = None
 
+    def __post_init__(self) -> None:
+        check_dates(self)
+
 
 class DueDateResponse(msgspec.Struct, frozen=True, kw_only=True):
     due_on: date
@@ -75,7 +81,7 @@ class DueDateResponse(msgspec.Struct, frozen=True, kw_only=True):
 class KeyRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     name: Name
     role: Role
-    regulators: list[Code] | None = None
+    regulators: Codes | None = None
 
 
 class KeyView(msgspec.Struct, frozen=True, kw_only=True):

@@ -7,7 +7,7 @@ transaction still in flight, and pages by ``(tx_id, position)``; see ``SqlEventS
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
@@ -250,4 +250,6 @@ def sqlite_insert_params(
 
 
 def _sqlite_instant(at: datetime) -> str:
-    return at.strftime("%Y-%m-%d %H:%M:%S.%f")
+    """SQLAlchemy's SQLite text form; ``isoformat`` pads the year to four digits (``strftime``
+    does not on every platform, and ``1-01-01`` is not read back)."""
+    return at.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")

@@ -49,9 +49,10 @@ def _appended(result: AppendResult, case_id: str) -> Response[AppendedEvents]:
 
 
 def _correlation(request: Request[Any, Any, Any]) -> str | None:
-    return request.headers.get("x-correlation-id") or request.scope.get("state", {}).get(
-        "request_id"
-    )
+    """The bounded correlation id the observability middleware chose (never the raw header)."""
+    state = request.scope.get("state", {})
+    correlation: str | None = state.get("correlation_id") or state.get("request_id")
+    return correlation
 
 
 class CasesController(Controller):
