@@ -7,10 +7,9 @@ commit. Everything happens in one unit of work, so a refusal writes nothing.
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from collections.abc import Callable
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import msgspec
@@ -23,13 +22,14 @@ from casemgmt.application.errors import (
     NotFound,
     ValidationFailed,
 )
+from casemgmt.application.ids import derived_event_id, local_day, same_event, start_of_day
 from casemgmt.application.parties import check_our_party, with_our_party
-from casemgmt.application.ports import CaseUnitOfWork, Clock, IdempotencyRecord
+from casemgmt.application.ports import CaseUnitOfWork, Clock, Closing, IdempotencyRecord
 from casemgmt.application.readmodels import CaseChange
 from casemgmt.domain.decide.core import decide
 from casemgmt.domain.errors import UnknownRegime
 from casemgmt.domain.events import CaseOpened
-from casemgmt.domain.events.base import Event, explicit_builtins
+from casemgmt.domain.events.base import Event
 from casemgmt.domain.regime.registry import Regime, RegimeRegistry
 from casemgmt.domain.state.evolve import CaseState, evolve
 
@@ -37,15 +37,9 @@ __all__ = [
     "CaseService",
     "Proposal",
     "RecordCommand",
-    "derived_event_id",
-    "local_day",
-    "request_hash",
-    "same_event",
-    "start_of_day",
 ]
 
 _RACE_ATTEMPTS = 5
-_NAMESPACE = uuid.UUID("1b3c7a52-3f0e-4c43-9a55-7f1d3c2b8e11")
 
 
 class Proposal(msgspec.Struct, frozen=True, kw_only=True):
@@ -56,25 +50,16 @@ class Proposal(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class RecordCommand(msgspec.Struct, frozen=True, kw_only=True):
+    """Events proposed for one case. ``closes``: a reminder delivery these events settle,
+    closed in the same unit of work when they are appended (not when replayed)."""
+
     case_id: str
     proposals: list[Proposal]
     expected_version: int | None = None
     idempotency_key: str | None = None
     request_hash: str | None = None
     correlation_id: str | None = None
-
-
-def derived_event_id(*parts: str) -> str:
-    """A stable id derived from ``parts``: the same inputs always give the same id."""
-    return str(uuid.uuid5(_NAMESPACE, "/".join(parts)))
-
-
-def request_hash(body: bytes) -> str:
-    return hashlib.sha256(body).hexdigest()
-
-
-def start_of_day(day: date, tz: str) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=ZoneInfo(tz)).astimezone(UTC)
+    closes: Closing | None = None
 
 
 class CaseService:
@@ -189,6 +174,8 @@ class CaseService:
             await uow.project(
                 [CaseChange(case_id=command.case_id, envelopes=result.envelopes, state=state)]
             )
+            if command.closes is not None:
+                await uow.close_delivery(command.closes)
         await self._remember(uow, principal, command, result, now)
         await uow.commit()
         if self._on_appended is not None and not result.replayed:
@@ -304,24 +291,6 @@ class CaseService:
                 expires_at=now + timedelta(hours=self._ttl_hours),
             )
         )
-
-
-def local_day(event: Event, tz: str) -> Event:
-    """An event posted with ``occurred_at`` occurred on that instant's local date."""
-    if event.occurred_at is None:
-        return event
-    day = event.occurred_at.astimezone(ZoneInfo(tz)).date()
-    return event if day == event.occurred_on else msgspec.structs.replace(event, occurred_on=day)
-
-
-def same_event(stored: Envelope, proposed: Event) -> bool:
-    """Content equality over what the poster said: fields left at their default (those
-    ``decide`` fills in, say) are not compared."""
-    if stored.type != proposed.type_tag():
-        return False
-    posted = explicit_builtins(proposed)
-    kept = msgspec.to_builtins(stored.event)
-    return all(kept.get(k) == v for k, v in posted.items())
 
 
 async def _with_derived(

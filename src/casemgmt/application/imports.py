@@ -18,15 +18,10 @@ from zoneinfo import ZoneInfo
 import msgspec
 
 from casemgmt.application.auth import Principal
-from casemgmt.application.cases import (
-    Proposal,
-    derived_event_id,
-    local_day,
-    same_event,
-    start_of_day,
-)
+from casemgmt.application.cases import Proposal
 from casemgmt.application.envelope import Envelope, NewEvent
 from casemgmt.application.errors import ConcurrencyConflict
+from casemgmt.application.ids import derived_event_id, local_day, same_event, start_of_day
 from casemgmt.application.parties import check_our_party, with_our_party
 from casemgmt.application.ports import CaseUnitOfWork, Clock
 from casemgmt.application.readmodels import CaseChange

@@ -6,7 +6,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
-from typing import TYPE_CHECKING, Protocol, Self
+from typing import TYPE_CHECKING, Literal, Protocol, Self
 
 import msgspec
 
@@ -20,6 +20,8 @@ __all__ = [
     "CaseSnapshots",
     "CaseUnitOfWork",
     "Clock",
+    "Closing",
+    "DeliveryAttempt",
     "EventStore",
     "Gauges",
     "IdempotencyRecord",
@@ -144,6 +146,28 @@ class UnitOfWork(Protocol):
     async def rollback(self) -> None: ...
 
 
+class DeliveryAttempt(msgspec.Struct, frozen=True, kw_only=True):
+    """One HTTP attempt, as the delivery log shows it."""
+
+    attempt: int
+    generation: int
+    at: datetime
+    duration_ms: int
+    status_code: int | None
+    error: str | None
+    outcome: Literal["delivered", "retry", "dead"]
+
+
+class Closing(msgspec.Struct, frozen=True, kw_only=True):
+    """A delivery to close in the transaction that appends its outcome event."""
+
+    reminder_id: str
+    subscription_id: str
+    claim_token: str | None
+    status: Literal["delivered", "dead"]
+    attempt: DeliveryAttempt
+
+
 class IdempotencyRecord(msgspec.Struct, frozen=True, kw_only=True):
     """What a request with an ``Idempotency-Key`` produced, kept until ``expires_at``."""
 
@@ -189,4 +213,13 @@ class CaseUnitOfWork(UnitOfWork, Protocol):
 
     async def project(self, changes: Sequence[CaseChange]) -> None:
         """Apply the inline projections to ``changes`` in this transaction."""
+        ...
+
+    async def close_delivery(self, closing: Closing) -> None:
+        """Close a reminder delivery and log its last attempt in this transaction, so the
+        worker's outcome event and the delivery row commit (or roll back) together.
+
+        Closes only a delivery still ``pending`` under ``closing.claim_token`` (another
+        claim's delivery is left as it is); the attempt is logged either way.
+        """
         ...

@@ -1,8 +1,8 @@
 """``CaseUnitOfWork`` in memory: snapshots, idempotency keys and the inline projections.
 
 The projections keep what the SQL ones keep, in the same transaction as the append: the
-case summary (with its state as the snapshot), the deadline queue rows, and the closing
-of a reminder delivery whose outcome the worker appends (``CLOSING``).
+case summary (with its state as the snapshot) and the deadline queue rows; and, as the
+SQL one does, it closes a reminder delivery whose outcome the worker appends.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from msgspec.structs import replace
 from casemgmt.adapters.memory.database import MemoryDatabase, Tables, round_trip
 from casemgmt.adapters.memory.reminders import close_delivery
 from casemgmt.adapters.memory.store import MemoryUnitOfWork
-from casemgmt.application.ports import IdempotencyRecord
+from casemgmt.application.ports import Closing, IdempotencyRecord
 from casemgmt.application.readmodels import CaseChange, CaseRow
 from casemgmt.application.views import deadline_row
 from casemgmt.domain.state.evolve import CaseState, evolve
@@ -69,12 +69,14 @@ class MemoryCaseUnitOfWork(MemoryUnitOfWork):
         self.snapshots = MemorySnapshots(self)
         self.idempotency = MemoryIdempotencyStore(self)
 
+    async def close_delivery(self, closing: Closing) -> None:
+        close_delivery(await self.write(), closing)
+
     async def project(self, changes: Sequence[CaseChange]) -> None:
         tables = await self.write()
         for change in changes:
             if change.envelopes:
                 _project_case(tables, change)
-        close_delivery(tables, changes)
 
 
 def _project_case(tables: Tables, change: CaseChange) -> None:

@@ -9,22 +9,19 @@ while the deadline is open (or missed, for a reminder after the due instant),
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Literal
 
 from casemgmt.adapters.memory.database import Delivery, MemoryDatabase, Tables, round_trip
 from casemgmt.adapters.memory.store import MemoryUnitOfWork
-from casemgmt.application.readmodels import CaseChange, DeadlineRow
+from casemgmt.application.ports import Closing, DeliveryAttempt
+from casemgmt.application.readmodels import DeadlineRow
 from casemgmt.application.reminders.policy import (
-    CLOSING,
-    DeliveryAttempt,
     DeliveryJob,
     OverdueDeadline,
     webhook_id,
 )
-from casemgmt.domain.events import ReminderFailed, ReminderSent
 
 __all__ = ["MemoryDeliveryStore", "MemoryOverdueSource", "close_delivery"]
 
@@ -79,22 +76,14 @@ class MemoryDeliveryStore:
         return held
 
 
-def close_delivery(tables: Tables, changes: Sequence[CaseChange]) -> None:
-    """The worker appending a reminder outcome closes its delivery in this transaction."""
-    closing = CLOSING.get()
-    if closing is None:
-        return
+def close_delivery(tables: Tables, closing: Closing) -> None:
+    """``CaseUnitOfWork.close_delivery`` on the unit of work's tables."""
     key = (closing.reminder_id, closing.subscription_id)
-    for e in (e for c in changes for e in c.envelopes):
-        if isinstance(e.event, ReminderSent | ReminderFailed) and (
-            (e.event.reminder_id, e.event.subscription_id) == key
-        ):
-            d = tables.deliveries[key]
-            attempt = closing.attempt
-            if d.claim_token == closing.claim_token and d.status == "pending":
-                d = _closed(d, closing.status, attempt, None, attempt.at)
-            tables.deliveries[key] = replace(d, log=(*d.log, attempt))
-            return
+    d = tables.deliveries[key]
+    attempt = closing.attempt
+    if d.claim_token == closing.claim_token and d.status == "pending":
+        d = _closed(d, closing.status, attempt, None, attempt.at)
+    tables.deliveries[key] = replace(d, log=(*d.log, attempt))
 
 
 def _closed(

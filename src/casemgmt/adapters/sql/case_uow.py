@@ -14,10 +14,12 @@ from casemgmt.adapters.sql.eventstore.store import SqlEventStore
 from casemgmt.adapters.sql.eventstore.tables import events
 from casemgmt.adapters.sql.readmodels.projection import CaseProjector, decode_state, upsert
 from casemgmt.adapters.sql.readmodels.tables import case_summary, idempotency_keys
+from casemgmt.adapters.sql.reminders.store import close_delivery
 from casemgmt.adapters.sql.uow import SqlUnitOfWork
 from casemgmt.application.ports import (
     CaseSnapshots,
     Clock,
+    Closing,
     IdempotencyRecord,
     IdempotencyStore,
 )
@@ -150,3 +152,6 @@ class CaseSqlUnitOfWork(SqlUnitOfWork):
     async def project(self, changes: Sequence[CaseChange]) -> None:
         for projector in self._projectors:
             await projector.apply(changes)
+
+    async def close_delivery(self, closing: Closing) -> None:
+        await close_delivery(self.connection, closing)

@@ -6,7 +6,7 @@ from datetime import date
 
 import msgspec
 
-from casemgmt.application.cases import derived_event_id
+from casemgmt.application.ids import derived_event_id
 from casemgmt.domain.events import CaseOpened
 from casemgmt.domain.events.base import Event
 

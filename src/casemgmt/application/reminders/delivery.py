@@ -22,14 +22,12 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
-from casemgmt.application.cases import CaseService, Proposal, RecordCommand, derived_event_id
+from casemgmt.application.cases import CaseService, Proposal, RecordCommand
 from casemgmt.application.errors import ConcurrencyConflict, IdempotencyConflict
-from casemgmt.application.ports import Clock
+from casemgmt.application.ids import derived_event_id
+from casemgmt.application.ports import Clock, Closing, DeliveryAttempt
 from casemgmt.application.reminders.policy import (
-    CLOSING,
     WORKER,
-    Closing,
-    DeliveryAttempt,
     DeliveryJob,
     DeliveryOutcome,
     DeliveryStore,
@@ -70,9 +68,20 @@ def missed_event_id(case_id: str, deadline_id: str, due_on: str) -> str:
     return derived_event_id("deadline_missed", case_id, deadline_id, due_on)
 
 
-async def record(cases: CaseService, case_id: str, event: Event, event_id: str) -> bool:
-    """Append ``event`` as the worker; False when it was already stored (idempotent)."""
-    command = RecordCommand(case_id=case_id, proposals=[Proposal(event=event, event_id=event_id)])
+async def record(
+    cases: CaseService,
+    case_id: str,
+    event: Event,
+    event_id: str,
+    closes: Closing | None = None,
+) -> bool:
+    """Append ``event`` as the worker; False when it was already stored (idempotent).
+
+    ``closes``: the delivery the event settles, closed in the append's unit of work.
+    """
+    command = RecordCommand(
+        case_id=case_id, proposals=[Proposal(event=event, event_id=event_id)], closes=closes
+    )
     for _ in range(5):
         try:
             return not (await cases.record(WORKER, command)).replayed
@@ -175,8 +184,8 @@ class ReminderDelivery:
         event_id: str,
         now: datetime,
     ) -> None:
-        """Append the outcome event; the delivery closes in the same transaction (see
-        ``CLOSING``), or here when the event was already stored."""
+        """Append the outcome event; the delivery closes in the same unit of work
+        (``RecordCommand.closes``), or here when the event was already stored."""
         closing = Closing(
             reminder_id=job.reminder_id,
             subscription_id=job.subscription_id,
@@ -184,11 +193,7 @@ class ReminderDelivery:
             status=status,
             attempt=attempt,
         )
-        token = CLOSING.set(closing)
-        try:
-            appended = await record(self._cases, job.case_id, event, event_id)
-        finally:
-            CLOSING.reset(token)
+        appended = await record(self._cases, job.case_id, event, event_id, closes=closing)
         if not appended:
             await self._store.finish(job, status, attempt, None, now)
 

@@ -10,7 +10,6 @@ import base64
 import binascii
 import random
 import secrets
-from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Annotated, Literal, Protocol
@@ -19,12 +18,12 @@ from urllib.parse import urlsplit
 import msgspec
 
 from casemgmt.application.auth import Principal, Role
-from casemgmt.application.cases import derived_event_id
 from casemgmt.application.errors import NotFound, ValidationFailed
+from casemgmt.application.ids import derived_event_id
+from casemgmt.application.ports import Closing, DeliveryAttempt
 from casemgmt.domain.events.fields import Codes
 
 __all__ = [
-    "CLOSING",
     "DELIVERY_STATUSES",
     "SCHEDULE_STATUSES",
     "SECRET_PREFIX",
@@ -170,18 +169,6 @@ class DeliveryJob(msgspec.Struct, frozen=True, kw_only=True):
     already_sent: bool
 
 
-class DeliveryAttempt(msgspec.Struct, frozen=True, kw_only=True):
-    """One HTTP attempt, as the delivery log shows it."""
-
-    attempt: int
-    generation: int
-    at: datetime
-    duration_ms: int
-    status_code: int | None
-    error: str | None
-    outcome: Literal["delivered", "retry", "dead"]
-
-
 class SendResult(msgspec.Struct, frozen=True, kw_only=True):
     """What the receiver answered: a status code, or an ``error`` when no response came."""
 
@@ -198,23 +185,6 @@ class SendResult(msgspec.Struct, frozen=True, kw_only=True):
     def retryable(self) -> bool:
         code = self.status_code
         return code is None or code >= 500 or code == 429
-
-
-class Closing(msgspec.Struct, frozen=True, kw_only=True):
-    """A delivery to close in the transaction that appends its outcome event."""
-
-    reminder_id: str
-    subscription_id: str
-    claim_token: str | None
-    status: Literal["delivered", "dead"]
-    attempt: DeliveryAttempt
-
-
-#: Set by ``ReminderDelivery`` only around its own ``CaseService.record`` call: the inline
-#: reminder projection then closes the delivery and logs the attempt in the append's
-#: transaction (event and delivery row commit together). Unset everywhere else, e.g. in
-#: a projection rebuild.
-CLOSING: ContextVar[Closing | None] = ContextVar("casemgmt_reminder_closing", default=None)
 
 
 class DeliveryOutcome(msgspec.Struct, frozen=True, kw_only=True):

@@ -14,9 +14,9 @@ gives the rows the inline projection wrote:
   ``recorded_at`` of the ``deadline_set`` / ``deadline_extended`` that set it) is
   ``skipped`` for good: a late "5 working days left" would be wrong.
 
-The worker claims only ``pending`` rows whose instant has come (see ``reminders_store``).
-When the worker appends a reminder's outcome, the projector also closes that delivery in
-the same transaction (``application.reminders.CLOSING``); a rebuild never does.
+The worker claims only ``pending`` rows whose instant has come (see ``reminders.store``).
+Closing a delivery is not this projection's job: the worker's unit of work does it
+(``CaseUnitOfWork.close_delivery``), so a rebuild never touches deliveries.
 """
 
 from __future__ import annotations
@@ -29,19 +29,15 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from casemgmt.adapters.sql.readmodels.projection import upsert
-from casemgmt.adapters.sql.reminders.store import close_delivery
 from casemgmt.adapters.sql.reminders.tables import reminders
-from casemgmt.application.cases import derived_event_id
 from casemgmt.application.envelope import Envelope
+from casemgmt.application.ids import derived_event_id
 from casemgmt.application.readmodels import CaseChange
-from casemgmt.application.reminders.policy import CLOSING
 from casemgmt.domain.calendar.deadlines import reminder_schedule
 from casemgmt.domain.errors import UnknownRegime
 from casemgmt.domain.events import (
     DeadlineExtended,
     DeadlineSet,
-    ReminderFailed,
-    ReminderSent,
 )
 from casemgmt.domain.regime.registry import Regime, RegimeRegistry
 from casemgmt.domain.state.evolve import CaseState
@@ -71,7 +67,6 @@ class ReminderProjector:
         self._table = table
 
     async def apply(self, changes: Sequence[CaseChange]) -> None:
-        await self._close_delivery(changes)
         touched = {c.case_id: _touched(c.envelopes) for c in changes}
         cases = [case_id for case_id, found in touched.items() if found]
         if not cases:
@@ -91,19 +86,6 @@ class ReminderProjector:
                         _rows(change.state, d, regime, anchors, existing, version, fallback)
                     )
         await upsert(self._conn, self._table, rows, ["reminder_id"])
-
-    async def _close_delivery(self, changes: Sequence[CaseChange]) -> None:
-        """The worker appending a reminder outcome closes its delivery in this transaction."""
-        closing = CLOSING.get()
-        if closing is None:
-            return
-        wanted = (closing.reminder_id, closing.subscription_id)
-        for e in (e for c in changes for e in c.envelopes):
-            if isinstance(e.event, ReminderSent | ReminderFailed) and (
-                (e.event.reminder_id, e.event.subscription_id) == wanted
-            ):
-                await close_delivery(self._conn, closing)
-                return
 
     async def _existing(self, case_ids: list[str]) -> dict[str, str]:
         t = self._table

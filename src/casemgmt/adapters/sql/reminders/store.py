@@ -230,7 +230,8 @@ class SqlDeliveryStore:
 
 
 async def close_delivery(conn: AsyncConnection, closing: Closing) -> None:
-    """Close a delivery and log its last attempt on ``conn`` (the append's transaction)."""
+    """Close a delivery and log its last attempt on ``conn`` (the append's transaction;
+    see ``CaseUnitOfWork.close_delivery``)."""
     d, attempt = deliveries, closing.attempt
     values: dict[str, Any] = {
         "status": closing.status,

@@ -10,9 +10,10 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import Parameter
 
 from casemgmt.application.auth import Principal, Role
-from casemgmt.application.cases import RecordCommand, derived_event_id, request_hash
+from casemgmt.application.cases import RecordCommand
 from casemgmt.application.envelope import AppendResult
 from casemgmt.application.errors import ValidationFailed
+from casemgmt.application.ids import derived_event_id, request_hash
 from casemgmt.application.readmodels import CaseFilter, Page
 from casemgmt.application.views import CaseDetail, CaseSummary, envelope_view
 from casemgmt.domain.events import CaseOpened
