@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 import schemathesis
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from schemathesis import GenerationMode
 
 from casemgmt.application.auth import Role
@@ -33,7 +33,6 @@ def _fuzz(
         max_examples=EXAMPLES_PER_OPERATION,
         deadline=None,
         database=None,
-        suppress_health_check=list(HealthCheck),
     )
     @given(operation.as_strategy(generation_mode=mode))
     def run(case: Any) -> None:
