@@ -67,3 +67,21 @@ def open_case(regulator: str, code: str, on: date, today: date, **fields: object
     case = Case(regime(regulator, code), today)
     case.do(opened(regulator, code, on, **fields))
     return case
+
+
+def refused(case: Case, action: Event, rule: str, field: str | None = None, **kw: date) -> str:
+    """Assert ``action`` is refused under ``rule`` (naming ``field``) and nothing was written;
+    returns the message."""
+    import pytest
+
+    from casemgmt.domain import RuleViolation
+
+    before, written = case.state, len(case.events)
+    with pytest.raises(RuleViolation) as caught:
+        case.do(action, **kw)
+    assert caught.value.rule == rule, f"{caught.value.rule}: {caught.value}"
+    if field is not None:
+        assert caught.value.field == field, caught.value.field
+    assert case.state is before
+    assert len(case.events) == written
+    return str(caught.value)

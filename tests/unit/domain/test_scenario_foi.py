@@ -121,8 +121,11 @@ def test_days_from_a_fees_notice_to_payment_do_not_count() -> None:
     case = request()
     case.do(FeesNoticeIssued(occurred_on=D(2026, 1, 12), amount="25.00"))
     assert case.s.stage == "fees"
+    assert case.deadline("fee_due").due_on == D(2026, 4, 11)  # 3 months beginning with 12 Jan
     out = case.do(FeePaid(occurred_on=D(2026, 1, 16)))
-    moved = out[1]
+    assert tags(out) == ["fee_paid", "deadline_met", "deadline_extended", "stage_changed"]
+    assert case.deadline("fee_due").status == "met"
+    moved = out[2]
     assert isinstance(moved, DeadlineExtended)
     # Mon 12 to Fri 16 Jan, both included: 5 working days added to Wed 4 Feb
     assert moved.due_on == D(2026, 2, 11)
@@ -144,8 +147,9 @@ def test_a_public_interest_extension_beyond_20_working_days_must_be_exceptional(
         case.do(too_long)
     assert caught.value.rule == "foi_public_interest_extension"
     assert str(caught.value) == (
-        "ofcom/foi-2000: public_interest_extension to 2026-03-05 goes beyond 2026-03-04, 20 "
-        "working_days after response_due (2026-02-04); set exceptional = true to go further"
+        "ofcom/foi-2000: public_interest_extension to 2026-03-05 goes beyond 2026-03-04: "
+        "response_due may be extended by 20 working_days in total (0 used before, from "
+        "2026-02-04); set exceptional = true to go further"
     )
     case.do(
         PublicInterestExtension(

@@ -127,8 +127,8 @@ def test_a_confirmation_decision_waits_for_the_representations_period() -> None:
     assert caught.value.rule == "confirmation_requires_provisional_notice"
     assert str(caught.value) == (
         "ofcom/osa-2023: confirmation_decision requires an earlier "
-        "provisional_notice_of_contravention whose representations_due deadline has passed "
-        "or been met"
+        "provisional_notice_of_contravention whose representations_due period has expired "
+        "(early representations do not shorten it)"
     )
     case.today = D(2026, 3, 27)
     out = case.do(RepresentationsReceived(occurred_on=D(2026, 3, 27), notice_id="pnc-1"))

@@ -20,7 +20,7 @@ from casemgmt.application.demo.steps import (
     suspend_payment,
 )
 from casemgmt.application.demo.timeline import Stop, Timeline
-from casemgmt.domain.calendar.calendars import add_months_beginning_with
+from casemgmt.domain.calendar.calendars import add_months_beginning_with, get_calendar
 from casemgmt.domain.events import (
     AppealLodged,
     DeadlineMet,
@@ -37,6 +37,7 @@ _OSA_AMOUNTS = ("25000.00", "120000.00", "1050000.00", "2400000.00", "7500000.00
 _ICO_AMOUNTS = ("40000.00", "250000.00", "750000.00", "4400000.00", "12700000.00")
 _DSA_AMOUNTS = ("15000000.00", "120000000.00", "480000000.00")
 _APPEAL_WINDOW = timedelta(days=28)
+_UPPER_TRIBUNAL = get_calendar("england-and-wales")
 
 
 def osa(t: Timeline) -> None:
@@ -90,6 +91,8 @@ def osa(t: Timeline) -> None:
         )
     )
     t.expect("compliance_due-cd-1", steps_by)
+    # s.168: one month after the decision was sent, rolled to a working day
+    t.expect("appeal_window-cd-1", _UPPER_TRIBUNAL.add(t.day, 1, "months", roll_forward=True))
     t.stop_if(0.2)
     payable = penalty(t, _OSA_AMOUNTS, "GBP", "OSA 2023 s.137 and Sch. 13", notice_id="cd-1")
     settle(t, payable, "cd-1", "Upper Tribunal", "Contravention confirmed; penalty imposed")

@@ -11,6 +11,7 @@ from casemgmt.domain.events import (
     AssessmentStarted,
     ContactRecorded,
     DeadlineCancelled,
+    DeadlineMet,
     InvestigationClosed,
     NoticeIssued,
     PenaltyImposed,
@@ -121,11 +122,12 @@ def suspend_payment(t: Timeline) -> None:
 def settle(t: Timeline, payable: date, against: str, forum: str, outcome: str) -> None:
     """Appeal the decision, or pay the penalty and close the case."""
     if t.chance(0.15):
-        t.add(
-            AppealLodged(
-                occurred_on=t.later(3, 25), appeal_id="appeal-1", against=against, forum=forum
-            )
-        )
+        window = t.pending.get(f"appeal_window-{against}")
+        day = t.by(window[0]) if window else t.later(3, 25)
+        t.add(AppealLodged(occurred_on=day, appeal_id="appeal-1", against=against, forum=forum))
+        if window:  # lodged within the appeal window
+            t.add(DeadlineMet(occurred_on=day, deadline_id=f"appeal_window-{against}"))
+            t.done(f"appeal_window-{against}")
         suspend_payment(t)
         raise Stop
     paid = t.answer(

@@ -26,6 +26,7 @@ __all__ = ["WINDOW_KINDS", "Stop", "Timeline", "weekday"]
 WINDOW_KINDS = frozenset(
     {
         "appeal_window",
+        "fee_due",
         "internal_review_window",
         "observations_due",
         "penalty_notice_due",

@@ -12,7 +12,7 @@ from casemgmt.domain.events import CaseOpened, NoticeIssued, PenaltyImposed, Res
 from casemgmt.domain.events.base import Event
 from casemgmt.domain.regime.model import DeadlineRule, Regime
 
-__all__ = ["Context", "basis_day", "next_id", "notice_kind_of", "stated_due"]
+__all__ = ["Context", "basis_day", "next_id", "notice_kind_of", "rule_due", "stated_due"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +61,32 @@ def stated_due(event: Event, rule: DeadlineRule, ctx: Context) -> date | None:
             return day
         case _:
             return None
+
+
+def rule_due(
+    rule: DeadlineRule, event: Event, ctx: Context, *, as_stated: bool = True
+) -> date | None:
+    """The due date ``rule`` gives the deadline ``event`` sets (None: the event states none).
+
+    With ``as_stated``, a date the event gives in the rule's ``stated_by`` field wins over
+    the computation (an appellant's own reckoning of an appeal window).
+    """
+    given = getattr(event, rule.stated_by, None) if rule.stated_by and as_stated else None
+    if isinstance(given, date):
+        return given
+    if rule.period == "stated":
+        return stated_due(event, rule, ctx)
+    # a statutory rule has amount and unit: checked when the file was loaded
+    assert rule.amount is not None
+    assert rule.unit is not None
+    cal = ctx.calendar(rule.calendar)
+    return cal.add(
+        basis_day(event),
+        rule.amount,
+        rule.unit,
+        inclusive=rule.inclusive,
+        roll_forward=rule.roll_forward,
+    )
 
 
 def next_id(prefix: str, taken: Iterable[str]) -> str:

@@ -20,9 +20,11 @@ from typing import cast
 from msgspec.structs import replace
 
 from casemgmt.domain.decide import guards as guard
-from casemgmt.domain.decide import parties
+from casemgmt.domain.decide import parties, statute
 from casemgmt.domain.decide.context import Context
+from casemgmt.domain.decide.dates import check_event_dates, check_opening_dates
 from casemgmt.domain.decide.derive import derive
+from casemgmt.domain.decide.periods import check_stated_periods
 from casemgmt.domain.events import (
     DERIVED_ONLY,
     AnyEvent,
@@ -35,6 +37,7 @@ from casemgmt.domain.events import (
     DeadlineMet,
     DeadlineMissed,
     DeadlineSet,
+    ExtensionAgreed,
     NoticeIssued,
     NoticeWithdrawn,
     PenaltyImposed,
@@ -75,8 +78,10 @@ def decide(state: CaseState | None, action: Event, regime: Regime, today: date) 
     if state is None:
         raise ctx.refuse("case_not_open", f"{action.type_tag()} needs an open case: open it first")
     _guard_stage(state, action, ctx)
+    check_event_dates(state, action, ctx)
+    statute.check_clock_events(state, action, ctx)
     accepted = _check(state, cast(AnyEvent, action), ctx)
-    guard.check_stated_periods(accepted, ctx)
+    check_stated_periods(state, accepted, ctx)
     return [accepted, *derive(evolve(state, accepted), accepted, ctx)]
 
 
@@ -97,6 +102,7 @@ def _open(state: CaseState | None, a: CaseOpened, ctx: Context) -> CaseOpened:
             raise ctx.refuse(
                 "occurred_in_future", f"{name} {day} is after today ({ctx.today})", name
             )
+    check_opening_dates(a, ctx)
     return _filled(a, ctx)
 
 
@@ -134,7 +140,7 @@ def _guard_stage(s: CaseState, a: Event, ctx: Context) -> None:
                 "case_closed", f"the case is closed: only {allowed} may be recorded", "type"
             )
         return
-    if not ctx.regime.allows(s.stage, tag):
+    if not ctx.regime.allows(s.stage, tag) and not statute.overdue_allows(s, a, ctx):
         raise ctx.refuse(
             "action_not_allowed_in_stage", f"{tag} is not allowed in stage {s.stage!r}", "type"
         )
@@ -169,7 +175,7 @@ def _check(s: CaseState, a: AnyEvent, ctx: Context) -> Event:
         case PenaltyImposed():
             taken = [p.penalty_id for p in s.penalties]
             a = replace(a, penalty_id=guard.new_id(a.penalty_id, "penalty", taken, ctx, "penalty"))
-            guard.check_penalty(a, ctx)
+            guard.check_penalty(s, a, ctx)
         case PenaltyPaid():
             return replace(a, penalty_id=_unpaid_penalty(s, a.penalty_id, ctx))
         case AppealLodged():
@@ -177,8 +183,8 @@ def _check(s: CaseState, a: AnyEvent, ctx: Context) -> Event:
             return replace(a, appeal_id=guard.new_id(a.appeal_id, "appeal", taken, ctx, "appeal"))
         case AppealDecided():
             return replace(a, appeal_id=_pending_appeal(s, a.appeal_id, ctx))
-        case PublicInterestExtension():
-            guard.check_extension_request(s, a, ctx)
+        case PublicInterestExtension() | ExtensionAgreed():
+            statute.check_extension_request(s, a, ctx)
         case ResponseSent() if a.review_window is not None and a.review_by is not None:
             raise ctx.refuse(
                 "notice_period_ambiguous", "state review_by or review_window, not both", "review_by"

@@ -9,17 +9,20 @@ did.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from casemgmt.domain.decide.context import Context, basis_day, next_id, notice_kind_of, stated_due
+from casemgmt.domain.decide.context import Context, basis_day, next_id, notice_kind_of, rule_due
+from casemgmt.domain.decide.statute import extension_targets
 from casemgmt.domain.events import (
     CaseClosed,
     DeadlineCancelled,
+    DeadlineClosed,
     DeadlineExtended,
     DeadlineMet,
+    DeadlineMissed,
     DeadlinePaused,
     DeadlineSet,
+    ExtensionAgreed,
     NoticeIssued,
     NoticeWithdrawn,
     PenaltyImposed,
@@ -29,7 +32,7 @@ from casemgmt.domain.events import (
     StageChanged,
 )
 from casemgmt.domain.events.base import Event
-from casemgmt.domain.regime.model import ClockStopRule, DeadlineRule
+from casemgmt.domain.regime.model import ClockStopRule
 from casemgmt.domain.state.evolve import evolve
 from casemgmt.domain.state.model import CaseState, DeadlineState
 
@@ -81,6 +84,8 @@ def _meets(s: CaseState, a: Event, ctx: Context) -> list[Event]:
 
 
 def _clocks(s: CaseState, a: Event, ctx: Context) -> list[Event]:
+    """Stop the clocks ``a`` stops (not one already run out: its breach stands), resume
+    those it resumes, and cancel those whose lapse deadline ``a`` records as missed."""
     out: list[Event] = []
     for rule in ctx.regime.clock_stops:
         if rule.stop_on == a.type_tag():
@@ -93,8 +98,10 @@ def _clocks(s: CaseState, a: Event, ctx: Context) -> list[Event]:
                     reason=f"{a.type_tag()}: the clock stops",
                 )
                 for d in s.deadlines
-                if d.kind == rule.kind and d.status == "open"
+                if d.kind == rule.kind and d.status == "open" and a.occurred_on <= d.due_on
             ]
+        if isinstance(a, DeadlineMissed | DeadlineClosed):
+            out += _lapse(s, a, rule)
         if rule.resume_on == a.type_tag():
             out += [
                 _resume(d, rule, a, ctx)
@@ -102,6 +109,18 @@ def _clocks(s: CaseState, a: Event, ctx: Context) -> list[Event]:
                 if d.status == "paused" and d.paused_by == rule.id
             ]
     return out
+
+
+def _lapse(s: CaseState, a: DeadlineMissed | DeadlineClosed, rule: ClockStopRule) -> list[Event]:
+    ended = s.deadline(a.deadline_id)
+    if ended is None or ended.kind != rule.lapse_kind:
+        return []
+    reason = f"{ended.label}: passed on {ended.due_on} unmet, the {rule.kind} clock lapsed"
+    return [
+        _at(a, DeadlineCancelled, deadline_id=d.deadline_id, reason=reason, rule=ended.rule)
+        for d in s.deadlines
+        if d.status == "paused" and d.paused_by == rule.id
+    ]
 
 
 def _resume(d: DeadlineState, rule: ClockStopRule, a: Event, ctx: Context) -> Event:
@@ -130,7 +149,7 @@ def _resume(d: DeadlineState, rule: ClockStopRule, a: Event, ctx: Context) -> Ev
 
 
 def _extensions(s: CaseState, a: Event, ctx: Context) -> list[Event]:
-    if not isinstance(a, PublicInterestExtension):
+    if not isinstance(a, PublicInterestExtension | ExtensionAgreed):
         return []
     return [
         _at(
@@ -143,8 +162,7 @@ def _extensions(s: CaseState, a: Event, ctx: Context) -> list[Event]:
         )
         for rule in ctx.regime.extensions
         if rule.on == a.type_tag()
-        for d in s.deadlines
-        if d.kind == rule.kind and d.status == "open"
+        for d in extension_targets(s, a, rule)
     ]
 
 
@@ -155,7 +173,7 @@ def _rules(s: CaseState, a: Event, ctx: Context) -> list[Event]:
     for rule in ctx.regime.deadline_rules:
         if rule.on != a.type_tag() or rule.notice_kind not in (None, notice_kind_of(a)):
             continue
-        due = _due(rule, a, ctx)
+        due = rule_due(rule, a, ctx)
         kind = ctx.regime.kind(rule.kind)
         if due is None or kind is None:  # every rule's kind is declared: checked at load
             continue
@@ -179,22 +197,6 @@ def _rules(s: CaseState, a: Event, ctx: Context) -> list[Event]:
             )
         )
     return out
-
-
-def _due(rule: DeadlineRule, a: Event, ctx: Context) -> date | None:
-    if rule.period == "stated":
-        return stated_due(a, rule, ctx)
-    # a statutory rule has amount and unit: checked when the file was loaded
-    assert rule.amount is not None
-    assert rule.unit is not None
-    cal = ctx.calendar(rule.calendar)
-    return cal.add(
-        basis_day(a),
-        rule.amount,
-        rule.unit,
-        inclusive=rule.inclusive,
-        roll_forward=rule.roll_forward,
-    )
 
 
 def _cancellations(s: CaseState, a: Event, ctx: Context) -> list[Event]:
@@ -222,7 +224,7 @@ def _stage(s: CaseState, a: Event, ctx: Context) -> list[Event]:
     return []
 
 
-def _at(a: Event, cls: type[E], **fields: object) -> E:
+def _at(a: Event, cls: type[E], **fields: Any) -> E:
     """A derived event of ``cls`` occurring when ``a`` did."""
     return cls(occurred_on=a.occurred_on, occurred_at=a.occurred_at, **fields)
 

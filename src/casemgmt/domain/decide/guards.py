@@ -14,15 +14,14 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from casemgmt.domain.decide.context import Context, notice_kind_of, stated_due
+from casemgmt.domain.decide.context import Context
+from casemgmt.domain.decide.statute import check_fixed
 from casemgmt.domain.events import (
     DeadlineExtended,
     DeadlineMissed,
     NoticeIssued,
     PenaltyImposed,
-    PublicInterestExtension,
 )
-from casemgmt.domain.events.base import Event
 from casemgmt.domain.events.fields import money
 from casemgmt.domain.regime.model import NoticeKind, PenaltyCap, Prerequisite
 from casemgmt.domain.state.model import CaseState, DeadlineState, NoticeState
@@ -31,11 +30,9 @@ __all__ = [
     "active_deadline",
     "active_notice",
     "check_extension",
-    "check_extension_request",
     "check_missed",
     "check_notice",
     "check_penalty",
-    "check_stated_periods",
     "known_deadline",
     "new_id",
 ]
@@ -81,8 +78,10 @@ def check_missed(s: CaseState, a: DeadlineMissed, ctx: Context) -> None:
 
 
 def check_extension(s: CaseState, a: DeadlineExtended, ctx: Context) -> None:
-    """Extensions move a standing deadline later, within its rule's ``limit``."""
+    """Extensions move a standing deadline later, within its rule's ``limit``; a deadline
+    the law fixes is not moved by a plain extension at all."""
     d = active_deadline(s, a.deadline_id, ctx)
+    check_fixed(d, a, ctx)
     if a.due_on <= d.due_on:
         raise ctx.refuse(
             "extension_not_later",
@@ -101,30 +100,6 @@ def check_extension(s: CaseState, a: DeadlineExtended, ctx: Context) -> None:
             f"{d.basis_on}), not {a.due_on}",
             "due_on",
         )
-
-
-def check_extension_request(s: CaseState, a: PublicInterestExtension, ctx: Context) -> None:
-    """An extension rule moves an open, not yet passed deadline by at most its maximum."""
-    for rule in (x for x in ctx.regime.extensions if x.on == a.type_tag()):
-        targets = [d for d in s.deadlines if d.kind == rule.kind and d.status == "open"]
-        if not targets:
-            raise ctx.refuse(rule.id, f"there is no open {rule.kind} deadline to extend")
-        for d in targets:
-            if a.occurred_on > d.due_on:
-                raise ctx.refuse(
-                    rule.id, f"{rule.kind} passed on {d.due_on}; it can no longer be extended"
-                )
-            if a.extended_to <= d.due_on:
-                raise ctx.refuse(rule.id, f"{a.extended_to} is not after {d.due_on}", "extended_to")
-            cap = ctx.calendar().add(d.due_on, rule.max_amount, rule.unit)
-            if a.extended_to > cap and not a.exceptional:
-                raise ctx.refuse(
-                    rule.id,
-                    f"{a.type_tag()} to {a.extended_to} goes beyond {cap}, {rule.max_amount} "
-                    f"{rule.unit} after {rule.kind} ({d.due_on}); set exceptional = true to go "
-                    f"further",
-                    "extended_to",
-                )
 
 
 def active_notice(s: CaseState, notice_id: str, ctx: Context) -> NoticeState:
@@ -178,59 +153,50 @@ def _check_prerequisite(
         raise ctx.refuse(p.id, f"{kind.code} requires an earlier {p.notice_kind}", "notice_kind")
     if p.deadline_kind is None:
         return
-    if not any(_deadline_over(s, n.notice_id, p.deadline_kind, a.occurred_on) for n in earlier):
+    if not any(_deadline_fits(s, n.notice_id, p, a.occurred_on) for n in earlier):
         raise ctx.refuse(
             p.id,
             f"{kind.code} requires an earlier {p.notice_kind} whose {p.deadline_kind} "
-            f"deadline has passed or been met",
+            f"{_WANTED[p.deadline]}",
             "notice_kind",
         )
 
 
-def _deadline_over(s: CaseState, notice_id: str, kind: str, on: date) -> bool:
+_WANTED = {
+    "over": "deadline has passed or been met",
+    "expired": "period has expired (early representations do not shorten it)",
+    "running": "period is still running (it has not ended)",
+}
+
+
+def _deadline_fits(s: CaseState, notice_id: str, p: Prerequisite, on: date) -> bool:
+    """Whether ``notice_id``'s deadline of ``p.deadline_kind`` is as ``p`` wants on ``on``."""
+    found = [d for d in s.deadlines if d.notice_id == notice_id and d.kind == p.deadline_kind]
+    if p.deadline == "expired":
+        return any(d.status != "cancelled" and d.due_on < on for d in found)
+    if p.deadline == "running":
+        return any(d.active and on <= d.due_on for d in found)
     return any(
         d.status in ("met", "met_late", "missed", "closed")
         or (d.status == "open" and d.due_on < on)
-        for d in s.deadlines
-        if d.notice_id == notice_id and d.kind == kind
+        for d in found
     )
 
 
-def check_stated_periods(a: Event, ctx: Context) -> None:
-    """Where the law leaves the period to the notice, the notice states one, long enough."""
-    for rule in ctx.regime.deadline_rules:
-        if rule.period != "stated" or rule.on != a.type_tag():
-            continue
-        if rule.notice_kind is not None and rule.notice_kind != notice_kind_of(a):
-            continue
-        due = stated_due(a, rule, ctx)
-        what = rule.notice_kind or a.type_tag()
-        if due is None and rule.required:
-            raise ctx.refuse(
-                rule.id,
-                f"{what} must state respond_by or a period: the law leaves the {rule.kind} "
-                f"period to the notice",
-                "respond_by",
-            )
-        if due is not None and rule.minimum is not None:
-            m = rule.minimum
-            earliest = ctx.calendar(rule.calendar).add(
-                a.occurred_on, m.amount, m.unit, inclusive=m.inclusive
-            )
-            if due < earliest:
-                counted = "beginning with" if m.inclusive else "after"
-                raise ctx.refuse(
-                    rule.id,
-                    f"{what} must allow at least {m.amount} {m.unit} {counted} {a.occurred_on} "
-                    f"for {rule.kind} (on or after {earliest}), not {due}",
-                    "respond_by",
-                )
-
-
-def check_penalty(a: PenaltyImposed, ctx: Context) -> None:
-    """The penalty is in the regime's currency and, where the cap is known, within it."""
+def check_penalty(s: CaseState, a: PenaltyImposed, ctx: Context) -> None:
+    """The penalty is in the regime's currency and, where the cap is known, within it; a
+    daily rate is complete and allowed for its kind."""
     regime = ctx.regime
+    daily = (a.daily_rate, a.daily_from, a.daily_max_days)
+    if any(x is not None for x in (*daily, a.daily_until)) and None in daily:
+        raise ctx.refuse(
+            "daily_penalty_incomplete",
+            "a daily penalty states daily_rate, daily_from and daily_max_days together",
+            "daily_rate",
+        )
     if not regime.penalty_caps:
+        if a.daily_rate is not None:
+            raise ctx.refuse("daily_rate_not_allowed", f"{regime.code} has no daily penalties")
         return
     if a.currency != regime.penalty_currency:
         raise ctx.refuse(
@@ -239,6 +205,8 @@ def check_penalty(a: PenaltyImposed, ctx: Context) -> None:
             "currency",
         )
     cap = _cap_for(a, ctx)
+    if a.daily_rate is not None:
+        _check_daily(s, a, cap, ctx)
     limit = _limit(cap, a.revenue)
     if limit is not None and money(a.amount) > limit:
         raise ctx.refuse(
@@ -246,6 +214,19 @@ def check_penalty(a: PenaltyImposed, ctx: Context) -> None:
             f"penalty of {a.amount} {a.currency} is above the cap of {limit:.2f} {a.currency} "
             f"({cap.section or cap.penalty_kind})",
             "amount",
+        )
+
+
+def _check_daily(s: CaseState, a: PenaltyImposed, cap: PenaltyCap, ctx: Context) -> None:
+    if not cap.daily_rate:
+        raise ctx.refuse(
+            "daily_rate_not_allowed",
+            f"a {cap.penalty_kind} penalty has no daily rate ({cap.section or cap.id})",
+            "daily_rate",
+        )
+    if a.daily_until is not None and s.deadline(a.daily_until) is None:
+        raise ctx.refuse(
+            "unknown_deadline", f"no deadline {a.daily_until!r} on this case", "daily_until"
         )
 
 

@@ -23,6 +23,7 @@ from casemgmt.domain.events.deadlines import (
     DeadlineMissed,
     DeadlinePaused,
     DeadlineSet,
+    ExtensionAgreed,
     ReminderFailed,
     ReminderSent,
 )
@@ -66,6 +67,7 @@ __all__ = [
     "DeadlinePaused",
     "DeadlineSet",
     "Event",
+    "ExtensionAgreed",
     "FeePaid",
     "FeesNoticeIssued",
     "InternalReviewCompleted",

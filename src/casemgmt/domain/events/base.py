@@ -30,12 +30,15 @@ class Event(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
     ``occurred_at`` is the business timestamp when the poster knows it (timezone-aware).
     Every date and instant of every event lies within ``EARLIEST_DAY``..``LATEST_DAY``
     (``DateOutOfRange`` otherwise, at decode or construction).
+    ``backfill`` marks an event recording history from before the case was opened here
+    (only such an event may be dated before the case's opening or receipt).
     """
 
     schema_version: ClassVar[int] = 1
 
     occurred_on: date
     occurred_at: datetime | None = None
+    backfill: bool = False
 
     def __post_init__(self) -> None:
         check_dates(self)

@@ -34,6 +34,7 @@ AnyEvent: TypeAlias = (
     | deadlines.DeadlineClosed
     | deadlines.DeadlineCancelled
     | deadlines.DeadlinePaused
+    | deadlines.ExtensionAgreed
     | deadlines.ReminderSent
     | deadlines.ReminderFailed
     | enforcement.NoticeIssued

@@ -19,6 +19,7 @@ __all__ = [
     "DeadlineMissed",
     "DeadlinePaused",
     "DeadlineSet",
+    "ExtensionAgreed",
     "ReminderFailed",
     "ReminderSent",
 ]
@@ -70,6 +71,16 @@ class DeadlineExtended(Event, frozen=True, kw_only=True, tag="deadline_extended"
     reason: Text
     rule: Code | None = None
     basis_on: date | None = None
+
+
+class ExtensionAgreed(Event, frozen=True, kw_only=True, tag="extension_agreed"):
+    """The parties agreed to extend the statutory period of ``deadline_id`` to
+    ``extended_to``, where the law allows it (DPA 2018 Sch. 16 para 2(3))."""
+
+    deadline_id: Id
+    extended_to: date
+    agreed_with: Name | None = None
+    reason: Text | None = None
 
 
 class DeadlineMissed(Event, frozen=True, kw_only=True, tag="deadline_missed"):

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated
+
+import msgspec
 
 from casemgmt.domain.events.base import Event
 from casemgmt.domain.events.fields import Code, Currency, Id, Money, Name, Period, Text
@@ -22,7 +25,10 @@ class NoticeIssued(Event, frozen=True, kw_only=True, tag="notice_issued"):
     The notice states when to respond either as a date (``respond_by``) or as a
     ``period`` counted from the day of issue, never both. ``court_application_on`` is
     the day the regulator applied to court (business disruption orders).
-    ``proposed_penalty`` is a penalty a provisional notice proposes.
+    ``proposed_penalty`` is a penalty a provisional notice proposes. ``urgent``: the
+    notice says it is urgent (an information notice may then end before its appeal
+    period). ``appeal_by``: the last day for an appeal as the appellant reckons it, when
+    that differs from the regime's computation (it replaces the computed appeal window).
     """
 
     notice_id: Id
@@ -35,6 +41,8 @@ class NoticeIssued(Event, frozen=True, kw_only=True, tag="notice_issued"):
     summary: Text | None = None
     proposed_penalty: Money | None = None
     currency: Currency | None = None
+    urgent: bool = False
+    appeal_by: date | None = None
 
 
 class NoticeWithdrawn(Event, frozen=True, kw_only=True, tag="notice_withdrawn"):
@@ -58,6 +66,11 @@ class PenaltyImposed(Event, frozen=True, kw_only=True, tag="penalty_imposed"):
     revenue; ICO and DSA: worldwide annual turnover) when it is known; ``penalty_kind``
     picks one of the regime's caps (the first by default). ``decide`` numbers
     ``penalty_id`` (``penalty-1``...) when absent.
+
+    A daily penalty (OSA s.137) adds ``daily_rate`` a day from ``daily_from`` for at most
+    ``daily_max_days`` days, until compliance: the day the deadline ``daily_until`` (the
+    steps the decision requires) is met, if named; the three ``daily_*`` fields go
+    together, and only for a penalty kind whose cap allows a daily rate.
     """
 
     amount: Money
@@ -68,6 +81,10 @@ class PenaltyImposed(Event, frozen=True, kw_only=True, tag="penalty_imposed"):
     revenue: Money | None = None
     penalty_kind: Code | None = None
     notice_id: Id | None = None
+    daily_rate: Money | None = None
+    daily_from: date | None = None
+    daily_max_days: Annotated[int, msgspec.Meta(ge=1, le=3660)] | None = None
+    daily_until: Id | None = None
 
 
 class PenaltyPaid(Event, frozen=True, kw_only=True, tag="penalty_paid"):

@@ -13,10 +13,12 @@ from casemgmt.domain.errors import RegimeFileError
 from casemgmt.domain.events import DERIVED_ONLY, EVENT_TYPES
 from casemgmt.domain.regime.model import DeadlineRule, PenaltyCap, Regime
 
-__all__ = ["STATED_DATE_EVENTS", "check_regime"]
+__all__ = ["EXTENSION_EVENTS", "STATED_DATE_EVENTS", "check_regime"]
 
 # Event types that can state a date or period of their own (``period = "stated"`` rules).
 STATED_DATE_EVENTS = frozenset({"notice_issued", "penalty_imposed", "response_sent"})
+# Event types that state the new date of a statutory deadline (``[[extensions]]``).
+EXTENSION_EVENTS = frozenset({"public_interest_extension", "extension_agreed"})
 
 
 class _Checker:
@@ -115,12 +117,20 @@ def _check_deadline_rule(c: _Checker, key: str, rule: DeadlineRule) -> None:
         )
     if rule.limit is not None and rule.unit is None:
         c.fail(f"{key}.limit", "a limit needs the rule's unit")
+    m = rule.minimum
+    if m is not None and (m.amount is None) != (m.unit is None):
+        c.fail(f"{key}.minimum", "a minimum states amount and unit together")
+    if m is not None and m.not_before is not None:
+        c.kind(f"{key}.minimum.not_before", m.not_before)
+    if rule.stated_by is not None and rule.on != "notice_issued":
+        c.fail(f"{key}.stated_by", "only a notice_issued event states a date of its own")
 
 
 def _check_rules(c: _Checker, r: Regime) -> None:
     ids = [x.id for x in r.deadline_rules] + [x.id for x in r.meets]
     ids += [x.id for x in r.clock_stops] + [x.id for x in r.extensions]
     ids += [x.id for x in r.penalty_caps] + [p.id for n in r.notice_kinds for p in n.requires]
+    ids += [x.id for x in r.when_overdue]
     c.unique("rule ids", ids)
     for i, rule in enumerate(r.deadline_rules):
         _check_deadline_rule(c, f"deadline_rules[{i}]", rule)
@@ -137,8 +147,19 @@ def _check_rules(c: _Checker, r: Regime) -> None:
     for i, x in enumerate(r.extensions):
         c.event(f"extensions[{i}].on", x.on)
         c.kind(f"extensions[{i}].kind", x.kind)
-        if x.on != "public_interest_extension":
-            c.fail(f"extensions[{i}].on", "only 'public_interest_extension' states an extension")
+        if x.on not in EXTENSION_EVENTS:
+            c.fail(
+                f"extensions[{i}].on",
+                f"only {', '.join(sorted(EXTENSION_EVENTS))} state an extension",
+            )
+    for i, s in enumerate(r.clock_stops):
+        if s.lapse_kind is not None:
+            c.kind(f"clock_stops[{i}].lapse_kind", s.lapse_kind)
+    for i, w in enumerate(r.when_overdue):
+        c.event(f"when_overdue[{i}].on", w.on)
+        c.kind(f"when_overdue[{i}].kind", w.kind)
+        for j, code in enumerate(w.stages):
+            c.stage(f"when_overdue[{i}].stages[{j}]", code)
 
 
 def _check_penalties(c: _Checker, r: Regime) -> None:

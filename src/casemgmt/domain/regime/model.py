@@ -24,6 +24,7 @@ __all__ = [
     "MeetsRule",
     "Minimum",
     "NoticeKind",
+    "OverdueAllowance",
     "PenaltyCap",
     "Prerequisite",
     "Regime",
@@ -64,12 +65,17 @@ class Transition(_Data, frozen=True, kw_only=True):
 class Prerequisite(_Data, frozen=True, kw_only=True):
     """A notice kind may only follow an earlier, unwithdrawn notice of ``notice_kind``.
 
-    With ``deadline_kind``, that notice's deadline of this kind must be met or past.
+    With ``deadline_kind``, that notice's deadline of this kind must be, on the day of the
+    new notice: ``"over"`` met or past its due day; ``"expired"`` past its due day even
+    if it was met early (a period for representations has to run out: early
+    representations do not shorten it); ``"running"`` not yet past its due day and not
+    closed (a time limit on the regulator, e.g. six months from a notice of intent).
     """
 
     id: RuleId
     notice_kind: Code
     deadline_kind: Code | None = None
+    deadline: Literal["over", "expired", "running"] = "over"
 
 
 class NoticeKind(_Data, frozen=True, kw_only=True):
@@ -86,11 +92,22 @@ class NoticeKind(_Data, frozen=True, kw_only=True):
 
 
 class Minimum(_Data, frozen=True, kw_only=True):
-    """The shortest period the law allows a notice to give (checked, never invented)."""
+    """The shortest period the law allows a notice to give (checked, never invented).
 
-    amount: Amount
-    unit: Unit
+    ``amount`` ``unit`` from the event's day (``inclusive``: that day counts), and/or
+    ``not_before``: the stated date may not fall before the deadline of that kind the
+    same event sets (an information notice may not end before its appeal period).
+    ``unless`` names a boolean field of the event that waives the minimum (``urgent``).
+    ``from_notice``: for an event naming a notice (a penalty's ``notice_id``), count from
+    the day that notice was given.
+    """
+
+    amount: Amount | None = None
+    unit: Unit | None = None
     inclusive: bool = False
+    not_before: Code | None = None
+    unless: Literal["urgent"] | None = None
+    from_notice: bool = False
 
 
 class DeadlineKind(_Data, frozen=True, kw_only=True):
@@ -115,7 +132,11 @@ class DeadlineRule(_Data, frozen=True, kw_only=True):
     ``roll_forward``. ``period = "stated"``: the law leaves the period to the notice or
     letter, whose date or period is used; ``required`` rejects one that states neither and
     ``minimum`` one too short. ``limit`` caps any later extension at ``limit`` units from
-    the basis day.
+    the basis day. ``fixed``: the law fixes the deadline, so only the regime's
+    ``clock_stops`` and ``extensions`` of its kind move it and a plain
+    ``deadline_extended`` is refused with this rule's id. ``stated_by`` names a date
+    field of the event that, when given, replaces the computed date (the date an
+    appellant gives for an appeal window, if it differs).
     """
 
     id: RuleId
@@ -132,6 +153,8 @@ class DeadlineRule(_Data, frozen=True, kw_only=True):
     required: bool = False
     minimum: Minimum | None = None
     limit: Amount | None = None
+    fixed: bool = False
+    stated_by: Literal["appeal_by"] | None = None
 
 
 class MeetsRule(_Data, frozen=True, kw_only=True):
@@ -152,7 +175,12 @@ class ClockStopRule(_Data, frozen=True, kw_only=True):
 
     ``resume = "restart"``: the period (``amount`` ``unit``) runs anew from the resuming
     day. ``resume = "disregard"``: the working days from the stop day to the resuming day,
-    both included, are added to the due date.
+    both included, are added to the due date. A stop after the due day does not stop
+    a clock that has run out: ``late = "refuse"`` refuses it (naming this rule);
+    ``late = "keep_breach"`` records it and leaves the deadline (and its breach) as it
+    is. ``lapse_kind``: the deadline of that kind (set by the stopping event) bounds the
+    pause: resuming after its due day is refused, and when it is missed the paused
+    deadlines are cancelled (the request lapsed).
     """
 
     id: RuleId
@@ -162,18 +190,31 @@ class ClockStopRule(_Data, frozen=True, kw_only=True):
     resume: Literal["restart", "disregard"]
     amount: Amount | None = None
     unit: Unit | None = None
+    late: Literal["refuse", "keep_breach"] = "keep_breach"
+    lapse_kind: Code | None = None
 
 
 class ExtensionRule(_Data, frozen=True, kw_only=True):
-    """``on`` moves the open deadline of ``kind`` to the event's date, by ``max_amount``
-    ``unit`` at most beyond the current due date unless the event says it is exceptional,
-    and only while the deadline has not passed."""
+    """``on`` moves the open deadline of ``kind`` to the event's date, only while the
+    deadline has not passed. ``max_amount`` ``unit`` caps all the extensions made under
+    this rule together (chained extensions count in total) unless the event says it is
+    exceptional; no ``max_amount``: as far as the event says (an agreed extension)."""
 
     id: RuleId
     on: str
     kind: Code
-    max_amount: Amount
-    unit: Unit
+    max_amount: Amount | None = None
+    unit: Unit = "working_days"
+
+
+class OverdueAllowance(_Data, frozen=True, kw_only=True):
+    """In ``stages``, ``on`` is also allowed once a deadline of ``kind`` is overdue (past
+    its due day unmet, or recorded missed); before that it is refused with this id."""
+
+    id: RuleId
+    on: str
+    stages: list[Code]
+    kind: Code
 
 
 class ReminderOffset(_Data, frozen=True, kw_only=True):
@@ -196,7 +237,11 @@ class ReminderPolicy(_Data, frozen=True, kw_only=True):
 
 
 class PenaltyCap(_Data, frozen=True, kw_only=True):
-    """The maximum penalty: ``fixed``, ``percent`` of ``measure``, or the greater of both."""
+    """The maximum penalty: ``fixed``, ``percent`` of ``measure``, or the greater of both.
+
+    ``daily_rate``: a penalty of this kind may add a daily rate from a stated day, capped
+    at a number of days (OSA s.137).
+    """
 
     id: RuleId
     penalty_kind: Code
@@ -204,6 +249,7 @@ class PenaltyCap(_Data, frozen=True, kw_only=True):
     percent: Decimal | None = None
     measure: str | None = None
     section: str = ""
+    daily_rate: bool = False
 
 
 class Regime(_Data, frozen=True, kw_only=True):
@@ -226,6 +272,7 @@ class Regime(_Data, frozen=True, kw_only=True):
     meets: list[MeetsRule] = []
     clock_stops: list[ClockStopRule] = []
     extensions: list[ExtensionRule] = []
+    when_overdue: list[OverdueAllowance] = []
     reminders: ReminderPolicy = ReminderPolicy()
     penalty_currency: Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{3}$")] | None = None
     penalty_caps: list[PenaltyCap] = []
@@ -249,6 +296,9 @@ class Regime(_Data, frozen=True, kw_only=True):
 
     def notice_kind(self, code: str) -> NoticeKind | None:
         return next((n for n in self.notice_kinds if n.code == code), None)
+
+    def deadline_rule(self, rule_id: str | None) -> DeadlineRule | None:
+        return next((r for r in self.deadline_rules if r.id == rule_id), None)
 
     def allows(self, stage: str, event_type: str) -> bool:
         found = self.stage(stage)

@@ -34,6 +34,7 @@ from casemgmt.domain.events import (
     DeadlineMissed,
     DeadlinePaused,
     DeadlineSet,
+    ExtensionAgreed,
     FeePaid,
     FeesNoticeIssued,
     InternalReviewCompleted,
@@ -184,6 +185,7 @@ def _apply(s: CaseState, e: AnyEvent) -> CaseState:
             | FeesNoticeIssued()
             | FeePaid()
             | PublicInterestExtension()
+            | ExtensionAgreed()
             | InternalReviewRequested()
             | InternalReviewCompleted()
             | RegulatorComplaintLodged()
@@ -280,6 +282,11 @@ def _penalty_imposed(s: CaseState, e: PenaltyImposed) -> CaseState:
         basis=e.basis,
         imposed_on=e.occurred_on,
         payable_by=e.payable_by,
+        notice_id=e.notice_id,
+        daily_rate=e.daily_rate,
+        daily_from=e.daily_from,
+        daily_max_days=e.daily_max_days,
+        daily_until=e.daily_until,
     )
     return replace(s, penalties=(*s.penalties, penalty))
 

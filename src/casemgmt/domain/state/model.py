@@ -105,7 +105,12 @@ class NoticeState(_State, frozen=True, kw_only=True):
 
 
 class PenaltyState(_State, frozen=True, kw_only=True):
-    """A penalty imposed on the case (``amount`` is a decimal string)."""
+    """A penalty imposed on the case (``amount`` is a decimal string).
+
+    A daily penalty adds ``daily_rate`` a day from ``daily_from`` for at most
+    ``daily_max_days`` days, until the deadline ``daily_until`` is met (compliance);
+    ``casemgmt.domain.state.penalties.accrual`` says how much has accrued by a day.
+    """
 
     penalty_id: str
     amount: str
@@ -115,6 +120,11 @@ class PenaltyState(_State, frozen=True, kw_only=True):
     payable_by: date | None = None
     paid: bool = False
     paid_on: date | None = None
+    notice_id: str | None = None
+    daily_rate: str | None = None
+    daily_from: date | None = None
+    daily_max_days: int | None = None
+    daily_until: str | None = None
 
 
 class AppealState(_State, frozen=True, kw_only=True):

@@ -147,6 +147,7 @@ def _rule_violation(_: Request[Any, Any, Any], exc: RuleViolation) -> Response[A
         title="Rule violation",
         regime=exc.regime,
         rule=exc.rule,
+        field=exc.field,
     )
 
 
