@@ -50,7 +50,7 @@ async def test_a_v1_payload_reads_as_v2_through_the_upcaster(
     assert before.schema_version == 1
     assert before.data == (
         '{"type":"test_renamed","occurred_on":"2026-01-05","occurred_at":null,'
-        '"name":"Ada Lovelace"}'
+        '"backfill":false,"name":"Ada Lovelace"}'
     )
     assert (await verify_chains(engine, codec)).ok
 

@@ -54,6 +54,7 @@ def test_encode_gives_the_tag_the_version_and_json_with_the_tag() -> None:
         "type": "unit_opened",
         "occurred_on": "2026-01-05",
         "occurred_at": None,
+        "backfill": False,
         "title": "X",
     }
 

@@ -29,6 +29,9 @@ PINNED: dict[tuple[str, str], Any] = {
     ("public_interest_extension", "exceptional"): False,
     ("reminder_sent", "attempts"): 1,
     ("response_sent", "exemptions"): [],
+    ("notice_issued", "urgent"): False,
+    # every event: not a backfill of history from before the case was opened
+    **{(tag, "backfill"): False for tag in EVENT_TYPES},
 }
 
 
@@ -71,6 +74,7 @@ def test_a_stored_event_spells_out_its_defaults() -> None:
         "type": "contact_recorded",
         "occurred_on": "2026-01-05",
         "occurred_at": None,
+        "backfill": False,
         "direction": "inbound",
         "channel": "email",
         "urgent": False,
@@ -92,3 +96,4 @@ def test_a_row_stored_without_its_defaults_decodes_exactly_as_before() -> None:
         occurred_on=date(2026, 1, 5), direction="inbound", channel="email", summary="call"
     )
     assert (event.urgent, event.parties, event.occurred_at) == (False, [], None)
+    assert event.backfill is False
