@@ -50,10 +50,9 @@ from casemgmt.adapters.sql.reminders.subscriptions import SqlSubscriptionReposit
 from casemgmt.adapters.sql.uow import SqlReader
 from casemgmt.adapters.upcasters import UPCASTERS
 from casemgmt.adapters.webhooks import HttpxWebhookSender, build_client
-from casemgmt.application.auth import KeyRepository
 from casemgmt.application.cases import CaseService
 from casemgmt.application.imports import ImportService
-from casemgmt.application.ports import Clock, Gauges, Probe, Probes
+from casemgmt.application.ports import Clock, Gauges, KeyRepository, Probe, Probes
 from casemgmt.application.queries import CaseQueryService
 from casemgmt.application.reminders.delivery import MissedDeadlines, ReminderDelivery
 from casemgmt.application.reminders.policy import RetryPolicy, SubscriptionService

@@ -13,16 +13,15 @@ import hmac
 import secrets
 from collections.abc import Collection
 from datetime import datetime
-from typing import Protocol
 
 import msgspec
 
 from casemgmt.application.errors import NotFound, ValidationFailed
+from casemgmt.application.ports import KeyRepository
 
 __all__ = [
     "ApiKey",
     "IssuedKey",
-    "KeyRepository",
     "Principal",
     "Role",
     "issue_key",
@@ -89,24 +88,6 @@ class IssuedKey(msgspec.Struct, frozen=True, kw_only=True):
 
     key: ApiKey
     token: str
-
-
-class KeyRepository(Protocol):
-    async def add(self, key: ApiKey) -> None:
-        """Store a new key (its id is unique)."""
-        ...
-
-    async def get(self, key_id: str) -> ApiKey | None:
-        """The key, revoked or not; None if there is no such key."""
-        ...
-
-    async def list(self) -> list[ApiKey]:
-        """Every key, newest first."""
-        ...
-
-    async def revoke(self, key_id: str, at: datetime) -> ApiKey:
-        """Mark the key revoked; raises ``NotFound`` for an unknown id."""
-        ...
 
 
 def secret_hash(secret: str) -> str:

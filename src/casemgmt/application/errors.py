@@ -4,9 +4,13 @@ CasemgmtError
 ├── NotFound                 the case (or resource) does not exist or is out of scope
 ├── ConcurrencyConflict      stale expected version; carries the current version
 ├── IdempotencyConflict      same event id or key, different content
-├── ValidationFailed         well-formed input that breaks a field rule (names the field)
-│   └── OutOfRange           a value outside the bounds the system keeps (422)
-└── (domain) RuleViolation   a regime rule refused the action (see casemgmt.domain.errors)
+└── ValidationFailed         well-formed input that breaks a field rule (names the field)
+    └── OutOfRange           a value outside the bounds the system keeps (422)
+
+The domain's errors are a separate tree, not under ``CasemgmtError``: ``DomainError``
+with ``RuleViolation`` (a regime rule refused the action), ``UnknownRegime`` and others
+(see ``casemgmt.domain.errors``); the application lets them through and the HTTP layer
+maps them too.
 """
 
 from __future__ import annotations

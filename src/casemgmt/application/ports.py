@@ -1,4 +1,9 @@
-"""Ports: what the application needs from the outside world, and what each guarantees."""
+"""Ports: what the application needs from the outside world, and what each guarantees.
+
+Every Protocol the application depends on is here (adapters implement them; the
+composition root, ``casemgmt.bootstrap``, picks the implementations), with the plain data
+some of them carry (``IdempotencyRecord``, ``DeliveryAttempt``, ``Closing``).
+"""
 
 from __future__ import annotations
 
@@ -13,22 +18,45 @@ import msgspec
 from casemgmt.application.envelope import AppendResult, Envelope, NewEvent
 from casemgmt.domain.state.evolve import CaseState
 
-if TYPE_CHECKING:
-    from casemgmt.application.readmodels import CaseChange
+if TYPE_CHECKING:  # data types of the ports below; their modules import this one
+    from casemgmt.application.auth import ApiKey
+    from casemgmt.application.readmodels import (
+        CaseChange,
+        CaseFilter,
+        CaseRow,
+        DeadlineFilter,
+        DeadlineRow,
+        StageCount,
+    )
+    from casemgmt.application.reminders.policy import (
+        DeliveryJob,
+        DeliveryRecord,
+        OverdueDeadline,
+        SendResult,
+        Subscription,
+    )
 
 __all__ = [
+    "CaseQueries",
     "CaseSnapshots",
     "CaseUnitOfWork",
     "Clock",
     "Closing",
     "DeliveryAttempt",
+    "DeliveryStore",
     "EventStore",
     "Gauges",
     "IdempotencyRecord",
     "IdempotencyStore",
+    "KeyRepository",
+    "OverdueSource",
     "Probe",
     "Probes",
+    "Projector",
+    "Reader",
+    "SubscriptionRepository",
     "UnitOfWork",
+    "WebhookSender",
 ]
 
 
@@ -222,4 +250,119 @@ class CaseUnitOfWork(UnitOfWork, Protocol):
         Closes only a delivery still ``pending`` under ``closing.claim_token`` (another
         claim's delivery is left as it is); the attempt is logged either way.
         """
+        ...
+
+
+class KeyRepository(Protocol):
+    async def add(self, key: ApiKey) -> None:
+        """Store a new key (its id is unique)."""
+        ...
+
+    async def get(self, key_id: str) -> ApiKey | None:
+        """The key, revoked or not; None if there is no such key."""
+        ...
+
+    async def list(self) -> list[ApiKey]:
+        """Every key, newest first."""
+        ...
+
+    async def revoke(self, key_id: str, at: datetime) -> ApiKey:
+        """Mark the key revoked; raises ``NotFound`` for an unknown id."""
+        ...
+
+
+class Projector(Protocol):
+    """An inline projection: applied in the append transaction, idempotent per case version."""
+
+    name: str
+
+    async def apply(self, changes: Sequence[CaseChange]) -> None: ...
+
+
+class CaseQueries(Protocol):
+    """Queries over the read models; ``scope`` None means every regulator."""
+
+    async def list_cases(
+        self,
+        filters: CaseFilter,
+        scope: Collection[str] | None,
+        after_seq: int | None,
+        limit: int,
+    ) -> list[CaseRow]:
+        """Newest first by the position of ``case_opened``; stable while cases are added."""
+        ...
+
+    async def get_case(self, case_id: str) -> CaseRow | None: ...
+
+    async def deadlines(
+        self,
+        filters: DeadlineFilter,
+        scope: Collection[str] | None,
+        after: tuple[datetime, str, str] | None,
+        limit: int | None,
+    ) -> list[DeadlineRow]:
+        """Soonest first by ``(due_at, case_id, deadline_id)``."""
+        ...
+
+    async def stage_counts(self, scope: Collection[str] | None) -> list[StageCount]: ...
+
+    async def overdue_counts(
+        self, scope: Collection[str] | None, now: datetime
+    ) -> dict[str, int]: ...
+
+
+class Reader(Protocol):
+    events: EventStore
+
+
+class DeliveryStore(Protocol):
+    async def job(self, reminder_id: str, subscription_id: str, sent_id: str) -> DeliveryJob | None:
+        """The delivery with its reminder, deadline and subscription; ``already_sent`` when
+        the event ``sent_id`` is stored. None if there is no such delivery."""
+        ...
+
+    async def finish(
+        self,
+        job: DeliveryJob,
+        status: Literal["pending", "delivered", "dead", "cancelled"],
+        attempt: DeliveryAttempt | None,
+        lease_until: datetime | None,
+        now: datetime,
+    ) -> bool:
+        """Close (or, ``pending``, re-lease) the delivery and log ``attempt``, atomically,
+        only while the job's claim still holds; False if another claim took over."""
+        ...
+
+
+class WebhookSender(Protocol):
+    async def send(self, url: str, secret: str, message_id: str, body: bytes) -> SendResult:
+        """POST ``body`` signed with ``secret``; never raises for network or HTTP errors."""
+        ...
+
+
+class OverdueSource(Protocol):
+    async def overdue(self, now: datetime, limit: int) -> list[OverdueDeadline]:
+        """Open deadlines whose due instant is before ``now``, oldest first."""
+        ...
+
+
+class SubscriptionRepository(Protocol):
+    async def add(self, subscription: Subscription) -> None: ...
+
+    async def get(self, subscription_id: str) -> Subscription | None:
+        """The subscription, deleted or not; None if there never was one."""
+        ...
+
+    async def active(self) -> list[Subscription]:
+        """Subscriptions not deleted, oldest first."""
+        ...
+
+    async def delete(self, subscription_id: str, at: datetime) -> None:
+        """Soft-delete: no new deliveries; its delivery log stays readable."""
+        ...
+
+    async def deliveries(
+        self, subscription_id: str, after: tuple[datetime, str] | None, limit: int
+    ) -> list[DeliveryRecord]:
+        """Newest first by ``(created_at, reminder_id)``, each with its attempts."""
         ...

@@ -10,7 +10,7 @@ import base64
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from datetime import date, datetime
-from typing import Any, Protocol
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import msgspec
@@ -18,10 +18,9 @@ import msgspec
 from casemgmt.application.auth import Principal
 from casemgmt.application.envelope import Envelope
 from casemgmt.application.errors import NotFound, ValidationFailed
-from casemgmt.application.ports import Clock, EventStore
+from casemgmt.application.ports import CaseQueries, Clock, Reader
 from casemgmt.application.readmodels import (
     CaseFilter,
-    CaseQueries,
     CaseRow,
     DeadlineFilter,
     DeadlineRow,
@@ -41,11 +40,7 @@ from casemgmt.domain.errors import UnknownRegime
 from casemgmt.domain.regime.registry import RegimeRegistry
 from casemgmt.domain.state.evolve import CaseState, evolve
 
-__all__ = ["CaseQueryService", "Reader", "Stats", "decode_cursor", "encode_cursor"]
-
-
-class Reader(Protocol):
-    events: EventStore
+__all__ = ["CaseQueryService", "Stats", "decode_cursor", "encode_cursor"]
 
 
 class Stats(msgspec.Struct, frozen=True, kw_only=True):

@@ -1,4 +1,5 @@
-"""Read-model rows and the ports that maintain and query them.
+"""Read-model rows, filters and pages (their ports, ``Projector`` and ``CaseQueries``,
+are in ``application.ports``).
 
 Projections are folded from events and can be dropped and rebuilt from the log. The
 inline ones are applied in the append's own transaction (read-your-writes); each row
@@ -7,9 +8,8 @@ carries the case version it reflects, so applying the same events twice changes 
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
 from datetime import date, datetime
-from typing import Generic, Protocol, TypeVar
+from typing import Generic, TypeVar
 
 import msgspec
 
@@ -19,13 +19,11 @@ from casemgmt.domain.state.evolve import CaseState
 __all__ = [
     "CaseChange",
     "CaseFilter",
-    "CaseQueries",
     "CaseRow",
     "CaseSummary",
     "DeadlineFilter",
     "DeadlineRow",
     "Page",
-    "Projector",
     "StageCount",
 ]
 
@@ -38,14 +36,6 @@ class CaseChange(msgspec.Struct, frozen=True, kw_only=True):
     case_id: str
     envelopes: list[Envelope]
     state: CaseState
-
-
-class Projector(Protocol):
-    """An inline projection: applied in the append transaction, idempotent per case version."""
-
-    name: str
-
-    async def apply(self, changes: Sequence[CaseChange]) -> None: ...
 
 
 class CaseSummary(msgspec.Struct, frozen=True, kw_only=True):
@@ -118,35 +108,3 @@ class StageCount(msgspec.Struct, frozen=True, kw_only=True):
     regime: str
     stage: str
     open_cases: int
-
-
-class CaseQueries(Protocol):
-    """Queries over the read models; ``scope`` None means every regulator."""
-
-    async def list_cases(
-        self,
-        filters: CaseFilter,
-        scope: Collection[str] | None,
-        after_seq: int | None,
-        limit: int,
-    ) -> list[CaseRow]:
-        """Newest first by the position of ``case_opened``; stable while cases are added."""
-        ...
-
-    async def get_case(self, case_id: str) -> CaseRow | None: ...
-
-    async def deadlines(
-        self,
-        filters: DeadlineFilter,
-        scope: Collection[str] | None,
-        after: tuple[datetime, str, str] | None,
-        limit: int | None,
-    ) -> list[DeadlineRow]:
-        """Soonest first by ``(due_at, case_id, deadline_id)``."""
-        ...
-
-    async def stage_counts(self, scope: Collection[str] | None) -> list[StageCount]: ...
-
-    async def overdue_counts(
-        self, scope: Collection[str] | None, now: datetime
-    ) -> dict[str, int]: ...

@@ -22,8 +22,9 @@ from casemgmt.application.ports import (
     Closing,
     IdempotencyRecord,
     IdempotencyStore,
+    Projector,
 )
-from casemgmt.application.readmodels import CaseChange, Projector
+from casemgmt.application.readmodels import CaseChange
 from casemgmt.domain.state.evolve import CaseState, evolve
 
 __all__ = ["CaseSqlUnitOfWork", "ProjectorFactory", "SqlIdempotencyStore", "SqlSnapshots"]

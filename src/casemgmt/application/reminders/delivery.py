@@ -25,16 +25,20 @@ import msgspec
 from casemgmt.application.cases import CaseService, Proposal, RecordCommand
 from casemgmt.application.errors import ConcurrencyConflict, IdempotencyConflict
 from casemgmt.application.ids import derived_event_id
-from casemgmt.application.ports import Clock, Closing, DeliveryAttempt
+from casemgmt.application.ports import (
+    Clock,
+    Closing,
+    DeliveryAttempt,
+    DeliveryStore,
+    OverdueSource,
+    WebhookSender,
+)
 from casemgmt.application.reminders.policy import (
     WORKER,
     DeliveryJob,
     DeliveryOutcome,
-    DeliveryStore,
-    OverdueSource,
     RetryPolicy,
     SendResult,
-    WebhookSender,
 )
 from casemgmt.domain.errors import RuleViolation, UnknownRegime
 from casemgmt.domain.events import DeadlineMissed, ReminderFailed, ReminderSent

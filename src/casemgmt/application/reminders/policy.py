@@ -1,7 +1,8 @@
-"""Reminders: webhook subscriptions, the delivery records and ports, the retry policy.
+"""Reminders: webhook subscriptions, the delivery records, the retry policy.
 
-The use cases that run in the worker are in ``reminders_delivery``. Framework-free:
-storage, HTTP and time come in through the ports below.
+The use cases that run in the worker are in ``application.reminders.delivery``.
+Framework-free: storage, HTTP and time come in through ports (``application.ports``:
+``SubscriptionRepository``, ``DeliveryStore``, ``WebhookSender``, ``OverdueSource``).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import random
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Annotated, Literal, Protocol
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 import msgspec
@@ -20,7 +21,7 @@ import msgspec
 from casemgmt.application.auth import Principal, Role
 from casemgmt.application.errors import NotFound, ValidationFailed
 from casemgmt.application.ids import derived_event_id
-from casemgmt.application.ports import Closing, DeliveryAttempt
+from casemgmt.application.ports import Closing, DeliveryAttempt, SubscriptionRepository
 from casemgmt.domain.events.fields import Codes
 
 __all__ = [
@@ -33,16 +34,12 @@ __all__ = [
     "DeliveryJob",
     "DeliveryOutcome",
     "DeliveryRecord",
-    "DeliveryStore",
     "NewSubscription",
     "OverdueDeadline",
-    "OverdueSource",
     "RetryPolicy",
     "SendResult",
     "Subscription",
-    "SubscriptionRepository",
     "SubscriptionService",
-    "WebhookSender",
     "check_secret",
     "new_secret",
     "new_subscription",
@@ -192,31 +189,6 @@ class DeliveryOutcome(msgspec.Struct, frozen=True, kw_only=True):
     retry_in: float | None = None
 
 
-class DeliveryStore(Protocol):
-    async def job(self, reminder_id: str, subscription_id: str, sent_id: str) -> DeliveryJob | None:
-        """The delivery with its reminder, deadline and subscription; ``already_sent`` when
-        the event ``sent_id`` is stored. None if there is no such delivery."""
-        ...
-
-    async def finish(
-        self,
-        job: DeliveryJob,
-        status: Literal["pending", "delivered", "dead", "cancelled"],
-        attempt: DeliveryAttempt | None,
-        lease_until: datetime | None,
-        now: datetime,
-    ) -> bool:
-        """Close (or, ``pending``, re-lease) the delivery and log ``attempt``, atomically,
-        only while the job's claim still holds; False if another claim took over."""
-        ...
-
-
-class WebhookSender(Protocol):
-    async def send(self, url: str, secret: str, message_id: str, body: bytes) -> SendResult:
-        """POST ``body`` signed with ``secret``; never raises for network or HTTP errors."""
-        ...
-
-
 @dataclass(frozen=True)
 class RetryPolicy:
     max_attempts: int
@@ -237,12 +209,6 @@ class OverdueDeadline(msgspec.Struct, frozen=True, kw_only=True):
     timezone: str
 
 
-class OverdueSource(Protocol):
-    async def overdue(self, now: datetime, limit: int) -> list[OverdueDeadline]:
-        """Open deadlines whose due instant is before ``now``, oldest first."""
-        ...
-
-
 class DeliveryRecord(msgspec.Struct, frozen=True, kw_only=True):
     """A delivery of one reminder to one subscription, with its attempt log."""
 
@@ -261,28 +227,6 @@ class DeliveryRecord(msgspec.Struct, frozen=True, kw_only=True):
     updated_at: datetime
     delivered_at: datetime | None
     log: list[DeliveryAttempt] = []
-
-
-class SubscriptionRepository(Protocol):
-    async def add(self, subscription: Subscription) -> None: ...
-
-    async def get(self, subscription_id: str) -> Subscription | None:
-        """The subscription, deleted or not; None if there never was one."""
-        ...
-
-    async def active(self) -> list[Subscription]:
-        """Subscriptions not deleted, oldest first."""
-        ...
-
-    async def delete(self, subscription_id: str, at: datetime) -> None:
-        """Soft-delete: no new deliveries; its delivery log stays readable."""
-        ...
-
-    async def deliveries(
-        self, subscription_id: str, after: tuple[datetime, str] | None, limit: int
-    ) -> list[DeliveryRecord]:
-        """Newest first by ``(created_at, reminder_id)``, each with its attempts."""
-        ...
 
 
 class SubscriptionService:

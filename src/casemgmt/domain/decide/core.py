@@ -5,7 +5,7 @@ normalised (``case_opened`` gets the regime's time zone, calendar and first stag
 penalty or appeal without an id gets the next ``penalty-N`` / ``appeal-N``), followed by
 the events the regime derives from it; or raises ``RuleViolation``.
 
-Built-in rule ids besides those of ``decide_guards``: ``occurred_in_future``,
+Built-in rule ids besides those of ``decide.guards``: ``occurred_in_future``,
 ``case_already_open``, ``case_not_open``, ``regime_mismatch``, ``case_settings_mismatch``,
 ``derived_event``, ``case_closed`` and ``action_not_allowed_in_stage``. On a closed case
 only ``ALLOWED_WHEN_CLOSED`` may be recorded: notes, and the outcome of reminders already

@@ -20,7 +20,8 @@ from litestar.middleware.authentication import (
     AuthenticationResult,
 )
 
-from casemgmt.application.auth import KeyRepository, Principal, Role, authenticate
+from casemgmt.application.auth import Principal, Role, authenticate
+from casemgmt.application.ports import KeyRepository
 
 __all__ = ["COOKIE", "ApiKeyAuthMiddleware", "KeyCache", "requires"]
 

@@ -16,10 +16,9 @@ from litestar.di import Provide
 from litestar.exceptions import HTTPException
 from litestar.params import SkipValidation
 
-from casemgmt.application.auth import KeyRepository
 from casemgmt.application.cases import CaseService
 from casemgmt.application.imports import ImportService
-from casemgmt.application.ports import Clock, Gauges, Probes
+from casemgmt.application.ports import Clock, Gauges, KeyRepository, Probes
 from casemgmt.application.queries import CaseQueryService
 from casemgmt.application.reminders.policy import SubscriptionService
 from casemgmt.bootstrap import Container

@@ -1,6 +1,6 @@
 """The Celery tasks: thin, named, idempotent, JSON-primitive arguments.
 
-- ``casemgmt.scan_due()``: claim due deliveries (see ``reminders_store.claim_due``) and,
+- ``casemgmt.scan_due()``: claim due deliveries (see ``WorkerServices.claim`` in ``bootstrap``) and,
   after the claim committed, enqueue one ``deliver`` per claimed (reminder, subscription);
   re-enqueues itself while full batches come back, so a backlog drains at once.
 - ``casemgmt.deliver(reminder_id, subscription_id, claim_token)``: one delivery attempt;
@@ -36,7 +36,7 @@ _log = get_logger("casemgmt.worker")
 
 
 def register_tasks(app: Celery, runner: WorkerRunner) -> None:
-    """Register the three tasks on ``app``; they run their work through ``runner``."""
+    """Register the four tasks on ``app``; they run their work through ``runner``."""
 
     def scan_due() -> int:
         claims, more = runner.run(lambda s: s.claim())

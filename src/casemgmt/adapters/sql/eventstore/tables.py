@@ -5,7 +5,7 @@ schema itself changes only through Alembic migrations (``migrations/versions``);
 definitions describe it for queries and must match what the migrations create.
 
 PostgreSQL has one more column, ``tx_id xid8`` (the writing transaction's id, see
-``store.py``); it is deliberately not declared here so that ``select(events)`` stays
+``eventstore.store``); it is deliberately not declared here so that ``select(events)`` stays
 valid on SQLite. Queries that need it name it explicitly. The feed indexes differ by
 dialect too and are left to the migration (``migrations/env.py`` tells autogenerate).
 """

@@ -27,8 +27,8 @@ from casemgmt.adapters.sql.eventstore.tables import events
 from casemgmt.adapters.sql.readmodels.projection import upsert
 from casemgmt.adapters.sql.readmodels.tables import projection_state
 from casemgmt.adapters.sql.writes import write_transaction
-from casemgmt.application.ports import Clock
-from casemgmt.application.readmodels import CaseChange, Projector
+from casemgmt.application.ports import Clock, Projector
+from casemgmt.application.readmodels import CaseChange
 from casemgmt.domain.state.evolve import fold
 
 __all__ = ["ProjectionSpec", "RebuildReport", "rebuild_projection"]
