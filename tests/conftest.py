@@ -2,7 +2,9 @@
 
 SQLite always runs. PostgreSQL runs when ``CASEMGMT_TEST_POSTGRES_URL`` is set (an
 asyncpg URL to a server where the user may create databases); under ``CI=true`` it is
-required and an unreachable server fails the run instead of skipping. Each backend is
+required and an unreachable server fails the run instead of skipping. The same holds for
+the brokers the worker tests use: ``CASEMGMT_TEST_REDIS_URL`` and ``CASEMGMT_TEST_AMQP_URL``
+(RabbitMQ). Each backend is
 migrated once per session into a template, and every test gets its own copy.
 """
 
@@ -21,6 +23,7 @@ from casemgmt.adapters.sql.migrations import upgrade_to_head
 
 PG_URL = os.environ.get("CASEMGMT_TEST_POSTGRES_URL", "")
 REDIS_URL = os.environ.get("CASEMGMT_TEST_REDIS_URL", "")
+AMQP_URL = os.environ.get("CASEMGMT_TEST_AMQP_URL", "")
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 BACKENDS = ["sqlite", *(["postgres"] if PG_URL else [])]
@@ -31,6 +34,8 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError("CI=true requires CASEMGMT_TEST_POSTGRES_URL")
     if IN_CI and not REDIS_URL:
         raise pytest.UsageError("CI=true requires CASEMGMT_TEST_REDIS_URL")
+    if IN_CI and not AMQP_URL:
+        raise pytest.UsageError("CI=true requires CASEMGMT_TEST_AMQP_URL")
 
 
 def _pg_admin_dsn(url: str, database: str | None = None) -> str:
