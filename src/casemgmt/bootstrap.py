@@ -241,7 +241,13 @@ class WorkerServices:
             c.cases,
             c.regimes,
             c.clock,
-            RetryPolicy(r.max_attempts, r.backoff_base_seconds, r.backoff_max_seconds),
+            RetryPolicy(
+                r.max_attempts,
+                r.backoff_base_seconds,
+                r.backoff_max_seconds,
+                floor_seconds=r.backoff_floor_seconds,
+                min_span_seconds=r.retry_span_seconds,
+            ),
             r.claim_lease_seconds,
         )
         self.missed = MissedDeadlines(SqlOverdueSource(c.engine), c.cases, c.clock)

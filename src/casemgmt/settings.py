@@ -132,15 +132,27 @@ class WorkerSettings:
 @dataclass(frozen=True, slots=True)
 class ReminderSettings:
     max_attempts: int = _doc(
-        8, "Delivery attempts before a reminder is dead-lettered.", "CASEMGMT_REMINDER_MAX_ATTEMPTS"
+        12,
+        "Delivery attempts before a reminder is dead-lettered.",
+        "CASEMGMT_REMINDER_MAX_ATTEMPTS",
     )
     backoff_base_seconds: float = _doc(
-        2.0,
-        "First retry delay; doubles per attempt, with full jitter.",
+        60.0,
+        "Longest first retry delay; doubles per attempt, with equal jitter (half to all).",
         "CASEMGMT_REMINDER_BACKOFF_BASE_SECONDS",
     )
     backoff_max_seconds: float = _doc(
         900.0, "Longest retry delay.", "CASEMGMT_REMINDER_BACKOFF_MAX_SECONDS"
+    )
+    backoff_floor_seconds: float = _doc(
+        5.0, "Shortest retry delay.", "CASEMGMT_REMINDER_BACKOFF_FLOOR_SECONDS"
+    )
+    retry_span_seconds: float = _doc(
+        3600.0,
+        "Least total time the retries of one delivery are spread over before it is "
+        "dead-lettered (the schedule stretches to cover it; start-up fails if the attempts "
+        "and longest delay cannot).",
+        "CASEMGMT_REMINDER_RETRY_SPAN_SECONDS",
     )
     timeout_seconds: float = _doc(
         10.0, "HTTP timeout of one webhook delivery.", "CASEMGMT_REMINDER_TIMEOUT_SECONDS"

@@ -6,8 +6,9 @@ Delivery contract (``ReminderDelivery.deliver``), for one claimed (reminder, sub
   deleted subscription ends ``cancelled`` without a request;
 - success (2xx) appends ``reminder_sent`` with an id derived from (reminder, subscription):
   a redelivered task finds it and sends nothing; a racing one cannot record it twice;
-- connection errors, timeouts, 5xx and 429 are retried after exponential backoff with full
-  jitter (never sooner than ``Retry-After``); other 4xx, or the last allowed attempt,
+- connection errors, timeouts, 5xx and 429 are retried on the ``RetryPolicy`` schedule
+  (a floor per retry, a least total span, never sooner than ``Retry-After``); other 4xx,
+  or the last allowed attempt,
   dead-letter the delivery and append ``reminder_failed``.
 The event is appended before the delivery row is closed, so a crash in between is repaired
 by the next claim of the delivery (the event is found; nothing is sent again).

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-import random
 import secrets
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
@@ -22,6 +20,7 @@ from casemgmt.application.auth import Principal, Role
 from casemgmt.application.errors import NotFound, ValidationFailed
 from casemgmt.application.ids import derived_event_id
 from casemgmt.application.ports import Closing, DeliveryAttempt, SubscriptionRepository
+from casemgmt.application.reminders.retry import RetryPolicy
 from casemgmt.domain.events.fields import Codes
 
 __all__ = [
@@ -187,19 +186,6 @@ class SendResult(msgspec.Struct, frozen=True, kw_only=True):
 class DeliveryOutcome(msgspec.Struct, frozen=True, kw_only=True):
     status: Literal["delivered", "retry", "dead", "cancelled", "stale"]
     retry_in: float | None = None
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    max_attempts: int
-    base_seconds: float
-    max_seconds: float
-
-    def delay(self, attempt: int, retry_after: float | None, rng: random.Random) -> float:
-        """Full jitter: uniform(0, min(cap, base * 2^(attempt-1))), but not before Retry-After."""
-        ceiling = min(self.max_seconds, self.base_seconds * 2 ** (attempt - 1))
-        jitter = rng.uniform(0, ceiling)
-        return jitter if retry_after is None else max(jitter, min(retry_after, self.max_seconds))
 
 
 class OverdueDeadline(msgspec.Struct, frozen=True, kw_only=True):
