@@ -133,10 +133,12 @@ class CaseService:
 
     async def _record_once(self, principal: Principal, command: RecordCommand) -> AppendResult:
         async with self._uow() as uow:
+            # The key's record is read after the state: a concurrent copy of this request
+            # that committed before the state was read is found, not decided again.
+            loaded = await uow.snapshots.load(command.case_id)
             replay = await self._replay(uow, principal, command)
             if replay is not None:
                 return replay
-            loaded = await uow.snapshots.load(command.case_id)
             if loaded is None or not principal.can_see(loaded[1].regulator):
                 raise NotFound("case", command.case_id)
             version, state = loaded

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
+import msgspec
 import pytest
 from store_helpers import T0, ContactRecorded, NoteAdded, feed_settled, note, notes
 from tests.conftest import BACKENDS
@@ -149,6 +150,20 @@ async def test_replay_returns_the_originals_and_writes_nothing(
     assert replay.replayed
     assert replay.envelopes == original.envelopes
     assert await store.count() == 3
+
+
+async def test_a_retry_with_other_request_metadata_is_a_replay(
+    new_uow: UowFactory, store: Backend
+) -> None:
+    first = note("original", event_id="e-1")
+    original = await append(new_uow, "case-1", [first], 0)
+    retry = msgspec.structs.replace(first, correlation_id="another-request", actor="bob")
+
+    replay = await append(new_uow, "case-1", [retry], 0)
+
+    assert replay.replayed
+    assert replay.envelopes == original.envelopes
+    assert await store.count() == 1
 
 
 async def test_same_id_with_other_content_conflicts(new_uow: UowFactory, store: Backend) -> None:

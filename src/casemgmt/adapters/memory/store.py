@@ -249,12 +249,12 @@ def _check_batch(events: Sequence[NewEvent]) -> None:
 
 
 def _check_same(case_id: str, ne: NewEvent, env: Envelope) -> None:
+    """The event, not the request that carried it (as the SQL store)."""
     same = (
         env.case_id == case_id
         and env.event == ne.event
         and env.occurred_at == ne.occurred_at
-        and (env.actor, env.correlation_id, env.causation_id)
-        == (ne.actor, ne.correlation_id, ne.causation_id)
+        and env.causation_id == ne.causation_id
     )
     if not same:
         where = "" if env.case_id == case_id else f" in case {env.case_id!r}"

@@ -296,12 +296,13 @@ def _check_batch(events: Sequence[NewEvent]) -> None:
 
 
 def _check_same(case_id: str, ne: NewEvent, env: Envelope) -> None:
+    """Idempotency compares the event (case, content, instant, cause), never the request
+    that carried it: a retry has its own request and correlation id, and may come from
+    another process of the same client, yet it is the same event."""
     same = (
         env.case_id == case_id
         and env.event == ne.event
         and env.occurred_at == ne.occurred_at
-        and env.actor == ne.actor
-        and env.correlation_id == ne.correlation_id
         and env.causation_id == ne.causation_id
     )
     if not same:
