@@ -104,6 +104,25 @@ VIOLATIONS: list[tuple[str, Event, str, str]] = [
         "confirmation_decision requires an earlier provisional_notice_of_contravention",
     ),
     (
+        "penalty notice without a confirmation decision (s.139)",
+        notice("penalty_notice"),
+        "penalty_notice_requires_confirmation_decision",
+        "penalty_notice requires an earlier confirmation_decision",
+    ),
+    (
+        "event dated before the case was opened, not marked as a backfill",
+        NoteAdded(occurred_on=D(2026, 1, 4), text="earlier"),
+        "occurred_before_case_opened",
+        "note_added on 2026-01-04 is before the case began on 2026-01-05; set backfill = true "
+        "to record earlier history",
+    ),
+    (
+        "notice stating a reply date before its own date",
+        notice("information_notice", respond_by=D(2026, 2, 3)),
+        "stated_date_before_event",
+        "respond_by 2026-02-03 is before the notice_issued itself (2026-02-04)",
+    ),
+    (
         "deadline missed before its due day has passed",
         DeadlineMissed(occurred_on=TODAY, deadline_id="explain-1"),
         "deadline_not_yet_due",
