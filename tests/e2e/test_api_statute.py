@@ -86,3 +86,70 @@ def test_a_complaint_about_an_overdue_request_is_accepted(writer: httpx.Client) 
     response = writer.post(url, json={**complaint, "occurred_on": "2026-02-05"})
     assert response.status_code == 201, response.text
     assert writer.get(f"/v1/cases/{case_id}").json()["stage"] == "complaint"
+
+
+def test_a_daily_penalty_shows_what_has_accrued_as_of_a_day(writer: httpx.Client) -> None:
+    case_id = f"ofcom-{uuid.uuid4().hex[:10]}"
+    opened = {
+        "case_id": case_id,
+        "regulator": "ofcom",
+        "regime": "osa-2023",
+        "subject": "X Corp",
+        "title": "Grok",
+        "opened_on": "2026-01-05",
+    }
+    assert writer.post("/v1/cases", json=opened).status_code == 201
+    url = f"/v1/cases/{case_id}/events"
+    steps: list[dict[str, Any]] = [
+        {"type": "investigation_opened", "occurred_on": "2026-01-12", "legal_basis": "OSA"},
+        {
+            "type": "notice_issued",
+            "occurred_on": "2026-03-02",
+            "notice_id": "pnc-1",
+            "notice_kind": "provisional_notice_of_contravention",
+            "respond_by": "2026-03-20",
+        },
+        {
+            "type": "notice_issued",
+            "occurred_on": "2026-03-25",
+            "notice_id": "cd-1",
+            "notice_kind": "confirmation_decision",
+            "respond_by": "2026-04-30",
+        },
+        {
+            "type": "penalty_imposed",
+            "occurred_on": "2026-03-25",
+            "amount": "1000000.00",
+            "currency": "GBP",
+            "basis": "OSA 2023 s.137",
+            "notice_id": "cd-1",
+            "daily_rate": "100.00",
+            "daily_from": "2026-05-01",
+            "daily_max_days": 60,
+            "daily_until": "compliance_due-cd-1",
+        },
+    ]
+    for step in steps:
+        response = writer.post(url, json=step)
+        assert response.status_code == 201, response.text
+    detail = writer.get(f"/v1/cases/{case_id}", params={"as_of": "2026-05-10"}).json()
+    assert detail["deadlines"][-1]["deadline_id"] == "appeal_window-cd-1"
+    [penalty] = detail["penalties"]
+    assert penalty["accrued"] == {
+        "as_of": "2026-05-10",
+        "days": 10,
+        "amount": "1000.00",
+        "total": "1001000.00",
+        "ends_on": "2026-06-29",
+        "stopped_by": None,
+    }
+    with httpx.Client(base_url=str(writer.base_url), timeout=30.0) as browser:
+        signed_in = browser.post(
+            "/dashboard/sign-in",
+            data={"key": writer.headers["Authorization"].split()[-1], "next": "/dashboard"},
+            headers={"Origin": str(writer.base_url).rstrip("/")},
+        )
+        assert signed_in.status_code in (302, 303), signed_in.text
+        page = browser.get(f"/dashboard/cases/{case_id}", params={"as_of": "2026-05-10"}).text
+    assert "GBP 100.00 a day from" in page
+    assert "10 of at most 60 days, GBP 1,000.00 accrued by" in page

@@ -33,6 +33,7 @@ from casemgmt.application.views import (
     DeadlineView,
     deadline_row,
     deadline_view,
+    penalty_view,
 )
 from casemgmt.domain.calendar.calendars import BusinessCalendar, get_calendar
 from casemgmt.domain.calendar.deadlines import due_instant
@@ -154,7 +155,7 @@ class CaseQueryService:
             closed_on=state.closed_on,
             deadlines=views,
             notices=[msgspec.to_builtins(n) for n in state.notices],
-            penalties=[msgspec.to_builtins(p) for p in state.penalties],
+            penalties=[penalty_view(state, p, today) for p in state.penalties],
             appeals=[msgspec.to_builtins(a) for a in state.appeals],
             as_of=as_of,
             known_at=known_at,

@@ -12,7 +12,8 @@ from casemgmt.application.readmodels import CaseSummary, DeadlineRow
 from casemgmt.domain.calendar.calendars import BusinessCalendar
 from casemgmt.domain.events.base import explicit_builtins
 from casemgmt.domain.state.evolve import CaseState
-from casemgmt.domain.state.model import DeadlineState
+from casemgmt.domain.state.model import DeadlineState, PenaltyState
+from casemgmt.domain.state.penalties import accrual
 
 __all__ = [
     "CaseDetail",
@@ -22,6 +23,7 @@ __all__ = [
     "deadline_row",
     "deadline_view",
     "envelope_view",
+    "penalty_view",
 ]
 
 
@@ -57,6 +59,25 @@ class CaseDetail(CaseSummary, frozen=True, kw_only=True):
     appeals: list[dict[str, Any]] = []
     as_of: date | None = None
     known_at: datetime | None = None
+
+
+def penalty_view(state: CaseState, penalty: PenaltyState, today: date) -> dict[str, Any]:
+    """A penalty as JSON; a daily penalty (OSA s.137) adds ``accrued``: days and amount
+    accrued by the end of ``today`` (the case's as_of day, or its local today), the total
+    with the fixed amount, the last day it can accrue and what stopped it (``cap`` or
+    ``compliance``; null while it runs)."""
+    view: dict[str, Any] = msgspec.to_builtins(penalty)
+    found = accrual(state, penalty, today)
+    if found is not None:
+        view["accrued"] = {
+            "as_of": found.as_of.isoformat(),
+            "days": found.days,
+            "amount": f"{found.amount:.2f}",
+            "total": f"{found.total:.2f}",
+            "ends_on": found.ends_on.isoformat(),
+            "stopped_by": found.stopped_by,
+        }
+    return view
 
 
 class EnvelopeView(msgspec.Struct, frozen=True, kw_only=True):
