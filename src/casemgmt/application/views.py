@@ -10,6 +10,7 @@ import msgspec
 from casemgmt.application.envelope import Envelope
 from casemgmt.application.readmodels import CaseSummary, DeadlineRow
 from casemgmt.domain.calendar.calendars import BusinessCalendar
+from casemgmt.domain.errors import CalendarYearUnavailable
 from casemgmt.domain.events.base import explicit_builtins
 from casemgmt.domain.state.evolve import CaseState
 from casemgmt.domain.state.model import DeadlineState, PenaltyState
@@ -37,7 +38,7 @@ class DeadlineView(msgspec.Struct, frozen=True, kw_only=True):
     due_at: datetime
     status: str
     days_remaining: int
-    working_days_remaining: int
+    working_days_remaining: int | None
     overdue: bool
     regime: str = ""
     rule: str | None = None
@@ -136,6 +137,14 @@ def deadline_row(state: CaseState, d: DeadlineState) -> DeadlineRow:
     )
 
 
+def _working_days_left(calendar: BusinessCalendar, today: date, due_on: date) -> int | None:
+    """Working days from ``today`` to ``due_on`` (O(log n)); None past the calendar's years."""
+    try:
+        return calendar.working_days_between(today, due_on)
+    except CalendarYearUnavailable:
+        return None
+
+
 def deadline_view(
     row: DeadlineRow, today: date, now: datetime, calendar: BusinessCalendar
 ) -> DeadlineView:
@@ -150,7 +159,7 @@ def deadline_view(
         due_at=row.due_at,
         status=row.status,
         days_remaining=(row.due_on - today).days,
-        working_days_remaining=calendar.working_days_between(today, row.due_on),
+        working_days_remaining=_working_days_left(calendar, today, row.due_on),
         overdue=row.status == "open" and row.due_at < now,
         regime=row.regime,
         rule=row.rule,

@@ -4,7 +4,7 @@ decide(state, action, regime, today) -> [events]   may it happen, and what follo
 evolve(state, event) -> state                      what an event changes
 fold(events) -> state | None                       a whole stream
 parse_regime(text, source) -> Regime               a TOML rulebook, checked
-get_calendar(name, extra_holidays) -> BusinessCalendar
+get_calendar(name, dated_years) -> BusinessCalendar
 due_instant(due_on, tz), reminder_schedule(due_on, kind, regime)
 """
 

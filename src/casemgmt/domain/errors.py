@@ -4,12 +4,20 @@ DomainError
 ├── RuleViolation     a regime rule refused a proposed action (HTTP 422)
 ├── RegimeFileError   a regime file is malformed or inconsistent (startup failure)
 ├── UnknownRegime     no regime is registered for (regulator, regime code)
+├── CalendarYearUnavailable  arithmetic reached a year the calendar has no holiday list for (422)
 └── InvalidHistory    a stream that no valid use of ``decide`` can produce
 """
 
 from __future__ import annotations
 
-__all__ = ["DomainError", "InvalidHistory", "RegimeFileError", "RuleViolation", "UnknownRegime"]
+__all__ = [
+    "CalendarYearUnavailable",
+    "DomainError",
+    "InvalidHistory",
+    "RegimeFileError",
+    "RuleViolation",
+    "UnknownRegime",
+]
 
 
 class DomainError(Exception):
@@ -55,3 +63,20 @@ class UnknownRegime(DomainError):
 
 class InvalidHistory(DomainError):
     """``evolve`` was given a stream that does not start with ``case_opened``."""
+
+
+class CalendarYearUnavailable(DomainError):
+    """Period arithmetic on ``calendar`` reached ``year``, for which it has no holiday list.
+
+    Counting such a year as weekends only would give a wrong date silently, so the
+    arithmetic refuses instead (HTTP 422 naming the calendar and the year).
+    """
+
+    def __init__(self, calendar: str, year: int, known: str) -> None:
+        super().__init__(
+            f"calendar {calendar!r} has no holiday list for {year} (known: {known}); "
+            f"add the year to its data before counting periods that reach it"
+        )
+        self.calendar = calendar
+        self.year = year
+        self.known = known

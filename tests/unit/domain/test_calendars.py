@@ -11,6 +11,8 @@ from hypothesis import strategies as st
 from casemgmt.domain import get_calendar
 from casemgmt.domain.calendar.calendars import (
     CALENDAR_NAMES,
+    DatedDay,
+    HolidayYear,
     Unit,
     add_months,
     add_months_beginning_with,
@@ -154,14 +156,18 @@ def test_uk_foi_has_no_other_weekday_holidays_in_2026() -> None:
 def test_weekends_are_never_working_days_but_every_day_counts_on_calendar_days() -> None:
     saturday = D(2026, 1, 10)
     for name in CALENDAR_NAMES - {"calendar-days"}:
-        assert not get_calendar(name).is_working_day(saturday), name
+        assert not get_calendar(name, [_year(2026)]).is_working_day(saturday), name
     assert get_calendar("calendar-days").is_working_day(saturday)
     assert get_calendar("calendar-days").is_working_day(D(2026, 12, 25))
 
 
+def _year(year: int, *days: date) -> HolidayYear:
+    return HolidayYear(year=year, days=tuple(DatedDay(on=d, name="holiday") for d in days))
+
+
 def test_eu_commission_calendar_uses_the_holidays_it_is_given_and_rolls_forward() -> None:
-    plain = get_calendar("eu-commission")
-    with_may_day = get_calendar("eu-commission", [D(2026, 5, 1)])
+    plain = get_calendar("eu-commission", [_year(2026)])
+    with_may_day = get_calendar("eu-commission", [_year(2026, D(2026, 5, 1))])
     assert plain.is_working_day(D(2026, 5, 1))
     assert not with_may_day.is_working_day(D(2026, 5, 1))
     # 10 days from Tue 21 Apr 2026 ends Fri 1 May (a holiday): rolls to Mon 4 May
@@ -171,10 +177,12 @@ def test_eu_commission_calendar_uses_the_holidays_it_is_given_and_rolls_forward(
 
 def test_calendars_are_cached_per_name_and_extra_holidays() -> None:
     assert get_calendar("uk-foi") is get_calendar("uk-foi")
-    assert get_calendar("eu-commission", [D(2026, 5, 1)]) is get_calendar(
-        "eu-commission", (D(2026, 5, 1),)
+    assert get_calendar("eu-commission", [_year(2026, D(2026, 5, 1))]) is get_calendar(
+        "eu-commission", (_year(2026, D(2026, 5, 1)),)
     )
-    assert get_calendar("eu-commission") is not get_calendar("eu-commission", [D(2026, 5, 1)])
+    assert get_calendar("eu-commission", [_year(2026)]) is not get_calendar(
+        "eu-commission", [_year(2026, D(2026, 5, 1))]
+    )
 
 
 def test_unknown_calendar_is_refused_with_the_known_names() -> None:
@@ -225,7 +233,7 @@ def test_a_working_day_due_date_is_never_a_weekend_nor_a_uk_foi_holiday(
 def test_adding_n_then_m_working_days_equals_adding_n_plus_m(
     start: date, n: int, m: int, name: str
 ) -> None:
-    cal = get_calendar(name)
+    cal = get_calendar(name, [_year(y) for y in range(2024, 2032)])
     once = cal.add(start, n + m, "working_days")
     assert cal.add(cal.add(start, n, "working_days"), m, "working_days") == once
 

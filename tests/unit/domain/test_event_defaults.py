@@ -25,11 +25,11 @@ PINNED: dict[tuple[str, str], Any] = {
     ("contact_recorded", "urgent"): False,
     ("contact_recorded", "parties"): [],
     ("fees_notice_issued", "currency"): "GBP",
+    ("notice_issued", "urgent"): False,
     ("public_interest_extension", "exemptions"): [],
     ("public_interest_extension", "exceptional"): False,
     ("reminder_sent", "attempts"): 1,
     ("response_sent", "exemptions"): [],
-    ("notice_issued", "urgent"): False,
     # every event: not a backfill of history from before the case was opened
     **{(tag, "backfill"): False for tag in EVENT_TYPES},
 }

@@ -87,6 +87,7 @@ def test_a_notice_of_intent_gives_at_least_21_days_beginning_with_the_day_given(
     case.do(notice_of_intent(D(2026, 12, 30)))
     assert case.deadline("representations_due-noi-1").due_on == D(2026, 12, 30)
     window = case.deadline("penalty_notice_due-noi-1")
+    # six months *beginning with* Thu 10 Dec 2026 end the day before 10 Jun 2027 (para 2(2))
     assert (window.due_on, window.rule) == (D(2027, 6, 9), "ico_penalty_notice_window")
     assert case.s.stage == "provisional"
 

@@ -41,7 +41,7 @@ from casemgmt.application.reminders.policy import (
     RetryPolicy,
     SendResult,
 )
-from casemgmt.domain.errors import RuleViolation, UnknownRegime
+from casemgmt.domain.errors import CalendarYearUnavailable, RuleViolation, UnknownRegime
 from casemgmt.domain.events import DeadlineMissed, ReminderFailed, ReminderSent
 from casemgmt.domain.events.base import Event
 from casemgmt.domain.regime.registry import RegimeRegistry
@@ -208,7 +208,7 @@ class ReminderDelivery:
         try:
             calendar = self._regimes.get(job.regulator, job.regime).business_calendar()
             working = calendar.working_days_between(today, job.due_on)
-        except UnknownRegime:
+        except (UnknownRegime, CalendarYearUnavailable):
             working = None
         case = {"case_id": job.case_id, "regulator": job.regulator, "regime": job.regime}
         deadline = {"deadline_id": job.deadline_id, "kind": job.kind, "label": job.label}

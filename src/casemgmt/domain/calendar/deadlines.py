@@ -1,7 +1,8 @@
 """Deadline instants and reminder schedules, in the regime's local time.
 
-A due date is a local date; it ends at 23:59:59 local time, so its UTC instant (and every
-reminder's) moves with daylight saving (Europe/London: 29 Mar and 25 Oct 2026).
+A due date is a local date; it ends at 23:59:59 local time unless its rule names a time
+(tribunal filings: 17:00), so its UTC instant (and every reminder's) moves with daylight
+saving (Europe/London: 29 Mar and 25 Oct 2026).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from casemgmt.domain.calendar.calendars import BusinessCalendar
+from casemgmt.domain.errors import CalendarYearUnavailable
 from casemgmt.domain.regime.model import Regime, ReminderOffset
 
 __all__ = [
@@ -29,9 +31,11 @@ def local_instant(day: date, at: time, tz: str) -> datetime:
     return datetime.combine(day, at, tzinfo=ZoneInfo(tz)).astimezone(UTC)
 
 
-def due_instant(due_on: date, tz: str) -> datetime:
-    """The UTC instant ending the local day ``due_on`` (23:59:59 in ``tz``)."""
-    return local_instant(due_on, _END_OF_DAY, tz)
+def due_instant(due_on: date, tz: str, ends_at: str | None = None) -> datetime:
+    """The UTC instant the period ends: ``ends_at`` (``"17:00"``) on ``due_on`` in ``tz``,
+    else the end of that local day (23:59:59)."""
+    at = time.fromisoformat(ends_at) if ends_at else _END_OF_DAY
+    return local_instant(due_on, at, tz)
 
 
 def offset_code(offset: ReminderOffset) -> str:
@@ -47,7 +51,11 @@ def _send_day(due_on: date, offset: ReminderOffset, calendar: BusinessCalendar) 
         return due_on
     amount = -offset.amount if offset.when == "before" else offset.amount
     if offset.unit == "working_days":
-        return calendar.add(due_on, amount, "working_days")
+        try:
+            return calendar.add_working_days(due_on, amount)
+        except CalendarYearUnavailable:
+            # no holiday list for that year: remind early rather than not at all
+            return due_on + timedelta(days=amount * 7 // 5 - (1 if amount < 0 else 0))
     return due_on + timedelta(days=amount)
 
 

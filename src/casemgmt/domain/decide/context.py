@@ -6,22 +6,32 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from casemgmt.domain.calendar.calendars import BusinessCalendar
+from casemgmt.domain.calendar.calendars import BusinessCalendar, PeriodEnd
 from casemgmt.domain.errors import RuleViolation
 from casemgmt.domain.events import CaseOpened, NoticeIssued, PenaltyImposed, ResponseSent
 from casemgmt.domain.events.base import Event
 from casemgmt.domain.regime.model import DeadlineRule, Regime
 
-__all__ = ["Context", "basis_day", "next_id", "notice_kind_of", "rule_due", "stated_due"]
+__all__ = [
+    "Context",
+    "basis_day",
+    "next_id",
+    "notice_kind_of",
+    "rule_due",
+    "stated_due",
+    "stated_period",
+]
 
 
 @dataclass(frozen=True, slots=True)
 class Context:
-    """One call of ``decide``: ``label`` is ``"<regulator>/<regime>"`` for messages."""
+    """One call of ``decide``: ``label`` is ``"<regulator>/<regime>"`` for messages,
+    ``actor`` who proposes the action (named in explanations of deadlines set by hand)."""
 
     regime: Regime
     label: str
     today: date
+    actor: str | None = None
 
     def refuse(self, rule: str, reason: str, field: str | None = None) -> RuleViolation:
         """The violation to raise: ``raise ctx.refuse("unknown_deadline", "...")``."""
@@ -44,19 +54,20 @@ def basis_day(event: Event) -> date:
 
 
 def stated_due(event: Event, rule: DeadlineRule, ctx: Context) -> date | None:
-    """The due date ``event`` states for a ``period = "stated"`` rule, if it states one.
+    """The due date ``event`` states for a ``period = "stated"`` rule, if it states one."""
+    stated = stated_period(event, rule, ctx)
+    return stated if isinstance(stated, date | None) else stated.due_on
 
-    A stated date is taken as it is; a stated period runs from the event's day on the
-    rule's calendar, rolled forward if the rule says so.
-    """
+
+def stated_period(event: Event, rule: DeadlineRule, ctx: Context) -> date | PeriodEnd | None:
+    """What ``event`` states for a ``period = "stated"`` rule: a date, taken as it is; or
+    a period, counted from the event's day as the rule counts (``counting``, roll-forward,
+    ``min_working_days``) on the rule's calendar; or nothing."""
     match event:
         case NoticeIssued(respond_by=date() as day) | ResponseSent(review_by=date() as day):
             return day
         case NoticeIssued(period=period) | ResponseSent(review_window=period) if period:
-            cal = ctx.calendar(rule.calendar)
-            return cal.add(
-                event.occurred_on, period.amount, period.unit, roll_forward=rule.roll_forward
-            )
+            return ctx.regime.count(rule, event.occurred_on, period)
         case PenaltyImposed(payable_by=day):
             return day
         case _:
@@ -69,24 +80,15 @@ def rule_due(
     """The due date ``rule`` gives the deadline ``event`` sets (None: the event states none).
 
     With ``as_stated``, a date the event gives in the rule's ``stated_by`` field wins over
-    the computation (an appellant's own reckoning of an appeal window).
+    the computation (an appellant's own reckoning of an appeal window). Counted by the
+    rule's own convention (``Regime.count``), as its explanation is.
     """
     given = getattr(event, rule.stated_by, None) if rule.stated_by and as_stated else None
     if isinstance(given, date):
         return given
     if rule.period == "stated":
         return stated_due(event, rule, ctx)
-    # a statutory rule has amount and unit: checked when the file was loaded
-    assert rule.amount is not None
-    assert rule.unit is not None
-    cal = ctx.calendar(rule.calendar)
-    return cal.add(
-        basis_day(event),
-        rule.amount,
-        rule.unit,
-        inclusive=rule.inclusive,
-        roll_forward=rule.roll_forward,
-    )
+    return ctx.regime.count(rule, basis_day(event)).due_on
 
 
 def next_id(prefix: str, taken: Iterable[str]) -> str:

@@ -24,6 +24,7 @@ from casemgmt.domain.decide import parties, statute
 from casemgmt.domain.decide.context import Context
 from casemgmt.domain.decide.dates import check_event_dates, check_opening_dates
 from casemgmt.domain.decide.derive import derive
+from casemgmt.domain.decide.explaining import explain_manual_move, explain_manual_set
 from casemgmt.domain.decide.periods import check_stated_periods
 from casemgmt.domain.events import (
     DERIVED_ONLY,
@@ -58,14 +59,23 @@ __all__ = ["ALLOWED_WHEN_CLOSED", "decide"]
 ALLOWED_WHEN_CLOSED: frozenset[str] = frozenset({"note_added", "reminder_sent", "reminder_failed"})
 
 
-def decide(state: CaseState | None, action: Event, regime: Regime, today: date) -> list[Event]:
+def decide(
+    state: CaseState | None,
+    action: Event,
+    regime: Regime,
+    today: date,
+    actor: str | None = None,
+) -> list[Event]:
     """``[action (normalised), *derived events]``, or ``RuleViolation``.
 
     ``state`` is the case before the action (None for a new case), ``today`` the local
-    business date of the caller's clock. Nothing here reads a clock or makes an id.
+    business date of the caller's clock, ``actor`` who proposes it (named in the
+    explanation of a deadline set or moved by hand). Nothing here reads a clock or makes
+    an id. Raises ``CalendarYearUnavailable`` when a period reaches a year its calendar
+    has no holiday list for.
     """
     regulator = state.regulator if state else getattr(action, "regulator", None)
-    ctx = Context(regime, regime.label(regulator), today)
+    ctx = Context(regime, regime.label(regulator), today, actor)
     if action.occurred_on > today:
         raise ctx.refuse(
             "occurred_in_future",
@@ -156,11 +166,14 @@ def _check(s: CaseState, a: AnyEvent, ctx: Context) -> Event:
                     f"deadline {a.deadline_id!r} already exists",
                     "deadline_id",
                 )
-            return parties.with_party(a, ctx)
+            why = explain_manual_set(a.due_on, a.occurred_on, a.ends_at, ctx)
+            return replace(parties.with_party(a, ctx), explanation=why)
         case DeadlineMet() | DeadlineCancelled():
             parties.check_resolution(s, a, ctx)
         case DeadlineExtended():
             guard.check_extension(s, a, ctx)
+            d = guard.known_deadline(s, a.deadline_id, ctx)
+            return replace(a, explanation=explain_manual_move(d, a.due_on, a.occurred_on, ctx))
         case DeadlineMissed():
             parties.check_missed_duty(s, a, ctx)
             guard.check_missed(s, a, ctx)

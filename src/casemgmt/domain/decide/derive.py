@@ -9,9 +9,16 @@ did.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from typing import Any, TypeVar
 
-from casemgmt.domain.decide.context import Context, basis_day, next_id, notice_kind_of, rule_due
+from casemgmt.domain.decide.context import Context, basis_day, next_id, notice_kind_of
+from casemgmt.domain.decide.explaining import (
+    explain_disregard,
+    explain_extension,
+    explain_restart,
+    explain_rule,
+)
 from casemgmt.domain.decide.statute import extension_targets
 from casemgmt.domain.events import (
     CaseClosed,
@@ -124,46 +131,49 @@ def _lapse(s: CaseState, a: DeadlineMissed | DeadlineClosed, rule: ClockStopRule
 
 
 def _resume(d: DeadlineState, rule: ClockStopRule, a: Event, ctx: Context) -> Event:
-    cal = ctx.calendar()
-    day = a.occurred_on
-    if rule.resume == "restart" and rule.amount is not None and rule.unit is not None:
-        due = cal.add(day, rule.amount, rule.unit)
-        reason = f"{a.type_tag()}: {rule.amount} {rule.unit} run again from {day}"
-        return _at(
-            a,
-            DeadlineExtended,
-            deadline_id=d.deadline_id,
-            due_on=due,
-            reason=reason,
-            rule=rule.id,
-            basis_on=day,
-        )
-    stopped = d.paused_on or day
-    # The working days from the stop day to the resuming day, both included, do not count.
-    skipped = cal.working_days_between(stopped, day) + cal.is_working_day(stopped)
-    due = cal.add(d.due_on, skipped, "working_days")
-    reason = f"{a.type_tag()}: {skipped} working days from {stopped} to {day} disregarded"
+    if rule.resume == "restart":
+        why = explain_restart(d, rule, a, ctx)
+        reason = f"{a.type_tag()}: {rule.amount} {rule.unit} run again from {a.occurred_on}"
+        basis: date | None = a.occurred_on
+    else:
+        why = explain_disregard(d, rule, a, ctx)
+        step = next(s for s in why.steps if s.kind == "disregard")
+        reason = f"{a.type_tag()}: {step.text}"
+        basis = None
     return _at(
-        a, DeadlineExtended, deadline_id=d.deadline_id, due_on=due, reason=reason, rule=rule.id
+        a,
+        DeadlineExtended,
+        deadline_id=d.deadline_id,
+        due_on=why.due_on,
+        reason=reason,
+        rule=rule.id,
+        basis_on=basis,
+        explanation=why,
     )
 
 
 def _extensions(s: CaseState, a: Event, ctx: Context) -> list[Event]:
     if not isinstance(a, PublicInterestExtension | ExtensionAgreed):
         return []
-    return [
-        _at(
-            a,
-            DeadlineExtended,
-            deadline_id=d.deadline_id,
-            due_on=a.extended_to,
-            rule=rule.id,
-            reason=a.reason or f"{a.type_tag()} to {a.extended_to}",
-        )
-        for rule in ctx.regime.extensions
-        if rule.on == a.type_tag()
-        for d in extension_targets(s, a, rule)
-    ]
+    out: list[Event] = []
+    for rule in ctx.regime.extensions:
+        if rule.on != a.type_tag():
+            continue
+        for d in extension_targets(s, a, rule):
+            why = explain_extension(d, rule, a, a.extended_to, ctx)
+            reason = a.reason or f"{a.type_tag()} to {a.extended_to}"
+            out.append(
+                _at(
+                    a,
+                    DeadlineExtended,
+                    deadline_id=d.deadline_id,
+                    due_on=why.due_on,
+                    rule=rule.id,
+                    reason=reason,
+                    explanation=why,
+                )
+            )
+    return out
 
 
 def _rules(s: CaseState, a: Event, ctx: Context) -> list[Event]:
@@ -173,9 +183,9 @@ def _rules(s: CaseState, a: Event, ctx: Context) -> list[Event]:
     for rule in ctx.regime.deadline_rules:
         if rule.on != a.type_tag() or rule.notice_kind not in (None, notice_kind_of(a)):
             continue
-        due = rule_due(rule, a, ctx)
+        why = explain_rule(rule, a, ctx)
         kind = ctx.regime.kind(rule.kind)
-        if due is None or kind is None:  # every rule's kind is declared: checked at load
+        if why is None or kind is None:  # every rule's kind is declared: checked at load
             continue
         deadline_id = next_id("-".join(filter(None, (rule.kind, notice_id, penalty_id))), taken)
         taken.append(deadline_id)
@@ -186,7 +196,7 @@ def _rules(s: CaseState, a: Event, ctx: Context) -> list[Event]:
                 deadline_id=deadline_id,
                 kind=rule.kind,
                 label=rule.label,
-                due_on=due,
+                due_on=why.due_on,
                 rule=rule.id,
                 basis_on=basis_day(a),
                 trigger=a.type_tag(),
@@ -194,6 +204,8 @@ def _rules(s: CaseState, a: Event, ctx: Context) -> list[Event]:
                 penalty_id=penalty_id,
                 party=kind.party,
                 obligation=kind.obligation,
+                ends_at=rule.ends_at,
+                explanation=why,
             )
         )
     return out

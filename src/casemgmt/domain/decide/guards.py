@@ -92,7 +92,7 @@ def check_extension(s: CaseState, a: DeadlineExtended, ctx: Context) -> None:
     if rule is None or rule.limit is None or rule.unit is None or d.basis_on is None:
         return
     cal = ctx.calendar(rule.calendar)
-    cap = cal.add(d.basis_on, rule.limit, rule.unit, inclusive=rule.inclusive)
+    cap = cal.period(d.basis_on, rule.limit, rule.unit, counting=rule.counting).due_on
     if a.due_on > cap:
         raise ctx.refuse(
             rule.id,

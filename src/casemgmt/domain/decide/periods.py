@@ -55,7 +55,8 @@ def _check_minimum(
     what = rule.notice_kind or a.type_tag()
     if m.amount is not None and m.unit is not None:
         start = _counted_from(s, a, m)
-        earliest = ctx.calendar(rule.calendar).add(start, m.amount, m.unit, inclusive=m.inclusive)
+        lawful = ctx.regime.earliest_lawful(rule, start)
+        earliest = lawful.due_on if lawful is not None else start
         if due < earliest:
             counted = "beginning with" if m.inclusive else "after"
             raise ctx.refuse(

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import msgspec
 
+from casemgmt.domain.calendar.explain import Explanation
 from casemgmt.domain.events.base import Event
 from casemgmt.domain.events.fields import Code, Id, Name, Text
 from casemgmt.domain.parties import Obligation, Party
@@ -25,6 +26,13 @@ __all__ = [
 ]
 
 Attempts = Annotated[int, msgspec.Meta(ge=1, le=1000)]
+LocalTime = Annotated[
+    str,
+    msgspec.Meta(
+        pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$",
+        description="Local time of day the period ends (HH:MM); absent: the end of the day.",
+    ),
+]
 
 
 class DeadlineSet(Event, frozen=True, kw_only=True, tag="deadline_set"):
@@ -34,6 +42,9 @@ class DeadlineSet(Event, frozen=True, kw_only=True, tag="deadline_set"):
     produced it, ``notice_id`` / ``penalty_id`` the notice or penalty it belongs to.
     ``party`` must (``duty``) or may (``window``) act by then: ``decide`` fills both from
     the regime's ``[deadline_kinds]``; a kind the regime does not declare must state them.
+    ``ends_at`` is the local time the period ends on ``due_on`` (tribunal filings:
+    17:00), else the end of that day. ``explanation`` is filled in by ``decide`` (the
+    steps that gave ``due_on``, or who set it by hand); a posted one is replaced.
     """
 
     deadline_id: Id
@@ -47,6 +58,8 @@ class DeadlineSet(Event, frozen=True, kw_only=True, tag="deadline_set"):
     penalty_id: Id | None = None
     party: Party | None = None
     obligation: Obligation | None = None
+    ends_at: LocalTime | None = None
+    explanation: Explanation | None = None
 
 
 class DeadlineMet(Event, frozen=True, kw_only=True, tag="deadline_met"):
@@ -64,6 +77,7 @@ class DeadlineExtended(Event, frozen=True, kw_only=True, tag="deadline_extended"
     """The deadline now falls on ``due_on``; a paused deadline runs again.
 
     ``basis_on`` is set when the period restarted from a new day (an FOI clarification).
+    ``explanation`` (filled in by ``decide``) says why the deadline now falls on ``due_on``.
     """
 
     deadline_id: Id
@@ -71,6 +85,7 @@ class DeadlineExtended(Event, frozen=True, kw_only=True, tag="deadline_extended"
     reason: Text
     rule: Code | None = None
     basis_on: date | None = None
+    explanation: Explanation | None = None
 
 
 class ExtensionAgreed(Event, frozen=True, kw_only=True, tag="extension_agreed"):

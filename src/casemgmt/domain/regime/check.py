@@ -115,6 +115,8 @@ def _check_deadline_rule(c: _Checker, key: str, rule: DeadlineRule) -> None:
             f"{rule.on!r} states no date; stated periods come from "
             f"{', '.join(sorted(STATED_DATE_EVENTS))}",
         )
+    if rule.minimum is not None:
+        c.calendar(f"{key}.minimum.calendar", rule.minimum.calendar)
     if rule.limit is not None and rule.unit is None:
         c.fail(f"{key}.limit", "a limit needs the rule's unit")
     m = rule.minimum

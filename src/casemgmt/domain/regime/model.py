@@ -12,7 +12,15 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from casemgmt.domain.calendar.calendars import BusinessCalendar, Unit, get_calendar
+from casemgmt.domain.calendar.calendars import (
+    BusinessCalendar,
+    Counting,
+    HolidayYear,
+    PeriodEnd,
+    Unit,
+    get_calendar,
+)
+from casemgmt.domain.events.fields import Period
 from casemgmt.domain.parties import Obligation, Party
 
 __all__ = [
@@ -39,6 +47,8 @@ RuleId = Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z0-9_]*$", max_length=80
 Code = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9_\-]*$", max_length=64)]
 Label = Annotated[str, msgspec.Meta(min_length=1, max_length=300)]
 Amount = Annotated[int, msgspec.Meta(ge=0, le=3660)]
+Citation = Annotated[str, msgspec.Meta(max_length=300)]
+LocalTime = Annotated[str, msgspec.Meta(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
 
 
 class _Data(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -94,20 +104,30 @@ class NoticeKind(_Data, frozen=True, kw_only=True):
 class Minimum(_Data, frozen=True, kw_only=True):
     """The shortest period the law allows a notice to give (checked, never invented).
 
-    ``amount`` ``unit`` from the event's day (``inclusive``: that day counts), and/or
-    ``not_before``: the stated date may not fall before the deadline of that kind the
-    same event sets (an information notice may not end before its appeal period).
-    ``unless`` names a boolean field of the event that waives the minimum (``urgent``).
-    ``from_notice``: for an event naming a notice (a penalty's ``notice_id``), count from
-    the day that notice was given.
+    Counted like a deadline rule (``counting``: ``after`` the event's day or
+    ``beginning_with`` it; ``roll_forward`` and ``min_working_days`` on ``calendar``,
+    default the rule's): ``amount`` ``unit`` from the event's day, and/or ``not_before``:
+    the stated date may not fall before the deadline of that kind the same event sets (an
+    information notice may not end before its appeal period). ``unless`` names a boolean
+    field of the event that waives the minimum (``urgent``). ``from_notice``: for an event
+    naming a notice (a penalty's ``notice_id``), count from the day that notice was given.
+    ``citation`` names the provision.
     """
 
     amount: Amount | None = None
     unit: Unit | None = None
-    inclusive: bool = False
+    counting: Counting = "after"
+    roll_forward: bool = False
+    min_working_days: Amount = 0
+    calendar: str | None = None
     not_before: Code | None = None
     unless: Literal["urgent"] | None = None
     from_notice: bool = False
+    citation: Citation = ""
+
+    @property
+    def inclusive(self) -> bool:
+        return self.counting == "beginning_with"
 
 
 class DeadlineKind(_Data, frozen=True, kw_only=True):
@@ -125,18 +145,20 @@ class DeadlineKind(_Data, frozen=True, kw_only=True):
 
 
 class DeadlineRule(_Data, frozen=True, kw_only=True):
-    """An event (of ``notice_kind``) sets a deadline of ``kind``.
+    """An event (of ``notice_kind``) sets a deadline of ``kind``; ``citation`` names the law.
 
-    ``period = "statutory"``: ``amount`` ``unit`` from the event's day (``inclusive``: that
-    day counts), on ``calendar`` (default the regime's), rolled to a working day if
-    ``roll_forward``. ``period = "stated"``: the law leaves the period to the notice or
-    letter, whose date or period is used; ``required`` rejects one that states neither and
-    ``minimum`` one too short. ``limit`` caps any later extension at ``limit`` units from
-    the basis day. ``fixed``: the law fixes the deadline, so only the regime's
-    ``clock_stops`` and ``extensions`` of its kind move it and a plain
-    ``deadline_extended`` is refused with this rule's id. ``stated_by`` names a date
-    field of the event that, when given, replaces the computed date (the date an
-    appellant gives for an appeal window, if it differs).
+    ``period = "statutory"``: ``amount`` ``unit`` counted ``after`` the event's day or
+    ``beginning_with`` it (that day is day 1), on ``calendar`` (default the regime's),
+    rolled to the next working day if ``roll_forward``, stretched to hold
+    ``min_working_days`` (Reg. 1182/71 Art. 3(5)), ending at ``ends_at`` local time (else
+    at the end of the day). ``period = "stated"``: the law leaves the period to the notice
+    or letter, whose date or period (counted the same way) is used; ``required`` rejects
+    one that states neither and ``minimum`` one too short. ``limit`` caps any later
+    extension at ``limit`` units from the basis day.
+    ``fixed``: the law fixes the deadline, so only the regime's ``clock_stops`` and
+    ``extensions`` of its kind move it and a plain ``deadline_extended`` is refused with
+    this rule's id. ``stated_by`` names a date field of the event that, when given,
+    replaces the computed date (the date an appellant gives for an appeal window).
     """
 
     id: RuleId
@@ -147,14 +169,22 @@ class DeadlineRule(_Data, frozen=True, kw_only=True):
     notice_kind: Code | None = None
     amount: Amount | None = None
     unit: Unit | None = None
-    inclusive: bool = False
+    counting: Counting = "after"
     roll_forward: bool = False
+    min_working_days: Amount = 0
+    ends_at: LocalTime | None = None
     calendar: str | None = None
+    citation: Citation = ""
     required: bool = False
     minimum: Minimum | None = None
     limit: Amount | None = None
     fixed: bool = False
     stated_by: Literal["appeal_by"] | None = None
+
+    @property
+    def inclusive(self) -> bool:
+        """The event's day is day 1 of the period (``counting = "beginning_with"``)."""
+        return self.counting == "beginning_with"
 
 
 class MeetsRule(_Data, frozen=True, kw_only=True):
@@ -192,6 +222,7 @@ class ClockStopRule(_Data, frozen=True, kw_only=True):
     unit: Unit | None = None
     late: Literal["refuse", "keep_breach"] = "keep_breach"
     lapse_kind: Code | None = None
+    citation: Citation = ""
 
 
 class ExtensionRule(_Data, frozen=True, kw_only=True):
@@ -205,6 +236,7 @@ class ExtensionRule(_Data, frozen=True, kw_only=True):
     kind: Code
     max_amount: Amount | None = None
     unit: Unit = "working_days"
+    citation: Citation = ""
 
 
 class OverdueAllowance(_Data, frozen=True, kw_only=True):
@@ -263,7 +295,7 @@ class Regime(_Data, frozen=True, kw_only=True):
     calendar: str
     initial_stage: Code
     stages: list[Stage]
-    holidays: list[date] = []
+    holiday_years: list[HolidayYear] = []
     always_allowed: list[str] = []
     transitions: list[Transition] = []
     notice_kinds: list[NoticeKind] = []
@@ -288,8 +320,40 @@ class Regime(_Data, frozen=True, kw_only=True):
         return f"{shown}/{self.code}"
 
     def business_calendar(self, name: str | None = None) -> BusinessCalendar:
-        """The calendar ``name`` (default the regime's), with the regime's holiday list."""
-        return get_calendar(name or self.calendar, self.holidays)
+        """The calendar ``name`` (default the regime's), with the regime's dated holidays."""
+        return get_calendar(name or self.calendar, self.holiday_years)
+
+    def count(self, rule: DeadlineRule, trigger: date, period: Period | None = None) -> PeriodEnd:
+        """The end of ``rule``'s period (or the stated ``period``) counted from ``trigger``.
+
+        Raises ``CalendarYearUnavailable`` when the count reaches a year with no list.
+        """
+        amount, unit = (period.amount, period.unit) if period else (rule.amount, rule.unit)
+        assert amount is not None  # statutory rules have amount and unit: checked at load
+        assert unit is not None
+        return self.business_calendar(rule.calendar).period(
+            trigger,
+            amount,
+            unit,
+            counting=rule.counting,
+            roll_forward=rule.roll_forward,
+            min_working_days=rule.min_working_days,
+        )
+
+    def earliest_lawful(self, rule: DeadlineRule, trigger: date) -> PeriodEnd | None:
+        """The earliest due date the law allows a notice of ``rule`` given on ``trigger``
+        to state (its ``minimum``), or None when the law sets no minimum."""
+        m = rule.minimum
+        if m is None or m.amount is None or m.unit is None:
+            return None
+        return self.business_calendar(m.calendar or rule.calendar).period(
+            trigger,
+            m.amount,
+            m.unit,
+            counting=m.counting,
+            roll_forward=m.roll_forward,
+            min_working_days=m.min_working_days,
+        )
 
     def stage(self, code: str) -> Stage | None:
         return next((s for s in self.stages if s.code == code), None)

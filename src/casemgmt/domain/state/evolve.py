@@ -201,7 +201,7 @@ def _deadline_set(s: CaseState, e: DeadlineSet) -> CaseState:
         kind=e.kind,
         label=e.label,
         due_on=e.due_on,
-        due_at=s.due_at(e.due_on),
+        due_at=s.due_at(e.due_on, e.ends_at),
         rule=e.rule,
         set_on=e.occurred_on,
         basis_on=e.basis_on,
@@ -210,6 +210,8 @@ def _deadline_set(s: CaseState, e: DeadlineSet) -> CaseState:
         penalty_id=e.penalty_id,
         party=e.party or "subject",
         obligation=e.obligation or "duty",
+        ends_at=e.ends_at,
+        explanation=e.explanation,
     )
     others = tuple(d for d in s.deadlines if d.deadline_id != e.deadline_id)
     return replace(s, deadlines=(*others, deadline))
@@ -244,7 +246,8 @@ def _extended(s: CaseState, e: DeadlineExtended) -> CaseState:
         return replace(
             d,
             due_on=e.due_on,
-            due_at=s.due_at(e.due_on),
+            due_at=s.due_at(e.due_on, d.ends_at),
+            explanation=e.explanation,
             status="open" if d.status in ACTIVE else d.status,
             basis_on=e.basis_on or d.basis_on,
             paused_on=None,

@@ -8,6 +8,7 @@ from typing import Literal, get_args
 import msgspec
 
 from casemgmt.domain.calendar.deadlines import due_instant
+from casemgmt.domain.calendar.explain import Explanation
 from casemgmt.domain.parties import Obligation, OurParty, Party
 
 __all__ = [
@@ -47,7 +48,9 @@ class DeadlineChange(_State, frozen=True, kw_only=True):
 
 
 class DeadlineState(_State, frozen=True, kw_only=True):
-    """A dated obligation. ``due_at`` is the UTC instant that ends the local due day.
+    """A dated obligation. ``due_at`` is the UTC instant it ends: ``ends_at`` local time on
+    the due day (tribunal filings: 17:00), else the end of that day. ``explanation`` says
+    why it falls on ``due_on``.
 
     ``party`` must (``obligation = "duty"``) or may (``"window"``) act by then. A deadline
     recorded before deadlines named their party reads as the subject's duty.
@@ -74,6 +77,8 @@ class DeadlineState(_State, frozen=True, kw_only=True):
     history: tuple[DeadlineChange, ...] = ()
     party: Party = "subject"
     obligation: Obligation = "duty"
+    ends_at: str | None = None
+    explanation: Explanation | None = None
 
     @property
     def active(self) -> bool:
@@ -191,6 +196,6 @@ class CaseState(_State, frozen=True, kw_only=True):
         """Open and paused deadlines, soonest first."""
         return sorted((d for d in self.deadlines if d.active), key=lambda d: d.due_on)
 
-    def due_at(self, due_on: date) -> datetime:
-        """The UTC instant that ends ``due_on`` in the case's time zone."""
-        return due_instant(due_on, self.timezone)
+    def due_at(self, due_on: date, ends_at: str | None = None) -> datetime:
+        """The UTC instant that ends ``due_on`` (at ``ends_at`` if given) in the case's zone."""
+        return due_instant(due_on, self.timezone, ends_at)

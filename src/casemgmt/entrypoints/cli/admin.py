@@ -7,9 +7,12 @@ from datetime import datetime
 import click
 
 from casemgmt.application.auth import Role, issue_key, revoke_key
-from casemgmt.application.errors import NotFound
+from casemgmt.application.due_dates import DueDateQuery
+from casemgmt.application.due_dates import due_date as compute_due_date
+from casemgmt.application.errors import NotFound, ValidationFailed
 from casemgmt.bootstrap import Container, Operations, load_regimes
-from casemgmt.domain.calendar.calendars import CALENDAR_NAMES, get_calendar
+from casemgmt.domain.calendar.calendars import CALENDAR_NAMES
+from casemgmt.domain.errors import CalendarYearUnavailable
 from casemgmt.entrypoints.cli.common import run_with_container as _run
 from casemgmt.settings import Settings, setting_rows
 
@@ -82,32 +85,41 @@ def projections_rebuild(names: tuple[str, ...]) -> None:
 
 
 @click.command("due-date")
-@click.option("--calendar", type=click.Choice(sorted(CALENDAR_NAMES)), required=True)
 @click.option("--start", type=click.DateTime(formats=["%Y-%m-%d"]), required=True)
-@click.option("--amount", type=int, required=True)
-@click.option(
-    "--unit", type=click.Choice(["working_days", "calendar_days", "months"]), required=True
-)
-@click.option("--inclusive", is_flag=True, help="The start day counts as day 1.")
+@click.option("--rule", help="A regime rule id (e.g. ico_penalty_notice_appeal).")
+@click.option("--calendar", type=click.Choice(sorted(CALENDAR_NAMES)))
+@click.option("--amount", type=int)
+@click.option("--unit", type=click.Choice(["working_days", "calendar_days", "months"]))
+@click.option("--inclusive", is_flag=True, help="Counted beginning with the start day.")
 @click.option("--roll-forward", is_flag=True, help="Move a non-working due day to the next.")
 def due_date(
-    calendar: str, start: datetime, amount: int, unit: str, inclusive: bool, roll_forward: bool
+    start: datetime,
+    rule: str | None,
+    calendar: str | None,
+    amount: int | None,
+    unit: str | None,
+    inclusive: bool,
+    roll_forward: bool,
 ) -> None:
-    """Deadline arithmetic: the due date of a period on a business calendar."""
-    holidays = {
-        d
-        for r in load_regimes(Settings.from_env()).all()
-        if r.calendar == calendar
-        for d in r.holidays
-    }
-    due = get_calendar(calendar, holidays).add(
-        start.date(),
-        amount,
-        unit,  # type: ignore[arg-type]  # click.Choice restricts it to the three units
-        inclusive=inclusive,
+    """Deadline arithmetic: the due date of a rule or a period, with its steps."""
+    settings = Settings.from_env()
+    query = DueDateQuery(
+        start=start.date(),
+        rule=rule,
+        calendar=calendar,
+        amount=amount,
+        unit=unit,  # type: ignore[arg-type]  # click.Choice restricts it to the three units
+        counting="beginning_with" if inclusive else "after",
         roll_forward=roll_forward,
     )
-    click.echo(f"{due.isoformat()} ({due:%A})")
+    try:
+        answer = compute_due_date(load_regimes(settings), query)
+    except (ValidationFailed, CalendarYearUnavailable) as exc:
+        raise click.UsageError(str(exc)) from exc
+    click.echo(f"{answer.due_on.isoformat()} ({answer.due_on:%A})")
+    click.echo(answer.explanation.sentence)
+    for n, step in enumerate(answer.explanation.steps, 1):
+        click.echo(f"  {n:>2}. [{step.kind}] {step.text}")
 
 
 @click.command("settings")

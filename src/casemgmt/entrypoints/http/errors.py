@@ -34,7 +34,7 @@ from casemgmt.application.errors import (
     ValidationFailed,
 )
 from casemgmt.bootstrap import unavailable_dependency
-from casemgmt.domain.errors import RuleViolation
+from casemgmt.domain.errors import CalendarYearUnavailable, RuleViolation
 from casemgmt.domain.events.fields import DateOutOfRange
 from casemgmt.entrypoints.http.bodies import DATE_RANGE
 
@@ -151,6 +151,17 @@ def _rule_violation(_: Request[Any, Any, Any], exc: RuleViolation) -> Response[A
     )
 
 
+def _calendar_year(_: Request[Any, Any, Any], exc: CalendarYearUnavailable) -> Response[Any]:
+    return problem(
+        HTTP_422_UNPROCESSABLE_ENTITY,
+        str(exc),
+        slug="calendar-year-unavailable",
+        title="No holiday list for that year",
+        calendar=exc.calendar,
+        year=exc.year,
+    )
+
+
 def _not_found(_: Request[Any, Any, Any], exc: NotFound) -> Response[Any]:
     return problem(HTTP_404_NOT_FOUND, str(exc), slug="not-found")
 
@@ -238,6 +249,7 @@ def exception_handlers() -> ExceptionHandlersMap:
         msgspec.ValidationError: _msgspec_error,
         msgspec.DecodeError: _msgspec_error,
         RuleViolation: _rule_violation,
+        CalendarYearUnavailable: _calendar_year,
         NotFound: _not_found,
         ConcurrencyConflict: _conflict,
         IdempotencyConflict: _idempotency,

@@ -14,7 +14,6 @@ from casemgmt.domain.events.fields import Code, Codes, Id, Name, Names, check_da
 __all__ = [
     "AppendedEvents",
     "DueDateRequest",
-    "DueDateResponse",
     "EventPage",
     "HealthResponse",
     "KeyCreated",
@@ -55,27 +54,25 @@ class EventPage(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class DueDateRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    calendar: Code
+    """A regime ``rule`` and the trigger day ``start`` (a stated rule also takes the stated
+    ``amount`` and ``unit``), or a ``calendar`` with ``amount``, ``unit`` and ``counting``
+    (``inclusive = true`` is ``counting = "beginning_with"``)."""
+
     start: date
-    amount: Annotated[int, msgspec.Meta(ge=-3660, le=3660)]
-    unit: Literal["working_days", "calendar_days", "months"]
+    rule: Code | None = None
+    calendar: Code | None = None
+    amount: Annotated[int, msgspec.Meta(ge=-3660, le=3660)] | None = None
+    unit: Literal["working_days", "calendar_days", "months"] | None = None
+    counting: Literal["after", "beginning_with"] = "after"
     inclusive: bool = False
     roll_forward: bool = False
+    min_working_days: Annotated[int, msgspec.Meta(ge=0, le=10)] = 0
+    ends_at: Annotated[str, msgspec.Meta(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")] | None = None
     regulator: Code | None = None
     regime: Code | None = None
 
     def __post_init__(self) -> None:
         check_dates(self)
-
-
-class DueDateResponse(msgspec.Struct, frozen=True, kw_only=True):
-    due_on: date
-    calendar: str
-    start: date
-    amount: int
-    unit: str
-    due_is_working_day: bool
-    holidays_source: str
 
 
 class KeyRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

@@ -1,17 +1,12 @@
-"""``/v1/calendar``: the deadline arithmetic service (a period on a business calendar)."""
+"""``/v1/calendar``: the deadline arithmetic service, with the steps that explain it."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from litestar import Controller, post
 
-from casemgmt.application.errors import ValidationFailed
-from casemgmt.domain.calendar.calendars import CALENDAR_NAMES, get_calendar
-from casemgmt.domain.errors import UnknownRegime
-from casemgmt.domain.regime.registry import RegimeRegistry
+from casemgmt.application.due_dates import DueDateAnswer, DueDateQuery, due_date
 from casemgmt.entrypoints.http.deps import Regimes, require_json
-from casemgmt.entrypoints.http.schemas import DueDateRequest, DueDateResponse
+from casemgmt.entrypoints.http.schemas import DueDateRequest
 
 __all__ = ["CalendarController"]
 
@@ -23,43 +18,25 @@ class CalendarController(Controller):
     @post(
         "/due-date",
         operation_id="computeDueDate",
-        summary="Deadline arithmetic: the due date of a period on a business calendar",
+        summary="Deadline arithmetic: the due date of a rule or a period, with its explanation",
         before_request=require_json,
         status_code=200,
     )
-    async def due_date(self, data: DueDateRequest, regimes: Regimes) -> DueDateResponse:
-        holidays, source = _holidays(data, regimes)
-        if data.calendar not in CALENDAR_NAMES:
-            known = ", ".join(sorted(CALENDAR_NAMES))
-            raise ValidationFailed(f"unknown calendar; known: {known}", field="calendar")
-        calendar = get_calendar(data.calendar, holidays)
-        due = calendar.add(
-            data.start,
-            data.amount,
-            data.unit,
-            inclusive=data.inclusive,
-            roll_forward=data.roll_forward,
-        )
-        return DueDateResponse(
-            due_on=due,
-            calendar=data.calendar,
+    async def due_date(self, data: DueDateRequest, regimes: Regimes) -> DueDateAnswer:
+        """A regime ``rule`` and trigger day ``start``, or a ``calendar`` with ``amount``,
+        ``unit`` and ``counting``: the due date, its instant and the explanation a deadline
+        of that rule carries (422 naming the calendar and year when it has no list)."""
+        query = DueDateQuery(
             start=data.start,
+            rule=data.rule,
+            regulator=data.regulator,
+            regime=data.regime,
+            calendar=data.calendar,
             amount=data.amount,
             unit=data.unit,
-            due_is_working_day=calendar.is_working_day(due),
-            holidays_source=source,
+            counting="beginning_with" if data.inclusive else data.counting,
+            roll_forward=data.roll_forward,
+            min_working_days=data.min_working_days,
+            ends_at=data.ends_at,
         )
-
-
-def _holidays(data: DueDateRequest, regimes: RegimeRegistry) -> tuple[list[Any], str]:
-    """Extra holidays: the named regime's, else those of the regimes using the calendar."""
-    if data.regulator and data.regime:
-        try:
-            regime = regimes.get(data.regulator, data.regime)
-        except UnknownRegime as exc:
-            raise ValidationFailed(str(exc), field="regime") from exc
-        return list(regime.holidays), f"holidays package + {regime.regulator}/{regime.code}"
-    users = [r for r in regimes.all() if r.calendar == data.calendar and r.holidays]
-    days = sorted({d for r in users for d in r.holidays})
-    names = ", ".join(f"{r.regulator}/{r.code}" for r in users)
-    return days, "holidays package" + (f" + {names}" if names else "")
+        return due_date(regimes, query)

@@ -111,7 +111,8 @@ def deadline_state(d: DeadlineView) -> str:
         return "overdue"
     if d.status == "missed":
         return "missed"
-    if d.status == "open" and d.working_days_remaining <= DUE_SOON_WORKING_DAYS:
+    left = d.working_days_remaining
+    if d.status == "open" and left is not None and left <= DUE_SOON_WORKING_DAYS:
         return "due-soon"
     return ""
 
@@ -164,9 +165,12 @@ def _days(d: DeadlineView) -> str:
         return ""
     wd, cd = d.working_days_remaining, d.days_remaining
     if _overdue(d):
-        return f"overdue by {-cd} day{'s' * (-cd != 1)} ({-wd} working)"
+        working = f" ({-wd} working)" if wd is not None else ""
+        return f"overdue by {-cd} day{'s' * (-cd != 1)}{working}"
     if cd == 0:
         return "due today"
+    if wd is None:
+        return f"{cd} day{'s' * (cd != 1)} left"
     return f"{wd} working day{'s' * (wd != 1)} left ({cd} day{'s' * (cd != 1)})"
 
 
