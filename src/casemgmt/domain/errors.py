@@ -2,9 +2,9 @@
 
 DomainError
 ├── RuleViolation     a regime rule refused a proposed action (HTTP 422)
+│   └── CalendarYearUnavailable  arithmetic reached a year its calendar has no list for
 ├── RegimeFileError   a regime file is malformed or inconsistent (startup failure)
 ├── UnknownRegime     no regime is registered for (regulator, regime code)
-├── CalendarYearUnavailable  arithmetic reached a year the calendar has no holiday list for (422)
 └── InvalidHistory    a stream that no valid use of ``decide`` can produce
 """
 
@@ -65,17 +65,20 @@ class InvalidHistory(DomainError):
     """``evolve`` was given a stream that does not start with ``case_opened``."""
 
 
-class CalendarYearUnavailable(DomainError):
+class CalendarYearUnavailable(RuleViolation):
     """Period arithmetic on ``calendar`` reached ``year``, for which it has no holiday list.
 
     Counting such a year as weekends only would give a wrong date silently, so the
-    arithmetic refuses instead (HTTP 422 naming the calendar and the year).
+    arithmetic refuses instead: a rule violation (``calendar_year_unavailable``; HTTP 422
+    naming the calendar and the year), so ``decide`` refuses the action that needs it.
     """
 
     def __init__(self, calendar: str, year: int, known: str) -> None:
         super().__init__(
+            f"calendar {calendar}",
+            "calendar_year_unavailable",
             f"calendar {calendar!r} has no holiday list for {year} (known: {known}); "
-            f"add the year to its data before counting periods that reach it"
+            f"add the year to its data before counting periods that reach it",
         )
         self.calendar = calendar
         self.year = year
