@@ -58,6 +58,7 @@ def actions(notice_kinds: st.SearchStrategy[str]) -> st.SearchStrategy[Event]:
         _at(ev.DeadlineMissed, deadline_id=deadline_ids),
         _at(ev.DeadlineCancelled, deadline_id=deadline_ids),
         _at(ev.DeadlineExtended, deadline_id=deadline_ids, due_on=later_days, reason=st.just("r")),
+        _at(ev.ExtensionAgreed, deadline_id=deadline_ids, extended_to=later_days),
         _at(ev.AssessmentStarted),
         _at(ev.AssessmentConcluded, outcome=st.sampled_from(["no_further_action", "escalate"])),
         _at(ev.InvestigationOpened, legal_basis=st.just("basis")),

@@ -9,8 +9,10 @@ from __future__ import annotations
 from datetime import date
 
 from casemgmt.domain.events import (
+    CaseClosed,
     ClarificationReceived,
     ClarificationRequested,
+    DeadlineCancelled,
     DeadlineClosed,
     DeadlineExtended,
     DeadlineMissed,
@@ -54,6 +56,15 @@ def test_a_plain_extension_cannot_move_the_statutory_foi_response_deadline() -> 
         "fees_notice_issued, fee_paid can"
     )
     assert case.deadline("response_due").due_on == DUE
+
+
+def test_the_statutory_foi_response_deadline_cannot_be_cancelled_by_hand() -> None:
+    case = foi(today=D(2026, 2, 10))
+    cancel = DeadlineCancelled(occurred_on=D(2026, 2, 9), deadline_id="response_due", reason="x")
+    message = refused(case, cancel, "foi_response_due", "deadline_id")
+    assert "it cannot be cancelled by hand; it is met, or ends when the case is closed" in message
+    case.do(CaseClosed(occurred_on=D(2026, 2, 9), reason="request withdrawn"))
+    assert case.deadline("response_due").status == "cancelled"
 
 
 def test_an_overdue_foi_request_stays_overdue() -> None:

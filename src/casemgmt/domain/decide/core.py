@@ -168,8 +168,11 @@ def _check(s: CaseState, a: AnyEvent, ctx: Context) -> Event:
                 )
             why = explain_manual_set(a.due_on, a.occurred_on, a.ends_at, ctx)
             return replace(parties.with_party(a, ctx), explanation=why)
-        case DeadlineMet() | DeadlineCancelled():
+        case DeadlineMet():
             parties.check_resolution(s, a, ctx)
+        case DeadlineCancelled():
+            parties.check_resolution(s, a, ctx)
+            statute.check_fixed(guard.known_deadline(s, a.deadline_id, ctx), a, ctx)
         case DeadlineExtended():
             guard.check_extension(s, a, ctx)
             d = guard.known_deadline(s, a.deadline_id, ctx)

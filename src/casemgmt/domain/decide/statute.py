@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from casemgmt.domain.decide.context import Context
 from casemgmt.domain.events import (
+    DeadlineCancelled,
     DeadlineExtended,
     ExtensionAgreed,
     PublicInterestExtension,
@@ -30,11 +31,20 @@ __all__ = [
 Extension = PublicInterestExtension | ExtensionAgreed
 
 
-def check_fixed(d: DeadlineState, a: DeadlineExtended, ctx: Context) -> None:
-    """Refuse a plain extension of a deadline the law fixes, naming its rule."""
+def check_fixed(d: DeadlineState, a: DeadlineExtended | DeadlineCancelled, ctx: Context) -> None:
+    """Refuse a plain extension or cancellation of a deadline the law fixes, naming its
+    rule: only the statute's events move it, and it ends when met or when the case closes
+    (a withdrawn request), never by waiving it."""
     rule = ctx.regime.deadline_rule(d.rule)
     if rule is None or not rule.fixed:
         return
+    if isinstance(a, DeadlineCancelled):
+        raise ctx.refuse(
+            rule.id,
+            f"{d.deadline_id} is a statutory deadline ({rule.label}): it cannot be cancelled "
+            f"by hand; it is met, or ends when the case is closed",
+            "deadline_id",
+        )
     movers = _statutory_movers(d.kind, ctx)
     raise ctx.refuse(
         rule.id,
