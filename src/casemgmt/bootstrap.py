@@ -50,6 +50,7 @@ from casemgmt.adapters.sql.reminders.subscriptions import SqlSubscriptionReposit
 from casemgmt.adapters.sql.uow import SqlReader
 from casemgmt.adapters.upcasters import UPCASTERS
 from casemgmt.adapters.webhooks import HttpxWebhookSender, build_client
+from casemgmt.application.access import AccessService
 from casemgmt.application.cases import CaseService
 from casemgmt.application.imports import ImportService
 from casemgmt.application.ports import Clock, Gauges, KeyRepository, Probe, Probes
@@ -121,6 +122,7 @@ class Container:
     probes: Probes
     projectors: Sequence[ProjectorFactory] = field(init=False)
     keys: KeyRepository = field(init=False)
+    access: AccessService = field(init=False)
     gauges: Gauges = field(init=False)
     cases: CaseService = field(init=False)
     queries: CaseQueryService = field(init=False)
@@ -130,6 +132,7 @@ class Container:
     def __post_init__(self) -> None:
         self.projectors = inline_projectors(projection_specs(self.regimes))
         self.keys = SqlKeyRepository(self.engine)
+        self.access = AccessService(self.keys, self.clock)
         self.gauges = self._gauges()
         uow = partial(CaseSqlUnitOfWork, self.engine, self.codec, self.clock, self.projectors)
         self.cases = CaseService(

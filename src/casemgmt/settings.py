@@ -73,6 +73,12 @@ class ApiSettings:
         "CASEMGMT_RETRY_AFTER_SECONDS",
     )
     debug: bool = _doc(False, "Litestar debug mode (tracebacks in responses).", "CASEMGMT_DEBUG")
+    trusted_proxies: str = _doc(
+        "",
+        "Comma-separated addresses or CIDRs of the TLS-terminating proxies whose "
+        "X-Forwarded-Proto is believed (dashboard cookies are then Secure); empty: none.",
+        "CASEMGMT_TRUSTED_PROXIES",
+    )
 
 
 @dataclass(frozen=True, slots=True)

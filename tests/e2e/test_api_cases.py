@@ -355,7 +355,8 @@ def test_ical_feed_has_one_event_per_open_deadline(
             "due_on": "2026-12-09",
         },
     )
-    token = server.key(Role.READER)
+    with server.client(server.key(Role.READER)) as reader:
+        token = reader.post("/v1/feed-tokens", json={"name": "calendar"}).json()["token"]
     response = httpx.get(f"{server.base_url}/v1/deadlines.ics", params={"token": token})
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/calendar")

@@ -146,7 +146,7 @@ def test_sign_in_overview_and_sign_out(context: BrowserContext, keys: dict[str, 
     _shot(page, "01-sign-in-refused")
 
     _sign_in(page, keys["admin"])
-    cookie = next(c for c in context.cookies() if c["name"] == "casemgmt_key")
+    cookie = next(c for c in context.cookies() if c["name"] == "casemgmt_session")
     assert (cookie["httpOnly"], cookie["sameSite"], cookie["path"]) == (True, "Strict", "/")
     tiles = page.get_by_role("list", name="Totals")
     expect(tiles).to_contain_text("open cases")

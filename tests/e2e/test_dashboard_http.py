@@ -4,7 +4,9 @@ cookie, redirects instead of 401s, HTML error pages, scope, and the security hea
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import httpx
 import pytest
@@ -33,9 +35,12 @@ def server(
         yield srv
 
 
-def _browser(server: LiveServer, token: str | None = None) -> httpx.Client:
-    cookies = {"casemgmt_key": token} if token else None
-    return httpx.Client(base_url=server.base_url, cookies=cookies, timeout=30.0)
+@contextmanager
+def _browser(server: LiveServer, token: str | None = None) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=server.base_url, timeout=30.0) as client:
+        if token:
+            assert _sign_in(client, token).status_code == 303
+        yield client
 
 
 def _sign_in(client: httpx.Client, key: str, next_: str = "/dashboard") -> httpx.Response:
@@ -44,6 +49,12 @@ def _sign_in(client: httpx.Client, key: str, next_: str = "/dashboard") -> httpx
         data={"key": key, "next": next_},
         headers={"Origin": str(client.base_url).rstrip("/")},
     )
+
+
+def _csrf(page: str) -> str:
+    found = re.search(r'name="csrf" value="([0-9a-f]+)"', page)
+    assert found, "the page has no sign-out form"
+    return found.group(1)
 
 
 def test_root_and_pages_redirect_to_sign_in_when_signed_out(server: LiveServer) -> None:
@@ -68,7 +79,8 @@ def test_sign_in_sets_a_strict_http_only_cookie_and_goes_where_asked(server: Liv
         assert response.status_code == 303
         assert response.headers["location"] == "/dashboard/cases?q=grok"
         cookie = response.headers["set-cookie"]
-        assert cookie.startswith(f"casemgmt_key={key};")
+        assert cookie.startswith("casemgmt_session=cms_")
+        assert key not in cookie
         for flag in ("HttpOnly", "Path=/", "SameSite=strict"):
             assert flag in cookie
         page = client.get("/dashboard/cases?q=grok")
@@ -76,7 +88,11 @@ def test_sign_in_sets_a_strict_http_only_cookie_and_goes_where_asked(server: Liv
         assert OFCOM_GROK in page.text
         assert page.headers["cache-control"] == "no-store"
         assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
-        out = client.post("/dashboard/sign-out")
+        out = client.post(
+            "/dashboard/sign-out",
+            data={"csrf": _csrf(page.text)},
+            headers={"Origin": str(client.base_url).rstrip("/")},
+        )
         assert out.status_code == 303
         assert "Max-Age=0" in out.headers["set-cookie"]
 

@@ -163,7 +163,11 @@ def test_csv_needs_a_key_and_accepts_the_dashboard_cookie(server: LiveServer) ->
     assert anonymous.status_code == 401
     assert anonymous.headers["content-type"].startswith("application/problem+json")
     token = server.key(Role.READER)
-    with httpx.Client(base_url=server.base_url, cookies={"casemgmt_key": token}) as browser:
+    with httpx.Client(base_url=server.base_url) as browser:
+        signed_in = browser.post(
+            "/dashboard/sign-in", data={"key": token}, headers={"Origin": server.base_url}
+        )
+        assert signed_in.status_code == 303
         assert len(_csv(browser.get("/v1/deadlines.csv"))) >= 1
 
 

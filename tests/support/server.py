@@ -11,14 +11,13 @@ import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 
-from casemgmt.adapters.sql.engine import create_engine
-from casemgmt.adapters.sql.ops.keys import SqlKeyRepository
-from casemgmt.application.auth import Role, issue_key
+from casemgmt.application.auth import Role
+from casemgmt.bootstrap import build_container
+from casemgmt.settings import DatabaseSettings, Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -30,13 +29,12 @@ def free_port() -> int:
 
 
 async def _create_key(url: str, name: str, role: Role, regulators: list[str] | None) -> str:
-    engine = create_engine(url)
+    container = build_container(Settings(database=DatabaseSettings(url=url)))
     try:
-        issued = issue_key(name=name, role=role, regulators=regulators, now=datetime.now(UTC))
-        await SqlKeyRepository(engine).add(issued.key)
+        issued = await container.access.create_key(None, name, role, regulators)
         return issued.token
     finally:
-        await engine.dispose()
+        await container.aclose()
 
 
 def create_key(url: str, name: str, role: Role, regulators: list[str] | None = None) -> str:
@@ -85,6 +83,7 @@ def live_server(
         "--port",
         str(port),
         "--no-access-log",
+        "--no-proxy-headers",  # X-Forwarded-* is the app's call (CASEMGMT_TRUSTED_PROXIES)
     ]
     with log_path.open("wb") as log:
         process = subprocess.Popen(command, cwd=ROOT, env=environment, stdout=log, stderr=log)

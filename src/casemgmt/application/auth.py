@@ -1,8 +1,10 @@
-"""API keys and the principal they authenticate.
+"""API keys, dashboard sessions and feed tokens, and the principal they authenticate.
 
-A key is shown once, as ``cmk_<key_id>_<secret>``; only the SHA-256 of the secret is
+Every credential is shown once, as ``<prefix>_<id>_<secret>`` (``cmk`` an API key, ``cms``
+a dashboard session, ``cmf`` a calendar feed token); only the SHA-256 of the secret is
 stored (the secret has 256 bits of entropy, so a slow hash adds nothing). A key carries a
-role and the regulators it may see (``None``: every regulator).
+role and the regulators it may see (``None``: every regulator) and records who created
+it; sessions and feed tokens act for the key that made them and die with it.
 """
 
 from __future__ import annotations
@@ -16,20 +18,27 @@ from datetime import datetime
 
 import msgspec
 
-from casemgmt.application.errors import NotFound, ValidationFailed
-from casemgmt.application.ports import KeyRepository
+from casemgmt.application.errors import ValidationFailed
 
 __all__ = [
+    "FEED_PREFIX",
+    "KEY_PREFIX",
+    "SESSION_PREFIX",
     "ApiKey",
+    "DashboardSession",
+    "FeedToken",
     "IssuedKey",
     "Principal",
     "Role",
     "issue_key",
+    "may_grant",
     "parse_key",
     "secret_hash",
 ]
 
 KEY_PREFIX = "cmk"
+SESSION_PREFIX = "cms"
+FEED_PREFIX = "cmf"
 
 
 class Role(enum.StrEnum):
@@ -77,10 +86,35 @@ class ApiKey(msgspec.Struct, frozen=True, kw_only=True):
     secret_sha256: str
     created_at: datetime
     revoked_at: datetime | None = None
+    #: ``key:<id>`` of the admin key that created it, ``cli`` for the command line;
+    #: None for keys created before this was recorded.
+    created_by: str | None = None
 
     def principal(self) -> Principal:
         scope = None if self.regulators is None else frozenset(self.regulators)
         return Principal(key_id=self.key_id, name=self.name, role=self.role, regulators=scope)
+
+
+class DashboardSession(msgspec.Struct, frozen=True, kw_only=True):
+    """A dashboard sign-in: the browser holds ``cms_<session_id>_<secret>``."""
+
+    session_id: str
+    key_id: str
+    secret_sha256: str
+    created_at: datetime
+    expires_at: datetime
+
+
+class FeedToken(msgspec.Struct, frozen=True, kw_only=True):
+    """A read-only calendar feed token of ``key_id``, confined to ``regulators``."""
+
+    token_id: str
+    key_id: str
+    name: str
+    regulators: list[str] | None
+    secret_sha256: str
+    created_at: datetime
+    revoked_at: datetime | None = None
 
 
 class IssuedKey(msgspec.Struct, frozen=True, kw_only=True):
@@ -94,14 +128,34 @@ def secret_hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+def may_grant(grantor: Principal, role: Role, regulators: Collection[str] | None) -> bool:
+    """Whether ``grantor`` may create a credential with ``role`` over ``regulators``:
+    never a stronger role, never a regulator beyond its own scope."""
+    if role.rank > grantor.role.rank:
+        return False
+    if grantor.regulators is None:
+        return True
+    return regulators is not None and set(regulators) <= grantor.regulators
+
+
+def new_secret(prefix: str) -> tuple[str, str, str]:
+    """A fresh ``(id, secret, token)`` for a credential of ``prefix``."""
+    ident, secret = secrets.token_hex(6), secrets.token_urlsafe(32)
+    return ident, secret, f"{prefix}_{ident}_{secret}"
+
+
 def issue_key(
-    *, name: str, role: Role, regulators: Collection[str] | None, now: datetime
+    *,
+    name: str,
+    role: Role,
+    regulators: Collection[str] | None,
+    now: datetime,
+    created_by: str | None = None,
 ) -> IssuedKey:
     """Create a random key; the caller stores ``key`` and shows ``token`` once."""
     if not name.strip():
         raise ValidationFailed("a key needs a name", field="name")
-    key_id = secrets.token_hex(6)
-    secret = secrets.token_urlsafe(32)
+    key_id, secret, token = new_secret(KEY_PREFIX)
     scope = None if regulators is None else sorted(set(regulators))
     key = ApiKey(
         key_id=key_id,
@@ -110,36 +164,19 @@ def issue_key(
         regulators=scope,
         secret_sha256=secret_hash(secret),
         created_at=now,
+        created_by=created_by,
     )
-    return IssuedKey(key=key, token=f"{KEY_PREFIX}_{key_id}_{secret}")
+    return IssuedKey(key=key, token=token)
 
 
-def parse_key(token: str) -> tuple[str, str] | None:
-    """Split a presented token into ``(key_id, secret)``; None if it is not one of ours."""
-    prefix, _, rest = token.partition("_")
-    key_id, _, secret = rest.partition("_")
-    if prefix != KEY_PREFIX or not key_id or not secret:
+def parse_key(token: str, prefix: str = KEY_PREFIX) -> tuple[str, str] | None:
+    """Split a presented token into ``(id, secret)``; None if it is not a ``prefix`` one."""
+    head, _, rest = token.partition("_")
+    ident, _, secret = rest.partition("_")
+    if head != prefix or not ident or not secret or len(token) > 200:
         return None
-    return key_id, secret
+    return ident, secret
 
 
-def verify_secret(key: ApiKey, secret: str) -> bool:
+def verify_secret(key: ApiKey | DashboardSession | FeedToken, secret: str) -> bool:
     return hmac.compare_digest(key.secret_sha256, secret_hash(secret))
-
-
-async def authenticate(keys: KeyRepository, token: str) -> Principal | None:
-    """The principal of a valid, unrevoked key; None otherwise (no reason is leaked)."""
-    parsed = parse_key(token)
-    if parsed is None:
-        return None
-    key = await keys.get(parsed[0])
-    if key is None or key.revoked_at is not None or not verify_secret(key, parsed[1]):
-        return None
-    return key.principal()
-
-
-async def revoke_key(keys: KeyRepository, key_id: str, now: datetime) -> ApiKey:
-    key = await keys.get(key_id)
-    if key is None:
-        raise NotFound("key", key_id)
-    return await keys.revoke(key_id, now)

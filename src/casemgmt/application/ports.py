@@ -19,7 +19,7 @@ from casemgmt.application.envelope import AppendResult, Envelope, NewEvent
 from casemgmt.domain.state.evolve import CaseState
 
 if TYPE_CHECKING:  # data types of the ports below; their modules import this one
-    from casemgmt.application.auth import ApiKey
+    from casemgmt.application.auth import ApiKey, DashboardSession, FeedToken
     from casemgmt.application.readmodels import (
         CaseChange,
         CaseFilter,
@@ -267,7 +267,35 @@ class KeyRepository(Protocol):
         ...
 
     async def revoke(self, key_id: str, at: datetime) -> ApiKey:
-        """Mark the key revoked; raises ``NotFound`` for an unknown id."""
+        """Mark the key revoked (its dashboard sessions end); ``NotFound`` if unknown."""
+        ...
+
+    async def add_session(self, session: DashboardSession) -> None:
+        """Store a new dashboard session."""
+        ...
+
+    async def session_key(self, session_id: str) -> tuple[DashboardSession, ApiKey] | None:
+        """The session and its key (one read); None if there is no such session."""
+        ...
+
+    async def end_session(self, session_id: str) -> None:
+        """Forget the session (nothing if it is already gone)."""
+        ...
+
+    async def add_feed_token(self, token: FeedToken) -> None:
+        """Store a new feed token."""
+        ...
+
+    async def feed_token_key(self, token_id: str) -> tuple[FeedToken, ApiKey] | None:
+        """The feed token and its key (one read); None if there is no such token."""
+        ...
+
+    async def feed_tokens(self) -> Sequence[FeedToken]:
+        """Every feed token, newest first."""
+        ...
+
+    async def revoke_feed_token(self, token_id: str, at: datetime) -> FeedToken:
+        """Mark the feed token revoked; raises ``NotFound`` for an unknown id."""
         ...
 
 

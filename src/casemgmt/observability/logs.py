@@ -79,3 +79,8 @@ def bind_request(**values: Any) -> None:
     """Bind values (request_id, correlation_id, ...) to every log line of this context."""
     structlog.contextvars.clear_contextvars()
     structlog.contextvars.bind_contextvars(**{k: v for k, v in values.items() if v is not None})
+
+
+def bind_request_values(**values: Any) -> None:
+    """Add values (e.g. the authenticated ``key_id``) to this request's log context."""
+    structlog.contextvars.bind_contextvars(**{k: v for k, v in values.items() if v is not None})

@@ -6,11 +6,11 @@ from datetime import datetime
 
 import click
 
-from casemgmt.application.auth import Role, issue_key, revoke_key
+from casemgmt.application.auth import Role
 from casemgmt.application.due_dates import DueDateQuery
 from casemgmt.application.due_dates import due_date as compute_due_date
 from casemgmt.application.errors import NotFound, ValidationFailed
-from casemgmt.bootstrap import Container, Operations, load_regimes
+from casemgmt.bootstrap import Operations, load_regimes
 from casemgmt.domain.calendar.calendars import CALENDAR_NAMES
 from casemgmt.domain.errors import CalendarYearUnavailable
 from casemgmt.entrypoints.cli.common import run_with_container as _run
@@ -30,38 +30,70 @@ def keys() -> None:
 @click.option("--regulator", "regulators", multiple=True, help="Repeat; none means all.")
 def keys_create(name: str, role: str, regulators: tuple[str, ...]) -> None:
     """Create a key and print it (it is stored only as a hash)."""
-
-    async def work(c: Container) -> str:
-        issued = issue_key(
-            name=name, role=Role(role), regulators=list(regulators) or None, now=c.clock.now()
-        )
-        await c.keys.add(issued.key)
-        return issued.token
-
-    token = _run(work)
-    scope = ", ".join(regulators) or "all regulators"
-    click.echo(f"{role} key for {scope} (shown once, keep it safe):", err=True)
-    click.echo(token)
+    scope = list(regulators) or None
+    issued = _run(lambda c: c.access.create_key(None, name, Role(role), scope))
+    shown = ", ".join(regulators) or "all regulators"
+    click.echo(f"{role} key {issued.key.key_id} for {shown} (shown once, keep it safe):", err=True)
+    click.echo(issued.token)
 
 
 @keys.command("list")
 def keys_list() -> None:
-    """Every key: id, role, scope, created, revoked."""
-    for key in _run(lambda c: c.keys.list()):
+    """Every key: id, role, scope, created, revoked, created by."""
+    for key in _run(lambda c: c.access.list_keys(None)):
         scope = ",".join(key.regulators) if key.regulators is not None else "*"
         revoked = f"revoked {key.revoked_at:%Y-%m-%d %H:%M}" if key.revoked_at else "active"
-        click.echo(f"{key.key_id}  {key.role.value:<6}  {scope:<24}  {key.name}  ({revoked})")
+        by = key.created_by or "?"
+        click.echo(
+            f"{key.key_id}  {key.role.value:<6}  {scope:<24}  {key.name}  ({revoked}; by {by})"
+        )
 
 
 @keys.command("revoke")
 @click.argument("key_id")
 def keys_revoke(key_id: str) -> None:
-    """Revoke a key (within 30 s in every running API process)."""
+    """Revoke a key (at once, in every running API process)."""
     try:
-        key = _run(lambda c: revoke_key(c.keys, key_id, c.clock.now()))
+        key = _run(lambda c: c.access.revoke_key(None, key_id))
     except NotFound as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"revoked {key.key_id} ({key.name})")
+
+
+@keys.command("feed-create")
+@click.argument("key_id")
+@click.option("--name", required=True, help="Whose calendar (a person or a team).")
+@click.option("--regulator", "regulators", multiple=True, help="Narrow the key's scope.")
+def feed_create(key_id: str, name: str, regulators: tuple[str, ...]) -> None:
+    """Create a read-only calendar feed token acting for KEY_ID and print it."""
+    try:
+        _, token = _run(
+            lambda c: c.access.create_feed_token_for(key_id, name, list(regulators) or None)
+        )
+    except (NotFound, ValidationFailed) as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo("feed token (shown once): /v1/deadlines.ics?token=<it>", err=True)
+    click.echo(token)
+
+
+@keys.command("feed-list")
+def feed_list() -> None:
+    """Every calendar feed token: id, key, scope, name, revoked."""
+    for t in _run(lambda c: c.access.feed_tokens(None)):
+        scope = ",".join(t.regulators) if t.regulators is not None else "*"
+        state = f"revoked {t.revoked_at:%Y-%m-%d %H:%M}" if t.revoked_at else "active"
+        click.echo(f"{t.token_id}  key {t.key_id}  {scope:<24}  {t.name}  ({state})")
+
+
+@keys.command("feed-revoke")
+@click.argument("token_id")
+def feed_revoke(token_id: str) -> None:
+    """Revoke a calendar feed token."""
+    try:
+        token = _run(lambda c: c.access.revoke_feed_token(None, token_id))
+    except NotFound as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"revoked feed token {token.token_id} ({token.name})")
 
 
 @click.group()

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import click
 
-from casemgmt.application.auth import Role, authenticate, issue_key
+from casemgmt.application.auth import Role
 from casemgmt.application.demo import demo_cases, load_demo
 from casemgmt.bootstrap import build_container, upgrade_database
 from casemgmt.settings import Settings
@@ -44,15 +44,9 @@ async def _prepare(settings: Settings, demo: bool) -> str:
         path = settings.ensure_var_dir() / KEY_FILE
         if path.exists():
             token = path.read_text().strip()
-            if await authenticate(container.keys, token) is not None:
+            if await container.access.authenticate(token) is not None:
                 return token
-        issued = issue_key(
-            name="demo admin (make run)",
-            role=Role.ADMIN,
-            regulators=None,
-            now=container.clock.now(),
-        )
-        await container.keys.add(issued.key)
+        issued = await container.access.create_key(None, "demo admin (make run)", Role.ADMIN, None)
         path.write_text(issued.token + "\n")
         path.chmod(0o600)
         return issued.token
@@ -70,6 +64,7 @@ def _children(settings: Settings, root: Path) -> list[tuple[str, list[str]]]:
     api = [
         sys.executable, "-m", "uvicorn", "api.app:app", "--app-dir", str(root),
         "--host", settings.api.host, "--port", str(settings.api.port), "--no-access-log",
+        "--no-proxy-headers",  # X-Forwarded-Proto: only from CASEMGMT_TRUSTED_PROXIES
     ]  # fmt: skip
     worker = [str(bin_dir / "casemgmt"), "worker", "--beat"]
     return [("api", api), ("worker", worker)]

@@ -11,7 +11,7 @@ from litestar.config.response_cache import ResponseCacheConfig
 from litestar.middleware import DefineMiddleware
 
 from casemgmt.bootstrap import Container, build_container
-from casemgmt.entrypoints.http.auth import PUBLIC_PATHS, ApiKeyAuthMiddleware, KeyCache
+from casemgmt.entrypoints.http.auth import PUBLIC_PATHS, ApiKeyAuthMiddleware
 from casemgmt.entrypoints.http.controllers.calendar import CalendarController
 from casemgmt.entrypoints.http.controllers.cases import CasesController
 from casemgmt.entrypoints.http.controllers.deadlines import DeadlinesController
@@ -19,7 +19,7 @@ from casemgmt.entrypoints.http.controllers.exports import ExportsController
 from casemgmt.entrypoints.http.controllers.feed import FeedController
 from casemgmt.entrypoints.http.controllers.health import HealthController
 from casemgmt.entrypoints.http.controllers.imports import ImportController
-from casemgmt.entrypoints.http.controllers.keys import KeysController
+from casemgmt.entrypoints.http.controllers.keys import FeedTokensController, KeysController
 from casemgmt.entrypoints.http.controllers.regulators import RegulatorsController
 from casemgmt.entrypoints.http.controllers.subscriptions import SubscriptionsController
 from casemgmt.entrypoints.http.dashboard import (
@@ -46,6 +46,7 @@ ROUTES: list[Any] = [
     FeedController,
     CalendarController,
     KeysController,
+    FeedTokensController,
     SubscriptionsController,
     ImportController,
     ExportsController,
@@ -85,5 +86,5 @@ def create_app(settings: Settings, container: Container | None = None) -> Litest
         response_cache_config=ResponseCacheConfig(),
         debug=settings.api.debug,
     )
-    app.state.key_cache = KeyCache(built.keys)
+    app.state.access = built.access
     return app

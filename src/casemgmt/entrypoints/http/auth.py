@@ -1,15 +1,16 @@
-"""Authentication (API key -> principal) and role guards.
+"""Authentication (credential -> principal) and role guards.
 
-```Authorization: Bearer <key>`` on every route but ``/health``, ``/metrics`` and the docs.
-The calendar feed also accepts ``?token=<key>`` so calendar apps can subscribe to it, and
-reads accept the dashboard's sign-in cookie.
-Verified keys are cached per process for ``CACHE_SECONDS``: a revoked key stops working
-at once in the process that revoked it and within that time everywhere else.
+``Authorization: Bearer <API key>`` on every route but ``/health``, ``/metrics`` and the
+docs. The calendar feed also accepts ``?token=<feed token>`` (a read-only ``cmf_`` token,
+never an API key: a key in a URL ends up in logs and histories), and reads accept the
+dashboard's session cookie (a server-side session id, never the key itself).
+Every request reads its credential from the database (no per-process cache), so a
+revocation takes effect at once in every API process. The key id of each authenticated
+request is bound to its log lines (``key_id``); refusals are logged too.
 """
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from litestar.connection import ASGIConnection
@@ -20,13 +21,13 @@ from litestar.middleware.authentication import (
     AuthenticationResult,
 )
 
-from casemgmt.application.auth import Principal, Role, authenticate
-from casemgmt.application.ports import KeyRepository
+from casemgmt.application.access import AccessService
+from casemgmt.application.auth import Principal, Role
+from casemgmt.observability import bind_request_values
 
-__all__ = ["COOKIE", "ApiKeyAuthMiddleware", "KeyCache", "requires"]
+__all__ = ["COOKIE", "PUBLIC_PATHS", "ApiKeyAuthMiddleware", "requires"]
 
-CACHE_SECONDS = 30.0
-COOKIE = "casemgmt_key"
+COOKIE = "casemgmt_session"
 PUBLIC_PATHS = [
     "^/health$",
     "^/metrics$",
@@ -39,45 +40,20 @@ PUBLIC_PATHS = [
 TOKEN_QUERY_PATHS = ("/v1/deadlines.ics",)
 
 
-class KeyCache:
-    """Tokens verified recently, so a request costs no key lookup."""
-
-    def __init__(self, keys: KeyRepository, ttl: float = CACHE_SECONDS) -> None:
-        self._keys = keys
-        self._ttl = ttl
-        self._seen: dict[str, tuple[float, Principal]] = {}
-
-    async def principal(self, token: str) -> Principal | None:
-        now = time.monotonic()
-        hit = self._seen.get(token)
-        if hit is not None and hit[0] > now:
-            return hit[1]
-        principal = await authenticate(self._keys, token)
-        if principal is None:
-            self._seen.pop(token, None)
-            return None
-        if len(self._seen) > 10_000:
-            self._seen.clear()
-        self._seen[token] = (now + self._ttl, principal)
-        return principal
-
-    def forget(self, key_id: str) -> None:
-        for token, (_, principal) in list(self._seen.items()):
-            if principal.key_id == key_id:
-                del self._seen[token]
-
-
-def _token(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
+async def _principal(
+    access: AccessService, connection: ASGIConnection[Any, Any, Any, Any]
+) -> Principal | None:
     header = connection.headers.get("authorization", "")
     scheme, _, value = header.partition(" ")
     if scheme.lower() == "bearer" and value.strip():
-        return value.strip()
-    if connection.url.path in TOKEN_QUERY_PATHS:
-        return connection.query_params.get("token")
-    # The dashboard's sign-in cookie (SameSite=Strict) is honoured for reads only, so a
+        return await access.authenticate(value.strip())
+    if connection.url.path in TOKEN_QUERY_PATHS and "token" in connection.query_params:
+        return await access.feed_principal(connection.query_params["token"])
+    # The dashboard's session cookie (SameSite=Strict) is honoured for reads only, so a
     # page elsewhere can never make a signed-in browser write.
-    if connection.scope.get("method") in ("GET", "HEAD"):
-        return connection.cookies.get(COOKIE)
+    cookie = connection.cookies.get(COOKIE)
+    if cookie and connection.scope.get("method") in ("GET", "HEAD"):
+        return await access.session_principal(cookie)
     return None
 
 
@@ -85,15 +61,15 @@ class ApiKeyAuthMiddleware(AbstractAuthenticationMiddleware):
     async def authenticate_request(
         self, connection: ASGIConnection[Any, Any, Any, Any]
     ) -> AuthenticationResult:
-        token = _token(connection)
-        cache: KeyCache = connection.app.state.key_cache
-        principal = await cache.principal(token) if token else None
+        access: AccessService = connection.app.state.access
+        principal = await _principal(access, connection)
         if principal is None:
             raise NotAuthorizedException(
                 detail="a valid API key is required (Authorization: Bearer <key>)",
                 headers={"WWW-Authenticate": 'Bearer realm="casemgmt"'},
             )
-        return AuthenticationResult(user=principal, auth=token)
+        bind_request_values(key_id=principal.key_id)
+        return AuthenticationResult(user=principal, auth=principal.key_id)
 
 
 def requires(role: Role) -> Any:

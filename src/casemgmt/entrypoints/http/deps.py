@@ -16,6 +16,7 @@ from litestar.di import Provide
 from litestar.exceptions import HTTPException
 from litestar.params import SkipValidation
 
+from casemgmt.application.access import AccessService
 from casemgmt.application.cases import CaseService
 from casemgmt.application.imports import ImportService
 from casemgmt.application.ports import Clock, Gauges, KeyRepository, Probes
@@ -28,6 +29,7 @@ from casemgmt.settings import Settings
 
 __all__ = [
     "JSON_TYPES",
+    "Access",
     "Cases",
     "ClockDep",
     "GaugesDep",
@@ -50,6 +52,7 @@ Cases = SkipValidation[CaseService]  # cases
 Queries = SkipValidation[CaseQueryService]  # queries
 Imports = SkipValidation[ImportService]  # imports
 Keys = SkipValidation[KeyRepository]  # keys
+Access = SkipValidation[AccessService]  # access
 Subscriptions = SkipValidation[SubscriptionService]  # subscriptions
 Regimes = SkipValidation[RegimeRegistry]  # regimes
 ClockDep = SkipValidation[Clock]  # clock
@@ -73,6 +76,7 @@ def dependencies(container: Container) -> dict[str, Provide]:
         "queries": container.queries,
         "imports": container.imports,
         "keys": container.keys,
+        "access": container.access,
         "subscriptions": container.subscriptions,
         "regimes": container.regimes,
         "clock": container.clock,

@@ -15,6 +15,9 @@ __all__ = [
     "AppendedEvents",
     "DueDateRequest",
     "EventPage",
+    "FeedTokenCreated",
+    "FeedTokenRequest",
+    "FeedTokenView",
     "HealthResponse",
     "KeyCreated",
     "KeyRequest",
@@ -88,9 +91,32 @@ class KeyView(msgspec.Struct, frozen=True, kw_only=True):
     regulators: list[str] | None
     created_at: datetime
     revoked_at: datetime | None
+    created_by: str | None = None
 
 
 class KeyCreated(KeyView, frozen=True, kw_only=True):
+    token: str
+
+
+class FeedTokenRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A calendar feed token for the calling key; ``regulators`` narrows its scope."""
+
+    name: Name
+    regulators: list[Code] | None = None
+
+
+class FeedTokenView(msgspec.Struct, frozen=True, kw_only=True):
+    token_id: str
+    key_id: str
+    name: str
+    regulators: list[str] | None
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+class FeedTokenCreated(FeedTokenView, frozen=True, kw_only=True):
+    """``token`` (shown once) goes in the feed URL: ``/v1/deadlines.ics?token=...``."""
+
     token: str
 
 

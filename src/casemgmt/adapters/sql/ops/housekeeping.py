@@ -1,5 +1,5 @@
-"""Housekeeping the worker runs hourly: expired idempotency keys, the embedded broker's
-delivered messages. Neither touches the event log."""
+"""Housekeeping the worker runs hourly: expired idempotency keys and dashboard sessions,
+the embedded broker's delivered messages. None touches the event log."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from casemgmt.adapters.sql.readmodels.tables import idempotency_keys
+from casemgmt.adapters.sql.readmodels.tables import dashboard_sessions, idempotency_keys
 from casemgmt.adapters.sql.writes import write_transaction
 
 __all__ = ["purge_expired_idempotency_keys", "purge_sqlite_broker"]
@@ -21,10 +21,15 @@ BROKER_KEEP = timedelta(days=1)
 
 
 async def purge_expired_idempotency_keys(engine: AsyncEngine, now: datetime) -> int:
-    """Delete Idempotency-Key records past their ``expires_at``; returns how many."""
+    """Delete Idempotency-Key records past their ``expires_at``; returns how many.
+
+    Expired dashboard sessions (already refused at sign-in check) are deleted too.
+    """
     async with write_transaction(engine) as conn:
         t = idempotency_keys
         result = await conn.execute(sa.delete(t).where(t.c.expires_at < now))
+        s = dashboard_sessions
+        await conn.execute(sa.delete(s).where(s.c.expires_at < now))
         return int(result.rowcount or 0)
 
 

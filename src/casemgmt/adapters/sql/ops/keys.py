@@ -1,7 +1,12 @@
-"""API keys in the ``api_keys`` table (``KeyRepository``)."""
+"""Credentials in ``api_keys``, ``dashboard_sessions`` and ``feed_tokens`` (``KeyRepository``).
+
+Every read goes to the database (primary-key lookups): nothing is cached in a process,
+so a revocation is seen by every API process on its next request.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -9,22 +14,33 @@ import msgspec
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from casemgmt.adapters.sql.readmodels.tables import api_keys
+from casemgmt.adapters.sql.readmodels.tables import api_keys, dashboard_sessions, feed_tokens
 from casemgmt.adapters.sql.writes import write_transaction
-from casemgmt.application.auth import ApiKey, Role
+from casemgmt.application.auth import ApiKey, DashboardSession, FeedToken, Role
 from casemgmt.application.errors import NotFound
 
 __all__ = ["SqlKeyRepository"]
 
 _SCOPE = msgspec.json.Decoder(list[str] | None)
+_KEY_COLUMNS = [c.label(f"k_{c.name}") for c in api_keys.c]
 
 
-def _key(row: Any) -> ApiKey:
-    values = dict(row._mapping)
+def _scope_in(raw: str | None) -> list[str] | None:
+    return None if raw is None else _SCOPE.decode(raw)
+
+
+def _scope_out(scope: list[str] | None) -> str | None:
+    return None if scope is None else msgspec.json.encode(scope).decode()
+
+
+def _key(values: dict[str, Any]) -> ApiKey:
     values["role"] = Role(values["role"])
-    raw = values["regulators"]
-    values["regulators"] = None if raw is None else _SCOPE.decode(raw)
+    values["regulators"] = _scope_in(values["regulators"])
     return ApiKey(**values)
+
+
+def _joined_key(row: Any) -> ApiKey:
+    return _key({k[2:]: v for k, v in row._mapping.items() if k.startswith("k_")})
 
 
 class SqlKeyRepository:
@@ -34,9 +50,7 @@ class SqlKeyRepository:
     async def add(self, key: ApiKey) -> None:
         row = msgspec.structs.asdict(key)
         row["role"] = key.role.value
-        row["regulators"] = (
-            None if key.regulators is None else msgspec.json.encode(key.regulators).decode()
-        )
+        row["regulators"] = _scope_out(key.regulators)
         async with write_transaction(self._engine) as conn:
             await conn.execute(sa.insert(api_keys), [row])
 
@@ -45,12 +59,12 @@ class SqlKeyRepository:
             row = (
                 await conn.execute(sa.select(api_keys).where(api_keys.c.key_id == key_id))
             ).first()
-        return None if row is None else _key(row)
+        return None if row is None else _key(dict(row._mapping))
 
     async def list(self) -> list[ApiKey]:
         query = sa.select(api_keys).order_by(api_keys.c.created_at.desc(), api_keys.c.key_id)
         async with self._engine.connect() as conn:
-            return [_key(row) for row in (await conn.execute(query)).all()]
+            return [_key(dict(row._mapping)) for row in (await conn.execute(query)).all()]
 
     async def revoke(self, key_id: str, at: datetime) -> ApiKey:
         async with write_transaction(self._engine) as conn:
@@ -59,7 +73,76 @@ class SqlKeyRepository:
                 .where(api_keys.c.key_id == key_id, api_keys.c.revoked_at.is_(None))
                 .values(revoked_at=at)
             )
+            # Its dashboard sessions go with it (feed tokens check the key on every use).
+            await conn.execute(
+                sa.delete(dashboard_sessions).where(dashboard_sessions.c.key_id == key_id)
+            )
         key = await self.get(key_id)
         if key is None:
             raise NotFound("key", key_id)
         return key
+
+    async def add_session(self, session: DashboardSession) -> None:
+        async with write_transaction(self._engine) as conn:
+            await conn.execute(sa.insert(dashboard_sessions), [msgspec.structs.asdict(session)])
+
+    async def session_key(self, session_id: str) -> tuple[DashboardSession, ApiKey] | None:
+        query = (
+            sa.select(dashboard_sessions, *_KEY_COLUMNS)
+            .join(api_keys, api_keys.c.key_id == dashboard_sessions.c.key_id)
+            .where(dashboard_sessions.c.session_id == session_id)
+        )
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(query)).first()
+        if row is None:
+            return None
+        fields = DashboardSession.__struct_fields__
+        session = DashboardSession(**{f: row._mapping[f] for f in fields})
+        return session, _joined_key(row)
+
+    async def end_session(self, session_id: str) -> None:
+        async with write_transaction(self._engine) as conn:
+            await conn.execute(
+                sa.delete(dashboard_sessions).where(dashboard_sessions.c.session_id == session_id)
+            )
+
+    async def add_feed_token(self, token: FeedToken) -> None:
+        row = msgspec.structs.asdict(token)
+        row["regulators"] = _scope_out(token.regulators)
+        async with write_transaction(self._engine) as conn:
+            await conn.execute(sa.insert(feed_tokens), [row])
+
+    async def feed_token_key(self, token_id: str) -> tuple[FeedToken, ApiKey] | None:
+        query = (
+            sa.select(feed_tokens, *_KEY_COLUMNS)
+            .join(api_keys, api_keys.c.key_id == feed_tokens.c.key_id)
+            .where(feed_tokens.c.token_id == token_id)
+        )
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(query)).first()
+        return None if row is None else (_feed(row._mapping), _joined_key(row))
+
+    async def feed_tokens(self) -> Sequence[FeedToken]:
+        query = sa.select(feed_tokens).order_by(
+            feed_tokens.c.created_at.desc(), feed_tokens.c.token_id
+        )
+        async with self._engine.connect() as conn:
+            return [_feed(row._mapping) for row in (await conn.execute(query)).all()]
+
+    async def revoke_feed_token(self, token_id: str, at: datetime) -> FeedToken:
+        async with write_transaction(self._engine) as conn:
+            await conn.execute(
+                sa.update(feed_tokens)
+                .where(feed_tokens.c.token_id == token_id, feed_tokens.c.revoked_at.is_(None))
+                .values(revoked_at=at)
+            )
+        found = await self.feed_token_key(token_id)
+        if found is None:
+            raise NotFound("feed token", token_id)
+        return found[0]
+
+
+def _feed(mapping: Any) -> FeedToken:
+    values = {f: mapping[f] for f in FeedToken.__struct_fields__}
+    values["regulators"] = _scope_in(values["regulators"])
+    return FeedToken(**values)

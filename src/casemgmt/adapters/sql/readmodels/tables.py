@@ -16,7 +16,9 @@ __all__ = [
     "PROJECTION_TABLES",
     "api_keys",
     "case_summary",
+    "dashboard_sessions",
     "deadlines",
+    "feed_tokens",
     "idempotency_keys",
     "projection_state",
 ]
@@ -94,6 +96,30 @@ api_keys = sa.Table(
     sa.Column("key_id", sa.Text, primary_key=True),
     sa.Column("name", sa.Text, nullable=False),
     sa.Column("role", sa.Text, nullable=False),
+    sa.Column("regulators", JsonText),
+    sa.Column("secret_sha256", sa.Text, nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("revoked_at", UtcDateTime),
+    sa.Column("created_by", sa.Text),
+)
+
+dashboard_sessions = sa.Table(
+    "dashboard_sessions",
+    metadata,
+    sa.Column("session_id", sa.Text, primary_key=True),
+    sa.Column("key_id", sa.Text, nullable=False),
+    sa.Column("secret_sha256", sa.Text, nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("expires_at", UtcDateTime, nullable=False),
+    sa.Index("ix_dashboard_sessions_expires_at", "expires_at"),
+)
+
+feed_tokens = sa.Table(
+    "feed_tokens",
+    metadata,
+    sa.Column("token_id", sa.Text, primary_key=True),
+    sa.Column("key_id", sa.Text, nullable=False),
+    sa.Column("name", sa.Text, nullable=False),
     sa.Column("regulators", JsonText),
     sa.Column("secret_sha256", sa.Text, nullable=False),
     sa.Column("created_at", UtcDateTime, nullable=False),

@@ -74,7 +74,7 @@ class DeadlinesController(Controller):
     @get(
         "/deadlines.ics",
         operation_id="deadlinesCalendar",
-        summary="Open deadlines as an iCalendar feed (?token=<key> for calendar apps)",
+        summary="Open deadlines as an iCalendar feed (?token=<feed token> for calendar apps)",
         media_type="text/calendar",
     )
     async def ical(

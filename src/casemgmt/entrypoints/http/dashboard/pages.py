@@ -1,6 +1,6 @@
 """``/dashboard``: server-rendered pages for compliance teams (HTML, no JavaScript).
 
-Signed in by the ``casemgmt_key`` cookie (the auth middleware accepts it for reads); an
+Signed in by the ``casemgmt_session`` cookie (the auth middleware accepts it for reads); an
 unauthenticated visit is redirected to the sign-in page, and errors render as HTML pages
 rather than problem+json. Each handler decodes the query, asks ``context`` for the page,
 and renders it.
@@ -8,6 +8,7 @@ and renders it.
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 
@@ -34,7 +35,7 @@ from casemgmt.entrypoints.http.dashboard.context import (
 )
 from casemgmt.entrypoints.http.deps import ClockDep, Queries, Regimes
 
-__all__ = ["SECURITY_HEADERS", "DashboardController", "render"]
+__all__ = ["SECURITY_HEADERS", "DashboardController", "csrf_token", "render"]
 
 Q = TypeVar("Q", bound=msgspec.Struct)
 
@@ -50,6 +51,11 @@ SECURITY_HEADERS = [
 ]
 
 
+def csrf_token(session_token: str) -> str:
+    """The sign-out form's CSRF token for a session (only its holder can compute it)."""
+    return hashlib.sha256(f"csrf:{session_token}".encode()).hexdigest()
+
+
 def render(
     name: str, request: Request[Any, Any, Any], context: dict[str, Any], status: int = 200
 ) -> Template:
@@ -59,7 +65,9 @@ def render(
     scope = None
     if principal is not None:
         scope = ", ".join(sorted(principal.regulators or ())) or "all regulators"
-    page = {"user": principal, "scope": scope, "path": request.url.path, **context}
+    session = request.cookies.get(COOKIE)
+    csrf = csrf_token(session) if session else ""
+    page = {"user": principal, "scope": scope, "path": request.url.path, "csrf": csrf, **context}
     return Template(template_name=name, context=page, status_code=status)
 
 

@@ -1,13 +1,18 @@
 """Signing in to the dashboard with an API key, signing out, and ``/`` -> ``/dashboard``.
 
-Signing in checks the key like any API request and stores it in the ``casemgmt_key``
-cookie (HttpOnly, SameSite=Strict, Path=/; Secure over HTTPS), which the auth middleware
-accepts for reads only. A sign-in posted from another origin is refused, so no other site
-can sign a browser in with a key of its choosing.
+Signing in checks the key and starts a server-side session; the browser gets only the
+session token in the ``casemgmt_session`` cookie (HttpOnly, SameSite=Strict, Path=/;
+Secure when the request came over HTTPS, directly or through a proxy listed in
+``CASEMGMT_TRUSTED_PROXIES``), which the auth middleware accepts for reads only.
+Sign-in and sign-out posted from another origin are refused, and signing out also needs
+the page's CSRF token (derived from the session token, which no other site can read), so
+no other site can sign a browser in or out. Signing out deletes the session server-side.
 """
 
 from __future__ import annotations
 
+import hmac
+import ipaddress
 from typing import Annotated, Any
 
 import msgspec
@@ -18,12 +23,13 @@ from litestar.exceptions import PermissionDeniedException
 from litestar.params import Body
 from litestar.response import Redirect, Template
 
-from casemgmt.entrypoints.http.auth import COOKIE, KeyCache
-from casemgmt.entrypoints.http.dashboard.pages import SECURITY_HEADERS, render
+from casemgmt.entrypoints.http.auth import COOKIE
+from casemgmt.entrypoints.http.dashboard.pages import SECURITY_HEADERS, csrf_token, render
+from casemgmt.entrypoints.http.deps import Access, SettingsDep
 
-__all__ = ["SESSION_HOURS", "SessionController", "root_redirect", "safe_next"]
+__all__ = ["SESSION_HOURS", "SessionController", "request_scheme", "root_redirect", "safe_next"]
 
-#: How long a sign-in lasts (the cookie's Max-Age).
+#: How long a sign-in lasts (the cookie's Max-Age and the session's expiry).
 SESSION_HOURS = 12
 HOME = "/dashboard"
 
@@ -31,6 +37,10 @@ HOME = "/dashboard"
 class SignInForm(msgspec.Struct, frozen=True, kw_only=True):
     key: Annotated[str, msgspec.Meta(max_length=500)] = ""
     next: Annotated[str, msgspec.Meta(max_length=2000)] = HOME
+
+
+class SignOutForm(msgspec.Struct, frozen=True, kw_only=True):
+    csrf: Annotated[str, msgspec.Meta(max_length=200)] = ""
 
 
 def safe_next(target: str | None) -> str:
@@ -41,21 +51,40 @@ def safe_next(target: str | None) -> str:
     return target if rest == "" or rest[0] in "/?" else HOME
 
 
-def _same_origin(request: Request[Any, Any, Any]) -> bool:
+def request_scheme(request: Request[Any, Any, Any], trusted_proxies: str) -> str:
+    """``https`` if the request came over TLS: directly, or per the ``X-Forwarded-Proto``
+    of a peer listed in ``trusted_proxies`` (comma-separated addresses or CIDRs)."""
+    forwarded = request.headers.get("x-forwarded-proto", "").split(",")[0].strip().lower()
+    peer = request.client.host if request.client else ""
+    if forwarded in ("http", "https") and _trusted(peer, trusted_proxies):
+        return forwarded
+    return request.url.scheme
+
+
+def _trusted(peer: str, trusted_proxies: str) -> bool:
+    try:
+        address = ipaddress.ip_address(peer)
+    except ValueError:
+        return False
+    networks = [n.strip() for n in trusted_proxies.split(",") if n.strip()]
+    return any(address in ipaddress.ip_network(n, strict=False) for n in networks)
+
+
+def _same_origin(request: Request[Any, Any, Any], scheme: str) -> bool:
     origin = request.headers.get("origin")
     if origin is None:
         return True  # not a browser's cross-site form post (browsers send Origin on POST)
-    return origin == f"{request.url.scheme}://{request.url.netloc}"
+    return origin == f"{scheme}://{request.url.netloc}"
 
 
-def _cookie(value: str, request: Request[Any, Any, Any], max_age: int) -> Cookie:
+def _cookie(value: str, scheme: str, max_age: int) -> Cookie:
     return Cookie(
         key=COOKIE,
         value=value,
         path="/",
         httponly=True,
         samesite="strict",
-        secure=request.url.scheme == "https",
+        secure=scheme == "https",
         max_age=max_age,
     )
 
@@ -75,21 +104,35 @@ class SessionController(Controller):
         self,
         request: Request[Any, Any, Any],
         data: Annotated[SignInForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
+        access: Access,
+        settings: SettingsDep,
     ) -> Redirect | Template:
-        if not _same_origin(request):
+        scheme = request_scheme(request, settings.api.trusted_proxies)
+        if not _same_origin(request, scheme):
             raise PermissionDeniedException(detail="sign in from this site's own page")
         token = data.key.strip()
-        cache: KeyCache = request.app.state.key_cache
-        principal = await cache.principal(token) if token else None
-        if principal is None:
+        started = await access.start_session(token) if token else None
+        if started is None:
             error = "That key was not accepted: check it, or ask an admin for a new one."
             return render("sign_in.html", request, {"next": safe_next(data.next), "error": error})
-        cookie = _cookie(token, request, SESSION_HOURS * 3600)
+        cookie = _cookie(started[0], scheme, SESSION_HOURS * 3600)
         return Redirect(path=safe_next(data.next), cookies=[cookie], status_code=303)
 
     @post("/sign-out", operation_id="dashboardSignOut", exclude_from_auth=True, status_code=303)
-    async def sign_out(self, request: Request[Any, Any, Any]) -> Redirect:
-        cookie = _cookie("", request, 0)
+    async def sign_out(
+        self,
+        request: Request[Any, Any, Any],
+        data: Annotated[SignOutForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
+        access: Access,
+        settings: SettingsDep,
+    ) -> Redirect:
+        scheme = request_scheme(request, settings.api.trusted_proxies)
+        session = request.cookies.get(COOKIE, "")
+        genuine = hmac.compare_digest(data.csrf, csrf_token(session)) if session else False
+        if not _same_origin(request, scheme) or not genuine:
+            raise PermissionDeniedException(detail="sign out from this site's own page")
+        await access.end_session(session)
+        cookie = _cookie("", scheme, 0)
         return Redirect(path="/dashboard/sign-in", cookies=[cookie], status_code=303)
 
 
