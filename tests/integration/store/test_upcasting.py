@@ -6,7 +6,7 @@ from datetime import date
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
-from store_helpers import T0, RenamedV1, RenamedV2
+from store_helpers import T0, RenamedV1, RenamedV2, feed_settled
 
 from casemgmt.adapters.clock import FixedClock
 from casemgmt.adapters.codec import EventCodec
@@ -33,6 +33,7 @@ async def test_a_v1_payload_reads_as_v2_through_the_upcaster(
             )
         ).one()
 
+    await feed_settled(engine)
     async with SqlReader(engine, codec) as reader:
         (envelope,) = await reader.events.read_case("case-1")
         (from_feed,) = await reader.events.read_all(0, 10)
