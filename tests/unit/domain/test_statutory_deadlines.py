@@ -134,7 +134,8 @@ def test_an_unpaid_fee_lapses_after_three_months_beginning_with_the_fees_notice(
         "window_not_missable",
     )
     out = case.do(DeadlineClosed(occurred_on=D(2026, 4, 12), deadline_id="fee_due"))
-    assert tags(out) == ["deadline_closed", "deadline_cancelled"]
+    assert tags(out) == ["deadline_closed", "deadline_cancelled", "stage_changed"]
+    assert case.s.stage == "lapsed"
     response = case.deadline("response_due")
     assert (response.status, response.cancelled_on) == ("cancelled", D(2026, 4, 12))
     assert out[1].rule == "foi_fee_lapse"  # type: ignore[attr-defined]
@@ -155,6 +156,14 @@ def test_a_clarification_asked_after_the_due_date_keeps_the_breach() -> None:
     assert tags(out) == ["clarification_received", "stage_changed"]  # no restart
     due = case.deadline("response_due")
     assert (due.status, due.due_on, due.history) == ("open", DUE, ())
+
+
+def test_the_authority_may_answer_while_a_late_clarification_is_outstanding() -> None:
+    case = foi()
+    case.do(ClarificationRequested(occurred_on=D(2026, 2, 6)))
+    out = case.do(ResponseSent(occurred_on=D(2026, 2, 9), outcome="partly_provided"))
+    assert tags(out) == ["response_sent", "deadline_met", "stage_changed"]
+    assert case.deadline("response_due").status == "met_late"
 
 
 def test_a_clarification_asked_in_time_still_restarts_the_clock() -> None:
