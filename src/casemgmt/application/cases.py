@@ -165,7 +165,7 @@ class CaseService:
         for index, proposal in enumerate(command.proposals):
             root_id = proposal.event_id or self._event_id(principal, command, index)
             action = with_our_party(local_day(proposal.event, regime.timezone), self._our_party)
-            for n, event in enumerate(decide(state, action, regime, today)):
+            for n, event in enumerate(decide(state, action, regime, today, principal.actor)):
                 state = evolve(state, event)
                 new_events.append(self._new_event(principal, command, event, state, root_id, n))
         assert state is not None

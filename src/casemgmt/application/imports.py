@@ -200,7 +200,7 @@ class ImportService:
             regime = self._regimes.get(regulator, regime_code)
             action = with_our_party(local_day(event, regime.timezone), self._our_party)
             today = self._clock.now().astimezone(ZoneInfo(regime.timezone)).date()
-            decided = decide(case.state, action, regime, today)
+            decided = decide(case.state, action, regime, today, principal.actor)
         except RuleViolation as exc:
             return _rejected(item, str(exc), rule=exc.rule, field=exc.field)
         except UnknownRegime as exc:

@@ -14,6 +14,7 @@ from typing import Generic, TypeVar
 import msgspec
 
 from casemgmt.application.envelope import Envelope
+from casemgmt.domain.calendar.explain import Explanation
 from casemgmt.domain.state.evolve import CaseState
 
 __all__ = [
@@ -78,6 +79,7 @@ class DeadlineRow(msgspec.Struct, frozen=True, kw_only=True):
     timezone: str
     subject: str = ""
     title: str = ""
+    explanation: Explanation | None = None
 
 
 class Page(msgspec.Struct, Generic[T], frozen=True, kw_only=True):

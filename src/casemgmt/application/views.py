@@ -10,6 +10,7 @@ import msgspec
 from casemgmt.application.envelope import Envelope
 from casemgmt.application.readmodels import CaseSummary, DeadlineRow
 from casemgmt.domain.calendar.calendars import BusinessCalendar
+from casemgmt.domain.calendar.explain import Explanation
 from casemgmt.domain.errors import CalendarYearUnavailable
 from casemgmt.domain.events.base import explicit_builtins
 from casemgmt.domain.state.evolve import CaseState
@@ -29,6 +30,10 @@ __all__ = [
 
 
 class DeadlineView(msgspec.Struct, frozen=True, kw_only=True):
+    """A deadline as a reader sees it. ``calendar_confirmed`` is False when the due year's
+    holiday list has not been checked against its published source (Commission years
+    before the Official Journal check); ``explanation`` says why it falls on its day."""
+
     deadline_id: str
     case_id: str
     regulator: str
@@ -44,6 +49,9 @@ class DeadlineView(msgspec.Struct, frozen=True, kw_only=True):
     rule: str | None = None
     subject: str = ""
     title: str = ""
+    calendar: str = ""
+    calendar_confirmed: bool = True
+    explanation: Explanation | None = None
 
 
 class CaseDetail(CaseSummary, frozen=True, kw_only=True):
@@ -134,6 +142,7 @@ def deadline_row(state: CaseState, d: DeadlineState) -> DeadlineRow:
         timezone=state.timezone,
         subject=state.subject,
         title=state.title,
+        explanation=d.explanation,
     )
 
 
@@ -165,4 +174,7 @@ def deadline_view(
         rule=row.rule,
         subject=row.subject,
         title=row.title,
+        calendar=calendar.name,
+        calendar_confirmed=calendar.confirmed(row.due_on.year),
+        explanation=row.explanation,
     )

@@ -135,8 +135,9 @@ def period_steps(cal: BusinessCalendar, p: PeriodEnd, trigger: str) -> list[Step
             step("roll", p.rolled, f"next working day in {cal.place()}: {fmt_day(p.rolled)}")
         )
     if p.floored is not None:
-        before = p.rolled or p.counted_end
-        out += [_skip(cal, d) for d in cal.non_working_days(before, p.floored)]
+        first = p.start if p.counting == "beginning_with" else p.start + timedelta(days=1)
+        listed = {s.on for s in out if s.kind == "skip"}
+        out += [_skip(cal, d) for d in cal.non_working_days(first, p.floored) if d not in listed]
         out.append(
             step(
                 "floor",

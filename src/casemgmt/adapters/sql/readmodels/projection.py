@@ -29,6 +29,7 @@ __all__ = ["STATE_SCHEMA", "CaseProjector", "decode_state", "encode_state", "ups
 STATE_SCHEMA = 2
 _STATE_DECODER = msgspec.json.Decoder(CaseState)
 _ENCODER = msgspec.json.Encoder()
+_EXPLANATION = msgspec.json.Encoder()
 
 
 def encode_state(state: CaseState) -> str:
@@ -163,6 +164,7 @@ def _deadline_row(state: CaseState, d: DeadlineState, version: int) -> dict[str,
         "timezone": state.timezone,
         "subject": state.subject,
         "title": state.title,
+        "explanation": _EXPLANATION.encode(d.explanation).decode() if d.explanation else None,
         "version": version,
     }
 

@@ -18,14 +18,22 @@ from casemgmt.application.readmodels import (
     DeadlineRow,
     StageCount,
 )
+from casemgmt.domain.calendar.explain import Explanation
 
 __all__ = ["SqlCaseQueries"]
 
 _PARTIES = msgspec.json.Decoder(list[str])
+_EXPLANATION = msgspec.json.Decoder(Explanation)
 _CASE_COLUMNS = [
     c for c in case_summary.c if c.name not in {"state", "search", "position", "head_hash"}
 ]
 _DEADLINE_COLUMNS = [c for c in deadlines.c if c.name != "version"]
+
+
+def _deadline(row: Any) -> DeadlineRow:
+    values = dict(row._mapping)
+    text = values.pop("explanation")
+    return DeadlineRow(**values, explanation=_EXPLANATION.decode(text) if text else None)
 
 
 def _case(row: Any) -> CaseRow:
@@ -101,7 +109,7 @@ class SqlCaseQueries:
             query = query.where(t.c.due_at < filters.overdue_at)
         if after is not None:
             query = query.where(sa.tuple_(t.c.due_at, t.c.case_id, t.c.deadline_id) > after)
-        return [DeadlineRow(**row._mapping) for row in await self._all(query)]
+        return [_deadline(row) for row in await self._all(query)]
 
     async def stage_counts(self, scope: Collection[str] | None) -> list[StageCount]:
         t = case_summary

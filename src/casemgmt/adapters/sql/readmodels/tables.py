@@ -70,6 +70,9 @@ deadlines = sa.Table(
     sa.Column("timezone", sa.Text, nullable=False),
     sa.Column("subject", sa.Text, nullable=False),
     sa.Column("title", sa.Text, nullable=False),
+    # Why the deadline falls on its day (``Explanation`` as JSON), from the event that set
+    # or last moved it; NULL for deadlines recorded before explanations existed.
+    sa.Column("explanation", JsonText),
     sa.Column("version", sa.Integer, nullable=False),
     sa.Index("ix_deadlines_status_due", "status", "due_at", "case_id", "deadline_id"),
     sa.Index(
