@@ -4,8 +4,8 @@ Stored at write time from the event that set or moved the deadline (``decide`` c
 the date and its explanation together), so reading the queue computes nothing. Rows of
 deadlines recorded before explanations existed keep NULL until ``projections rebuild``.
 
-Revision ID: 0004_deadline_explanation
-Revises: 0003_reminders
+Revision ID: 0005_deadline_explanation
+Revises: 0004_credentials
 Create Date: 2026-11-30
 """
 
@@ -16,8 +16,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0004_deadline_explanation"
-down_revision: str | None = "0003_reminders"
+revision: str = "0005_deadline_explanation"
+down_revision: str | None = "0004_credentials"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
