@@ -8,6 +8,7 @@ from datetime import date
 from decimal import Decimal
 
 from casemgmt.domain.events import (
+    AppealLodged,
     DeadlineMet,
     InvestigationOpened,
     NoticeIssued,
@@ -70,6 +71,14 @@ def test_the_appellant_may_store_the_appeal_date_it_reckons() -> None:
     case = ofcom_provisional(respond_by=D(2026, 3, 20))
     case.do(decision(D(2026, 3, 25), appeal_by=D(2026, 4, 30)))
     assert case.deadline("appeal_window-cd-1").due_on == D(2026, 4, 30)
+
+
+def test_an_appeal_against_the_decision_uses_its_appeal_window() -> None:
+    case = ofcom_provisional(respond_by=D(2026, 3, 20))
+    case.do(decision(D(2026, 3, 25)))
+    out = case.do(AppealLodged(occurred_on=D(2026, 4, 20), against="cd-1", forum="Upper Tribunal"))
+    assert tags(out) == ["appeal_lodged", "deadline_met", "stage_changed"]
+    assert case.deadline("appeal_window-cd-1").status == "met"
 
 
 def test_an_ofcom_penalty_notice_needs_a_confirmation_decision() -> None:

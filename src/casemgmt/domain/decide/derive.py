@@ -21,6 +21,7 @@ from casemgmt.domain.decide.explaining import (
 )
 from casemgmt.domain.decide.statute import extension_targets
 from casemgmt.domain.events import (
+    AppealLodged,
     CaseClosed,
     DeadlineCancelled,
     DeadlineClosed,
@@ -60,10 +61,12 @@ def derive(state: CaseState, action: Event, ctx: Context) -> list[Event]:
 
 
 def _ref(a: Event) -> tuple[str | None, str | None]:
-    """The notice id and penalty id an action refers to."""
+    """The notice id and penalty id an action refers to (an appeal: what it is against)."""
     notice = (
         a.notice_id
         if isinstance(a, NoticeIssued | NoticeWithdrawn | RepresentationsReceived)
+        else a.against
+        if isinstance(a, AppealLodged)
         else None
     )
     penalty = a.penalty_id if isinstance(a, PenaltyImposed | PenaltyPaid) else None
