@@ -17,7 +17,7 @@ from casemgmt.adapters.sql.ops.housekeeping import (
     purge_sqlite_broker,
 )
 from casemgmt.adapters.sql.readmodels.tables import idempotency_keys
-from casemgmt.adapters.sql.writes import write_transaction
+from casemgmt.adapters.sql.transactions import write_transaction
 from casemgmt.application.ports import IdempotencyRecord
 
 NOW = datetime(2026, 11, 23, 12, tzinfo=UTC)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AsyncExitStack
 from datetime import datetime
 from types import TracebackType
 from typing import Self
@@ -10,8 +11,8 @@ from typing import Self
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from casemgmt.adapters.codec import EventCodec
-from casemgmt.adapters.sql.engine import connect_for_write, dialect_of, sqlite_writer_lock
 from casemgmt.adapters.sql.eventstore.store import AfterAppend, SqlEventStore
+from casemgmt.adapters.sql.transactions import transaction
 from casemgmt.application.ports import Clock, EventStore
 
 __all__ = ["SqlReader", "SqlUnitOfWork"]
@@ -20,10 +21,9 @@ __all__ = ["SqlReader", "SqlUnitOfWork"]
 class SqlUnitOfWork:
     """``UnitOfWork``: one write transaction on its own connection.
 
-    On SQLite the transaction starts with ``BEGIN IMMEDIATE``: it holds the database's
-    write lock from the start, so units of work run one at a time (queued in-process on
-    ``sqlite_writer_lock``, across processes on the busy timeout). ``events`` appends in
-    this transaction and runs ``after_append`` hooks
+    A write ``transaction`` (see ``transactions``): on SQLite it starts with ``BEGIN
+    IMMEDIATE`` and holds the database's write lock from the start, so units of work run
+    one at a time. ``events`` appends in this transaction and runs ``after_append`` hooks
     in it; ``connection`` is the same connection, for inline projections and other
     tables. Leaving the block without ``commit`` rolls everything back; after ``commit``
     the unit of work may go on and commit again.
@@ -45,20 +45,8 @@ class SqlUnitOfWork:
         self._after_append = tuple(after_append)
 
     async def __aenter__(self) -> Self:
-        self._lock = sqlite_writer_lock(self._engine)
-        if self._lock is not None:
-            await self._lock.acquire()
-        try:
-            conn = await connect_for_write(self._engine)
-            try:
-                await conn.begin()
-            except BaseException:
-                await conn.close()
-                raise
-        except BaseException:
-            if self._lock is not None:
-                self._lock.release()
-            raise
+        self._open = AsyncExitStack()
+        conn = await self._open.enter_async_context(transaction(self._engine, write=True))
         self.connection = conn
         self.events = SqlEventStore(conn, self._codec, self._clock, after_append=self._after_append)
         return self
@@ -70,15 +58,7 @@ class SqlUnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         """Roll back unless ``commit`` was called; always release the connection."""
-        try:
-            if self.connection.in_transaction():
-                await self.connection.rollback()
-        finally:
-            try:
-                await self.connection.close()
-            finally:
-                if self._lock is not None:
-                    self._lock.release()
+        await self._open.__aexit__(exc_type, exc, tb)
 
     async def commit(self) -> None:
         await self.connection.commit()
@@ -108,14 +88,8 @@ class SqlReader:
         self._codec = codec
 
     async def __aenter__(self) -> Self:
-        conn = await self._engine.connect()
-        try:
-            if dialect_of(conn) == "postgresql":
-                await conn.execution_options(postgresql_readonly=True)
-            await conn.begin()
-        except BaseException:
-            await conn.close()
-            raise
+        self._open = AsyncExitStack()
+        conn = await self._open.enter_async_context(transaction(self._engine, write=False))
         self.connection = conn
         self.events = SqlEventStore(conn, self._codec, _NoClock())
         return self
@@ -126,8 +100,4 @@ class SqlReader:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        try:
-            if self.connection.in_transaction():
-                await self.connection.rollback()
-        finally:
-            await self.connection.close()
+        await self._open.__aexit__(exc_type, exc, tb)

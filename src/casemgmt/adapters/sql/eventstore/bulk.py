@@ -16,23 +16,26 @@ from typing import Any
 import msgspec
 import sqlalchemy as sa
 
-from casemgmt.adapters.sql.eventstore.statements import _INSERT_COLUMNS
+from casemgmt.adapters.sql.eventstore.schema import (
+    INSERT_COLUMNS,
+    INSERT_FIELDS,
+    pg_records,
+    pg_recordset,
+    pg_values,
+)
 
 __all__ = ["CaseBatch", "pg_insert_many", "pg_insert_many_params"]
 
 #: (case_id, regulator, rows as built by ``rows.new_rows``)
 CaseBatch = tuple[str, str, list[dict[str, Any]]]
 
+#: Every case's rows in one array: each record carries its case and regulator too.
+_FIELDS = tuple(f for f in INSERT_FIELDS if f != "recorded_at")
 pg_insert_many = sa.text(
     f"""
-    INSERT INTO events ({_INSERT_COLUMNS})
-    SELECT r.event_id, r.case_id, r.version, r.type, r.schema_version, r.regulator,
-        r.occurred_at, CAST(:recorded_at AS timestamptz), r.actor, r.correlation_id,
-        r.causation_id, r.data, r.prev_hash, r.hash
-    FROM json_to_recordset(CAST(:rows AS json)) AS r(ord int, event_id text, case_id text,
-        version int, type text, schema_version int, regulator text, occurred_at timestamptz,
-        actor text, correlation_id text, causation_id text, data json, prev_hash text,
-        hash text)
+    INSERT INTO events ({INSERT_COLUMNS})
+    SELECT {pg_values(())}
+    FROM json_to_recordset(CAST(:rows AS json)) AS {pg_recordset(("ord", *_FIELDS))}
     ORDER BY r.ord
     ON CONFLICT DO NOTHING
     RETURNING case_id, version, position
@@ -48,23 +51,9 @@ _ENCODER = msgspec.json.Encoder()
 
 def pg_insert_many_params(batches: Sequence[CaseBatch], recorded_at: datetime) -> dict[str, Any]:
     records = [
-        {
-            "event_id": row["event_id"],
-            "case_id": case_id,
-            "version": row["version"],
-            "type": row["type"],
-            "schema_version": row["schema_version"],
-            "regulator": regulator,
-            "occurred_at": row["occurred_at"],
-            "actor": row["actor"],
-            "correlation_id": row["correlation_id"],
-            "causation_id": row["causation_id"],
-            "data": msgspec.Raw(row["data"]),
-            "prev_hash": row["prev_hash"],
-            "hash": row["hash"],
-        }
+        {**record, "case_id": case_id, "regulator": regulator}
         for case_id, regulator, rows in batches
-        for row in rows
+        for record in pg_records(rows, _FIELDS)
     ]
     for ord_, record in enumerate(records):
         record["ord"] = ord_  # positions follow the order the rows were given in

@@ -54,7 +54,8 @@ def new_rows(
 
 
 def envelopes(codec: EventCodec, rows: Sequence[Any]) -> list[Envelope]:
-    """Rows of ``statements.COLUMNS`` as envelopes (positional: this is the hot path).
+    """Rows of ``schema.COLUMNS`` as envelopes (positional, in ``schema.ROW_FIELDS`` order:
+    this is the hot path).
 
     ``type`` is the tag the event is read as today (a renamed tag's new name).
     """

@@ -14,6 +14,16 @@ import msgspec
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
+from casemgmt.adapters.sql.eventstore.schema import (
+    COLUMNS,
+    INSERT_COLUMNS,
+    INSERT_FIELDS,
+    PER_ROW,
+    PER_STATEMENT,
+    pg_records,
+    pg_recordset,
+    pg_values,
+)
 from casemgmt.adapters.sql.eventstore.tables import events
 
 __all__ = [
@@ -31,24 +41,6 @@ __all__ = [
     "sqlite_insert_params",
 ]
 
-#: Every envelope column, in the order ``SqlEventStore`` unpacks rows.
-COLUMNS = (
-    events.c.position,
-    events.c.event_id,
-    events.c.case_id,
-    events.c.version,
-    events.c.type,
-    events.c.schema_version,
-    events.c.regulator,
-    events.c.occurred_at,
-    events.c.recorded_at,
-    events.c.actor,
-    events.c.correlation_id,
-    events.c.causation_id,
-    events.c.data,
-    events.c.prev_hash,
-    events.c.hash,
-)
 MAX_VERSION = 2**31 - 1
 
 _case = sa.bindparam("case_id", type_=sa.Text)
@@ -81,17 +73,14 @@ find_ids = (
 # PostgreSQL, the rows travel as one JSON array and an id already stored stops the whole
 # batch (zero rows returned); a taken version fails the statement, which SQLite undoes
 # alone, leaving the transaction usable.
-_INSERT_COLUMNS = """event_id, case_id, version, type, schema_version, regulator, occurred_at,
-    recorded_at, actor, correlation_id, causation_id, data, prev_hash, hash"""
+_SQLITE_VALUES = ", ".join(
+    f":{f}" if f in PER_STATEMENT else f"json_extract(r.value, '$[{PER_ROW.index(f)}]')"
+    for f in INSERT_FIELDS
+)
 sqlite_insert = sa.text(
     f"""
-    INSERT INTO events ({_INSERT_COLUMNS})
-    SELECT json_extract(r.value, '$[0]'), :case_id, json_extract(r.value, '$[1]'),
-        json_extract(r.value, '$[2]'), json_extract(r.value, '$[3]'), :regulator,
-        json_extract(r.value, '$[4]'), :recorded_at, json_extract(r.value, '$[5]'),
-        json_extract(r.value, '$[6]'), json_extract(r.value, '$[7]'),
-        json_extract(r.value, '$[8]'), json_extract(r.value, '$[9]'),
-        json_extract(r.value, '$[10]')
+    INSERT INTO events ({INSERT_COLUMNS})
+    SELECT {_SQLITE_VALUES}
     FROM json_each(:rows) AS r
     WHERE NOT EXISTS (SELECT 1 FROM events WHERE event_id IN (
         SELECT json_extract(value, '$[0]') FROM json_each(:rows)))
@@ -125,28 +114,24 @@ SQLITE_FEEDS = {
 # skips the row should it have committed. The other rows are inserted only if the first
 # was, so a lost race writes nothing and the caller sees zero rows returned. Ids already
 # committed anywhere stop the first row too (``fresh``), so a replay cannot half-insert.
-_PG_VALUES = """r.event_id, :case_id, r.version, r.type, r.schema_version, :regulator,
-    r.occurred_at, CAST(:recorded_at AS timestamptz), r.actor, r.correlation_id,
-    r.causation_id, r.data, r.prev_hash, r.hash"""
+_PG_VALUES = pg_values(("case_id", "regulator"))
 # The rows travel as one JSON array (see ``pg_insert_params``): encoding it is a single
 # msgspec call, where eleven parameter arrays cost asyncpg a type check per element.
 # ``data json`` keeps each payload's exact text, which the hash covers.
 pg_insert = sa.text(
     f"""
     WITH r AS (
-        SELECT * FROM json_to_recordset(CAST(:rows AS json)) AS r(event_id text,
-            version int, type text, schema_version int, occurred_at timestamptz, actor text,
-            correlation_id text, causation_id text, data json, prev_hash text, hash text)
+        SELECT * FROM json_to_recordset(CAST(:rows AS json)) AS {pg_recordset(PER_ROW)}
     ), fresh AS (
         SELECT NOT EXISTS (
             SELECT 1 FROM events WHERE event_id IN (SELECT event_id FROM r)) AS ok
     ), first AS (
-        INSERT INTO events ({_INSERT_COLUMNS})
+        INSERT INTO events ({INSERT_COLUMNS})
         SELECT {_PG_VALUES} FROM r, fresh WHERE r.version = :first_version AND fresh.ok
         ON CONFLICT DO NOTHING
         RETURNING position, version
     ), rest AS (
-        INSERT INTO events ({_INSERT_COLUMNS})
+        INSERT INTO events ({INSERT_COLUMNS})
         SELECT {_PG_VALUES} FROM r
         WHERE r.version > :first_version AND EXISTS (SELECT 1 FROM first)
         ORDER BY r.version
@@ -192,22 +177,7 @@ def pg_insert_params(
     case_id: str, regulator: str, rows: list[dict[str, Any]], recorded_at: datetime
 ) -> dict[str, Any]:
     """``pg_insert``'s parameters: the rows as one JSON array, payloads embedded verbatim."""
-    records = [
-        {
-            "event_id": row["event_id"],
-            "version": row["version"],
-            "type": row["type"],
-            "schema_version": row["schema_version"],
-            "occurred_at": row["occurred_at"],
-            "actor": row["actor"],
-            "correlation_id": row["correlation_id"],
-            "causation_id": row["causation_id"],
-            "data": msgspec.Raw(row["data"]),
-            "prev_hash": row["prev_hash"],
-            "hash": row["hash"],
-        }
-        for row in rows
-    ]
+    records = pg_records(rows, PER_ROW)
     return {
         "case_id": case_id,
         "regulator": regulator,
@@ -226,20 +196,7 @@ def sqlite_insert_params(
     """``sqlite_insert``'s parameters; instants in the text form SQLAlchemy stores on SQLite
     (UTC, no offset), payloads as JSON strings so they come back byte for byte."""
     records = [
-        (
-            row["event_id"],
-            row["version"],
-            row["type"],
-            row["schema_version"],
-            _sqlite_instant(row["occurred_at"]),
-            row["actor"],
-            row["correlation_id"],
-            row["causation_id"],
-            row["data"],
-            row["prev_hash"],
-            row["hash"],
-        )
-        for row in rows
+        [_sqlite_instant(row[f]) if f == "occurred_at" else row[f] for f in PER_ROW] for row in rows
     ]
     return {
         "case_id": case_id,

@@ -14,27 +14,12 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from casemgmt.adapters.codec import EventCodec, canonical_bytes, chain_hash
+from casemgmt.adapters.sql.eventstore.schema import COLUMNS
 from casemgmt.adapters.sql.eventstore.tables import events
 
 __all__ = ["ChainBreak", "VerifyReport", "verify_chains"]
 
-_ROWS = sa.select(
-    events.c.position,
-    events.c.event_id,
-    events.c.case_id,
-    events.c.version,
-    events.c.type,
-    events.c.schema_version,
-    events.c.regulator,
-    events.c.occurred_at,
-    events.c.recorded_at,
-    events.c.actor,
-    events.c.correlation_id,
-    events.c.causation_id,
-    events.c.data,
-    events.c.prev_hash,
-    events.c.hash,
-).order_by(events.c.case_id, events.c.version)
+_ROWS = sa.select(*COLUMNS).order_by(events.c.case_id, events.c.version)
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from casemgmt.adapters.sql.readmodels.tables import dashboard_sessions, idempotency_keys
-from casemgmt.adapters.sql.writes import write_transaction
+from casemgmt.adapters.sql.transactions import write_transaction
 
 __all__ = ["purge_expired_idempotency_keys", "purge_sqlite_broker"]
 

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from casemgmt.adapters.sql.readmodels.tables import api_keys, dashboard_sessions, feed_tokens
-from casemgmt.adapters.sql.writes import write_transaction
+from casemgmt.adapters.sql.transactions import write_transaction
 from casemgmt.application.auth import ApiKey, DashboardSession, FeedToken, Role
 from casemgmt.application.errors import NotFound
 

@@ -26,7 +26,7 @@ from casemgmt.adapters.sql.eventstore.store import SqlEventStore
 from casemgmt.adapters.sql.eventstore.tables import events
 from casemgmt.adapters.sql.readmodels.projection import upsert
 from casemgmt.adapters.sql.readmodels.tables import projection_state
-from casemgmt.adapters.sql.writes import write_transaction
+from casemgmt.adapters.sql.transactions import write_transaction
 from casemgmt.application.ports import Clock, Projector
 from casemgmt.application.readmodels import CaseChange
 from casemgmt.domain.state.evolve import fold

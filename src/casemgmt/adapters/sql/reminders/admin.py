@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from casemgmt.adapters.sql.ops.metrics import ExtraGauges
 from casemgmt.adapters.sql.reminders.tables import deliveries, reminder_fanout, reminders
-from casemgmt.adapters.sql.writes import write_transaction
+from casemgmt.adapters.sql.transactions import write_transaction
 from casemgmt.application.reminders.policy import DELIVERY_STATUSES, SCHEDULE_STATUSES
 
 __all__ = [

@@ -32,7 +32,7 @@ from casemgmt.adapters.sql.reminders.tables import (
     reminders,
     subscriptions,
 )
-from casemgmt.adapters.sql.writes import write_transaction
+from casemgmt.adapters.sql.transactions import write_transaction
 from casemgmt.application.reminders.policy import (
     Closing,
     DeliveryAttempt,

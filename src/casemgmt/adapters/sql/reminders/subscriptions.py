@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from casemgmt.adapters.sql.reminders.tables import deliveries, delivery_attempts, subscriptions
-from casemgmt.adapters.sql.writes import write_transaction
+from casemgmt.adapters.sql.transactions import write_transaction
 from casemgmt.application.reminders.policy import DeliveryAttempt, DeliveryRecord, Subscription
 
 __all__ = ["SqlSubscriptionRepository", "active_subscriptions"]
