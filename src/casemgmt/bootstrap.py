@@ -97,10 +97,17 @@ def upgrade_database(settings: Settings) -> None:
 
 
 def _broker_probe(url: str) -> Probe:
+    """The broker check on a thread, single-flight: callers arriving while a check runs
+    await that check, so a slow broker never piles up threads."""
     check = broker_check(url)
+    running: asyncio.Future[None] | None = None
 
     async def probe() -> None:
-        await asyncio.to_thread(check)
+        nonlocal running
+        loop = asyncio.get_running_loop()
+        if running is None or running.done() or running.get_loop() is not loop:
+            running = asyncio.ensure_future(asyncio.to_thread(check))
+        await asyncio.shield(running)
 
     return probe
 

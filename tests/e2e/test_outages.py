@@ -86,6 +86,10 @@ def test_outage_answers_503_with_retry_after(
             _assert_unavailable(client.get("/v1/cases"))
             _assert_unavailable(_open_case(client))
             _assert_unavailable(client.get("/v1/events"))
+            assert client.get("/health/live").status_code == 200
+            ready = client.get("/health/ready")
+            assert ready.status_code == 503
+            assert ready.json()["database"].startswith("down")
         finally:
             cluster.start()
         assert _open_case(client).status_code == 201

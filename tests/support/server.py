@@ -106,7 +106,7 @@ def _wait_healthy(server: LiveServer, timeout: float = 30.0) -> None:
         if server.process.poll() is not None:
             raise RuntimeError(f"server exited early:\n{server.log()}")
         try:
-            if httpx.get(f"{server.base_url}/health", timeout=2).status_code == 200:
+            if httpx.get(f"{server.base_url}/health/live", timeout=2).status_code == 200:
                 return
         except httpx.TransportError:
             pass

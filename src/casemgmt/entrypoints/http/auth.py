@@ -29,7 +29,7 @@ __all__ = ["COOKIE", "PUBLIC_PATHS", "ApiKeyAuthMiddleware", "requires"]
 
 COOKIE = "casemgmt_session"
 PUBLIC_PATHS = [
-    "^/health$",
+    "^/health(/live|/ready)?$",
     "^/metrics$",
     "^/schema",
     "^/favicon.ico$",

@@ -22,6 +22,7 @@ __all__ = [
     "KeyCreated",
     "KeyRequest",
     "KeyView",
+    "LiveResponse",
     "OpenCaseRequest",
 ]
 
@@ -118,6 +119,11 @@ class FeedTokenCreated(FeedTokenView, frozen=True, kw_only=True):
     """``token`` (shown once) goes in the feed URL: ``/v1/deadlines.ics?token=...``."""
 
     token: str
+
+
+class LiveResponse(msgspec.Struct, frozen=True, kw_only=True):
+    status: Literal["ok"]
+    version: str
 
 
 class HealthResponse(msgspec.Struct, frozen=True, kw_only=True):
