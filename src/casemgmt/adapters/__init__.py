@@ -1,1 +1,13 @@
 """The only layer that talks to SQLAlchemy, Celery and HTTP clients."""
+
+__all__ = [
+    "broker",
+    "clock",
+    "codec",
+    "memory",
+    "outages",
+    "regime_files",
+    "sql",
+    "upcasters",
+    "webhooks",
+]

@@ -1,1 +1,7 @@
 """Process entry points: HTTP (Litestar), worker (Celery), CLI."""
+
+__all__ = [
+    "cli",
+    "http",
+    "worker",
+]

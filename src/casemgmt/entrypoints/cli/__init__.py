@@ -1,1 +1,10 @@
 """The casemgmt command line: serve, worker, demo, admin, due-date and more."""
+
+__all__ = [
+    "admin",
+    "common",
+    "demo",
+    "root",
+    "run",
+    "worker",
+]

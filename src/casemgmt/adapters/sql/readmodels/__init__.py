@@ -1,1 +1,8 @@
 """Read models in SQL: case summaries and the deadline queue, projected, queried, rebuilt."""
+
+__all__ = [
+    "projection",
+    "queries",
+    "rebuild",
+    "tables",
+]
