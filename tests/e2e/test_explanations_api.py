@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
+from icalendar import Calendar
 
 from casemgmt.application.auth import Role
 from tests.support.server import LiveServer
@@ -130,3 +131,22 @@ def test_an_unknown_rule_is_a_problem_naming_the_field(writer: httpx.Client) -> 
     )
     assert response.status_code == 400
     assert response.json()["errors"][0]["field"] == "rule"
+
+
+def test_the_calendar_feed_puts_the_sentence_in_each_event(
+    writer: httpx.Client, server: LiveServer
+) -> None:
+    case_id = _foi_case(writer, "2026-01-07")
+    with server.client(server.key(Role.READER)) as reader:
+        token = reader.post("/v1/feed-tokens", json={"name": "calendar"}).json()["token"]
+    response = httpx.get(f"{server.base_url}/v1/deadlines.ics", params={"token": token})
+    assert response.status_code == 200
+    events = {
+        str(e["uid"]): str(e["description"])
+        for e in Calendar.from_ical(response.content).walk("VEVENT")
+    }
+    description = events[f"{case_id}/response_due@casemgmt"]
+    assert (
+        "Why this day: 20 working days after Wed 7 Jan 2026 (FOIA 2000 s.10(1)) is "
+        "Wed 4 Feb 2026" in description
+    )

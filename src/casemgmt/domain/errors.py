@@ -75,7 +75,7 @@ class CalendarYearUnavailable(RuleViolation):
 
     def __init__(self, calendar: str, year: int, known: str) -> None:
         super().__init__(
-            f"calendar {calendar}",
+            "calendars",
             "calendar_year_unavailable",
             f"calendar {calendar!r} has no holiday list for {year} (known: {known}); "
             f"add the year to its data before counting periods that reach it",

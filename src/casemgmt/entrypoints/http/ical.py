@@ -25,11 +25,7 @@ def _event(d: DeadlineView, stamp: datetime) -> Event:
     event.add("dtstart", d.due_on)
     event.add("dtend", d.due_on + timedelta(days=1))
     event.add("summary", f"[{d.regulator}] {d.label} — {d.subject}")
-    event.add(
-        "description",
-        f"Case {d.case_id}: {d.title}\nDeadline {d.deadline_id} ({d.kind}), "
-        f"due {d.due_on.isoformat()} (end of day, {d.due_at.isoformat()} UTC).",
-    )
+    event.add("description", _description(d))
     event.add("categories", [d.regulator, d.kind])
     event.add("transp", "TRANSPARENT")
     alarm = Alarm()
@@ -38,6 +34,21 @@ def _event(d: DeadlineView, stamp: datetime) -> Event:
     alarm.add("trigger", timedelta(days=-1))
     event.add_component(alarm)
     return event
+
+
+def _description(d: DeadlineView) -> str:
+    """The case, the deadline, its closing instant, and why it falls on that day."""
+    e = d.explanation
+    closes = f"closes {e.ends_at}" if e and e.ends_at else "end of day"
+    text = (
+        f"Case {d.case_id}: {d.title}\nDeadline {d.deadline_id} ({d.kind}), "
+        f"due {d.due_on.isoformat()} ({closes}, {d.due_at.isoformat()} UTC)."
+    )
+    if e is not None:
+        text += f"\nWhy this day: {e.sentence}."
+    if not d.calendar_confirmed:
+        text += f"\nThe {d.calendar} holiday list for {d.due_on.year} is not yet confirmed."
+    return text
 
 
 def deadlines_calendar(deadlines: Iterable[DeadlineView], now: datetime) -> bytes:

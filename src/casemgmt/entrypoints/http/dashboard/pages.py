@@ -33,6 +33,7 @@ from casemgmt.entrypoints.http.dashboard.context import (
     deadlines_page,
     overview_page,
 )
+from casemgmt.entrypoints.http.dashboard.whatif import WhatIfQuery, what_if_page
 from casemgmt.entrypoints.http.deps import ClockDep, Queries, Regimes
 
 __all__ = ["SECURITY_HEADERS", "DashboardController", "csrf_token", "render"]
@@ -132,6 +133,12 @@ class DashboardController(Controller):
         at = _query(request, CaseAt)
         context = await case_page(sources, request.user, case_id, at.as_of)
         return render("case.html", request, context)
+
+    @get("/what-if", operation_id="dashboardWhatIf")
+    async def what_if(self, request: Request[Principal, Any, Any], sources: Sources) -> Template:
+        """A due date and its explanation for a rule or a period (no JavaScript)."""
+        context = what_if_page(sources.regimes, _query(request, WhatIfQuery))
+        return render("what_if.html", request, context)
 
     @get("/deadlines", operation_id="dashboardDeadlines")
     async def deadlines(self, request: Request[Principal, Any, Any], sources: Sources) -> Template:
