@@ -87,4 +87,6 @@ def create_app(settings: Settings, container: Container | None = None) -> Litest
         debug=settings.api.debug,
     )
     app.state.access = built.access
+    # Exception handlers get no dependencies: the 503's Retry-After is read from here.
+    app.state.retry_after_seconds = settings.api.retry_after_seconds
     return app

@@ -209,8 +209,7 @@ def _http_exception(_: Request[Any, Any, Any], exc: HTTPException) -> Response[A
 
 
 def _unavailable(request: Request[Any, Any, Any], dependency: str) -> Response[Any]:
-    container = getattr(request.app.state, "container", None)
-    retry_after = container.settings.api.retry_after_seconds if container else 5
+    retry_after = getattr(request.app.state, "retry_after_seconds", 5)
     return problem(
         HTTP_503_SERVICE_UNAVAILABLE,
         f"the {dependency} is unavailable; retry after {retry_after} seconds",
