@@ -14,6 +14,7 @@ from msgspec.structs import replace
 from casemgmt.adapters.memory.database import MemoryDatabase, Tables, round_trip
 from casemgmt.adapters.memory.reminders import close_delivery
 from casemgmt.adapters.memory.store import MemoryUnitOfWork
+from casemgmt.application.envelope import Envelope
 from casemgmt.application.ports import Closing, IdempotencyRecord
 from casemgmt.application.readmodels import CaseChange, CaseRow
 from casemgmt.application.views import deadline_row
@@ -80,11 +81,25 @@ class MemoryCaseUnitOfWork(MemoryUnitOfWork):
 
 
 def _project_case(tables: Tables, change: CaseChange) -> None:
+    """The summary row (its ``seq`` kept, ``last_event_at`` the latest business time seen),
+    the state as the snapshot, and the rows of the deadlines the change touched."""
     state, envelopes = change.state, change.envelopes
+    row = _summary(state, envelopes)
     before = tables.cases.get(state.case_id)
+    if before is not None:
+        latest = max(row.last_event_at, before.last_event_at)
+        row = replace(row, seq=before.seq, last_event_at=latest)
+    tables.cases[state.case_id] = row
+    tables.snapshots[state.case_id] = (envelopes[-1].version, state)
+    touched = {getattr(e.event, "deadline_id", None) for e in envelopes}
+    for d in state.deadlines:
+        if d.deadline_id in touched:
+            tables.deadlines[(state.case_id, d.deadline_id)] = deadline_row(state, d)
+
+
+def _summary(state: CaseState, envelopes: list[Envelope]) -> CaseRow:
     active = [d for d in state.deadlines if d.status == "open"]
-    last_event_at = max(e.occurred_at for e in envelopes)
-    row = CaseRow(
+    return CaseRow(
         case_id=state.case_id,
         regulator=state.regulator,
         regime=state.regime,
@@ -95,17 +110,9 @@ def _project_case(tables: Tables, change: CaseChange) -> None:
         status=state.status,
         version=envelopes[-1].version,
         opened_on=state.opened_on,
-        last_event_at=last_event_at,
+        last_event_at=max(e.occurred_at for e in envelopes),
         open_deadlines=len(active),
         next_due_on=min((d.due_on for d in active), default=None),
         related_parties=list(state.related_parties),
         seq=envelopes[0].position,
     )
-    if before is not None:  # seq is kept; last_event_at is the latest business time seen
-        row = replace(row, seq=before.seq, last_event_at=max(last_event_at, before.last_event_at))
-    tables.cases[state.case_id] = row
-    tables.snapshots[state.case_id] = (envelopes[-1].version, state)
-    touched = {getattr(e.event, "deadline_id", None) for e in envelopes}
-    for d in state.deadlines:
-        if d.deadline_id in touched:
-            tables.deadlines[(state.case_id, d.deadline_id)] = deadline_row(state, d)
