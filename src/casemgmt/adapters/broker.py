@@ -14,6 +14,9 @@ def broker_check(url: str, timeout: float = 1.0) -> Callable[[], None]:
     sleeping; raises if it can't, and gives up within about ``timeout`` seconds even on a
     broker that accepts connections and never answers (callers bound their own wait)."""
 
+    # Import the transport (and its client library) now, not inside the first timed check.
+    _ = kombu.Connection(url).transport  # type: ignore[attr-defined,no-untyped-call]
+
     def check() -> None:
         options = {"socket_timeout": timeout, "socket_connect_timeout": timeout}
         connection = kombu.Connection(  # type: ignore[attr-defined,no-untyped-call]

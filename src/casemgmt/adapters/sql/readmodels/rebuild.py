@@ -2,9 +2,16 @@
 
 1. Create shadow tables (``<table>__rb<n>``) and fill them by folding every case's events
    through the projection's own projector, in batches, while writers carry on.
-2. In one write transaction that holds the writers off (SQLite ``BEGIN IMMEDIATE``,
-   PostgreSQL ``LOCK TABLE events``), catch up every case whose stream moved on since it
-   was folded, then drop the live tables and rename the shadows into their place.
+2. Catch up, without locks, every case whose stream moved on while it was folded, so
+   little is left for the swap.
+3. In one short write transaction that holds the writers off (SQLite ``BEGIN IMMEDIATE``;
+   PostgreSQL: the live tables ``ACCESS EXCLUSIVE`` and ``events`` ``SHARE ROW
+   EXCLUSIVE``, taken with a ``lock_timeout`` far below the server's deadlock timeout),
+   catch up what is still behind, then drop the live tables and rename the shadows into
+   their place. A writer holds locks on these tables in an order the rebuild cannot
+   match (it reads the read model, appends, then projects), so instead of ever waiting
+   in a cycle the rebuild gives up its locks after ``LOCK_TIMEOUT_MS`` and tries again
+   a little later: the deadlock detector never has to pick a victim, and no writer fails.
 
 Readers see the old tables until that transaction commits and the new ones after it:
 never an empty or half-built table. Inline projections keep writing to the live tables
@@ -13,11 +20,14 @@ throughout; step 2 replays what they wrote after step 1 read it.
 
 from __future__ import annotations
 
+import asyncio
+import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from casemgmt.adapters.codec import EventCodec
@@ -34,6 +44,11 @@ from casemgmt.domain.state.evolve import fold
 __all__ = ["ProjectionSpec", "RebuildReport", "rebuild_projection"]
 
 BATCH_CASES = 200
+#: How long the swap waits for its locks before backing off (PostgreSQL's deadlock
+#: detector first looks after ``deadlock_timeout``, 1 s by default).
+LOCK_TIMEOUT_MS = 200
+SWAP_ATTEMPTS = 100
+_LOCK_NOT_AVAILABLE = "55P03"
 
 
 @dataclass(frozen=True)
@@ -103,7 +118,8 @@ async def rebuild_projection(
     for start in range(0, len(case_ids), BATCH_CASES):
         chunk = case_ids[start : start + BATCH_CASES]
         total += await _in_write_tx(engine, codec, clock, spec, shadows, chunk, folded)
-    caught_up = await _swap(engine, codec, clock, spec, shadows, folded)
+    caught_up = await _catch_up(engine, codec, clock, spec, shadows, folded)
+    caught_up += await _swap_with_backoff(engine, codec, clock, spec, shadows, folded)
     return RebuildReport(spec.name, len(case_ids), total, caught_up, time.monotonic() - started)
 
 
@@ -121,6 +137,57 @@ async def _in_write_tx(
         return await _fold_into(store, spec.projector(conn, shadows), case_ids, folded)
 
 
+async def _catch_up(
+    engine: AsyncEngine,
+    codec: EventCodec,
+    clock: Clock,
+    spec: ProjectionSpec,
+    shadows: Sequence[sa.Table],
+    folded: dict[str, int],
+) -> int:
+    """Refold, without holding the writers off, every case that moved on since folded."""
+    async with engine.connect() as reader:
+        behind = [c for c, v in (await _heads(reader)).items() if folded.get(c) != v]
+    total = 0
+    for start in range(0, len(behind), BATCH_CASES):
+        chunk = behind[start : start + BATCH_CASES]
+        total += await _in_write_tx(engine, codec, clock, spec, shadows, chunk, folded)
+    return total
+
+
+async def _swap_with_backoff(
+    engine: AsyncEngine,
+    codec: EventCodec,
+    clock: Clock,
+    spec: ProjectionSpec,
+    shadows: Sequence[sa.Table],
+    folded: dict[str, int],
+) -> int:
+    """``_swap``, retried after a short random pause whenever its locks are not granted
+    within ``LOCK_TIMEOUT_MS`` (writers or readers held them)."""
+    for attempt in range(SWAP_ATTEMPTS):
+        try:
+            return await _swap(engine, codec, clock, spec, shadows, folded)
+        except DBAPIError as exc:
+            if _sqlstate(exc) != _LOCK_NOT_AVAILABLE or attempt == SWAP_ATTEMPTS - 1:
+                raise
+        await asyncio.sleep(random.uniform(0.05, 0.25))
+    raise AssertionError("unreachable")
+
+
+def _sqlstate(exc: DBAPIError) -> str | None:
+    orig = exc.orig
+    return getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+
+
+async def _lock_for_swap(conn: AsyncConnection, tables: Sequence[sa.Table]) -> None:
+    """Hold readers and writers of ``tables`` and appends off, or fail fast (55P03)."""
+    await conn.execute(sa.text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT_MS}ms'"))
+    names = ", ".join(f'"{t.name}"' for t in tables)
+    await conn.execute(sa.text(f"LOCK TABLE {names} IN ACCESS EXCLUSIVE MODE"))
+    await conn.execute(sa.text("LOCK TABLE events IN SHARE ROW EXCLUSIVE MODE"))
+
+
 async def _swap(
     engine: AsyncEngine,
     codec: EventCodec,
@@ -132,8 +199,7 @@ async def _swap(
     async with write_transaction(engine) as conn:
         pg = dialect_of(conn) == "postgresql"
         if pg:
-            # Blocks appends (and their inline projections) until the swap commits.
-            await conn.execute(sa.text("LOCK TABLE events IN SHARE ROW EXCLUSIVE MODE"))
+            await _lock_for_swap(conn, spec.tables)
         store = SqlEventStore(conn, codec, clock)
         # Refold from scratch every case that moved on since it was folded above.
         behind = [c for c, v in (await _heads(conn)).items() if folded.get(c) != v]
