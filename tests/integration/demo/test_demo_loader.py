@@ -155,3 +155,26 @@ async def test_a_clock_before_the_demo_data_is_refused_before_anything_is_writte
     with pytest.raises(ValidationFailed, match=f"runs to {ANCHOR}"):
         await load_demo(container.cases, demo_cases(), D(2026, 6, 1))
     assert (await container.queries.stats(DEMO_PRINCIPAL)).open_cases_by_stage == []
+
+
+async def test_every_deadline_of_the_demo_explains_its_own_due_date(container: Container) -> None:
+    await load_demo(container.cases, demo_cases(), TODAY.date())
+    queue = (
+        await container.queries.deadlines(DEMO_PRINCIPAL, DeadlineFilter(status=None), None, None)
+    ).items
+    assert len(queue) > 300
+    for d in queue:
+        assert d.explanation is not None, d.deadline_id
+        assert d.explanation.due_on == d.due_on, (d.case_id, d.deadline_id)
+        assert d.explanation.sentence
+        assert d.explanation.steps[-1].kind in ("ends", "minimum"), d.deadline_id
+    by_hand = [d for d in queue if d.rule is None]
+    assert by_hand
+    assert all(d.explanation.set_by for d in by_hand if d.explanation)
+    foi = await container.queries.get_case(DEMO_PRINCIPAL, FOI_02127153)
+    response = next(d for d in foi.deadlines if d.kind == "response_due")
+    assert response.explanation is not None
+    assert response.explanation.sentence == (
+        "20 working days after Wed 7 Jan 2026 (FOIA 2000 s.10(1)) is Wed 4 Feb 2026; "
+        "not counted: 8 weekend days"
+    )

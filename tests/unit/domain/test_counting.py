@@ -243,3 +243,28 @@ def test_every_shipped_rule_names_its_citation() -> None:
     for r in registry().all():
         for rule in r.deadline_rules:
             assert rule.citation, rule.id
+
+
+def test_a_duty_ending_at_17_00_is_missed_from_17_00_not_from_midnight() -> None:
+    from casemgmt.domain import RuleViolation
+    from casemgmt.domain.events import DeadlineMissed, DeadlineSet
+
+    from ._support import open_case
+
+    day = D(2026, 5, 26)
+    case = open_case("ico", "uk-gdpr", D(2026, 5, 1), today=day)
+    case.do(
+        DeadlineSet(
+            occurred_on=D(2026, 5, 1), deadline_id="file-1", kind="response_due",
+            label="File the response", due_on=day, ends_at="17:00", party="subject",
+            obligation="duty",
+        )
+    )  # fmt: skip
+    assert case.deadline("file-1").due_at == datetime(2026, 5, 26, 16, 0, tzinfo=UTC)
+    early = datetime(2026, 5, 26, 15, 59, tzinfo=UTC)  # 16:59 BST
+    with pytest.raises(RuleViolation) as refused:
+        case.do(DeadlineMissed(occurred_on=day, occurred_at=early, deadline_id="file-1"))
+    assert refused.value.rule == "deadline_not_yet_due"
+    late = datetime(2026, 5, 26, 16, 30, tzinfo=UTC)  # 17:30 BST, the same day
+    case.do(DeadlineMissed(occurred_on=day, occurred_at=late, deadline_id="file-1"))
+    assert case.deadline("file-1").status == "missed"

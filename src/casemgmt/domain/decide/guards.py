@@ -60,7 +60,9 @@ def active_deadline(s: CaseState, deadline_id: str, ctx: Context) -> DeadlineSta
 
 
 def check_missed(s: CaseState, a: DeadlineMissed, ctx: Context) -> None:
-    """Only an open deadline whose due day is over (before today and the event) is missed."""
+    """Only an open deadline whose due instant has passed is missed: the event's
+    ``occurred_at`` after ``due_at`` (17:00 on the due day for a tribunal filing), or, for an
+    event without an instant, a day after the due day (and today after it too)."""
     d = known_deadline(s, a.deadline_id, ctx)
     if d.status != "open":
         raise ctx.refuse(
@@ -68,11 +70,20 @@ def check_missed(s: CaseState, a: DeadlineMissed, ctx: Context) -> None:
             f"deadline {d.deadline_id!r} is {d.status}, not open",
             "deadline_id",
         )
-    if a.occurred_on <= d.due_on or ctx.today <= d.due_on:
+    # The period ends at its due instant (17:00 for a tribunal filing, else the end of the
+    # due day): an event that gives its instant may record the miss from then on.
+    after_instant = a.occurred_at is not None and a.occurred_at > d.due_at
+    if not after_instant and (a.occurred_on <= d.due_on or ctx.today <= d.due_on):
         raise ctx.refuse(
             "deadline_not_yet_due",
             f"deadline {d.deadline_id!r} is due on {d.due_on}; it is missed only once that day "
             f"has passed",
+            "occurred_on",
+        )
+    if after_instant and (a.occurred_on < d.due_on or ctx.today < d.due_on):
+        raise ctx.refuse(
+            "deadline_not_yet_due",
+            f"deadline {d.deadline_id!r} ends at {d.due_at.isoformat()}",
             "occurred_on",
         )
 
