@@ -118,6 +118,9 @@ def test_case_rows_carry_the_summary_fields(reader: httpx.Client) -> None:
         {"status": "all", "regulator": "ico"},
         {"status": "missed"},
         {"due_before": "2026-12-31", "kind": "response_due"},
+        {"ours": "true", "obligation": "duty"},
+        {"party": "requester", "status": "all"},
+        {"ours": "false", "obligation": "window"},
     ],
 )
 def test_deadlines_csv_matches_the_queue(reader: httpx.Client, params: dict[str, str]) -> None:
@@ -129,8 +132,17 @@ def test_deadlines_csv_matches_the_queue(reader: httpx.Client, params: dict[str,
         (d["case_id"], d["deadline_id"]) for d in queue
     ]
     for row, item in zip(rows, queue, strict=True):
-        assert int(row["working_days_remaining"]) == item["working_days_remaining"]
+        left = item["working_days_remaining"]
+        assert row["working_days_remaining"] == ("" if left is None else str(left))
         assert row["overdue"] == str(item["overdue"]).lower()
+        assert (row["party"], row["obligation"], row["side"]) == (
+            item["party"],
+            item["obligation"],
+            item["side"],
+        )
+        for name in ("party", "obligation"):
+            assert params.get(name, item[name]) == item[name]
+        assert params.get("ours", str(item["ours"]).lower()) == str(item["ours"]).lower()
 
 
 def test_the_seed_foi_deadlines_in_csv(reader: httpx.Client) -> None:

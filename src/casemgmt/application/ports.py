@@ -26,6 +26,7 @@ if TYPE_CHECKING:  # data types of the ports below; their modules import this on
         CaseRow,
         DeadlineFilter,
         DeadlineRow,
+        SideCounts,
         StageCount,
     )
     from casemgmt.application.reminders.policy import (
@@ -326,17 +327,22 @@ class CaseQueries(Protocol):
         self,
         filters: DeadlineFilter,
         scope: Collection[str] | None,
-        after: tuple[datetime, str, str] | None,
+        after: tuple[int, datetime, str, str] | None,
         limit: int | None,
     ) -> list[DeadlineRow]:
-        """Soonest first by ``(due_at, case_id, deadline_id)``."""
+        """Most urgent first by ``(queue_rank, due_at, case_id, deadline_id)``: our missed
+        duties (most days late first), then ours soonest due, then theirs."""
         ...
 
     async def stage_counts(self, scope: Collection[str] | None) -> list[StageCount]: ...
 
-    async def overdue_counts(
-        self, scope: Collection[str] | None, now: datetime
-    ) -> dict[str, int]: ...
+    async def overdue_counts(self, scope: Collection[str] | None, now: datetime) -> dict[str, int]:
+        """Per regulator: duties past due at ``now`` and not met (open or missed)."""
+        ...
+
+    async def side_counts(self, scope: Collection[str] | None, now: datetime) -> SideCounts:
+        """The queue at ``now`` counted by side, obligation and lateness."""
+        ...
 
 
 class Reader(Protocol):
@@ -370,7 +376,8 @@ class WebhookSender(Protocol):
 
 class OverdueSource(Protocol):
     async def overdue(self, now: datetime, limit: int) -> list[OverdueDeadline]:
-        """Open deadlines whose due instant is before ``now``, oldest first."""
+        """Open deadlines (duties and windows) whose due instant is before ``now``, oldest
+        first."""
         ...
 
 

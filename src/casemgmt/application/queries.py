@@ -25,6 +25,7 @@ from casemgmt.application.readmodels import (
     DeadlineFilter,
     DeadlineRow,
     Page,
+    SideCounts,
     StageCount,
 )
 from casemgmt.application.views import (
@@ -45,9 +46,13 @@ __all__ = ["CaseQueryService", "Stats", "decode_cursor", "encode_cursor"]
 
 
 class Stats(msgspec.Struct, frozen=True, kw_only=True):
+    """``overdue_deadlines``: per regulator, duties past due and not met (open or missed);
+    ``deadlines``: the queue from the team's side (see ``SideCounts``)."""
+
     open_cases_by_stage: list[StageCount]
     overdue_deadlines: dict[str, int]
     as_of: datetime
+    deadlines: SideCounts = SideCounts()
 
 
 def encode_cursor(*values: Any) -> str:
@@ -136,6 +141,7 @@ class CaseQueryService:
             deadline_view(deadline_row(state, d), today, now, calendar) for d in state.deadlines
         ]
         open_views = [v for v in views if v.status == "open"]
+        views.sort(key=_urgency)
         return CaseDetail(
             case_id=state.case_id,
             regulator=state.regulator,
@@ -151,6 +157,7 @@ class CaseQueryService:
             open_deadlines=len(open_views),
             next_due_on=min((v.due_on for v in open_views), default=None),
             related_parties=list(state.related_parties),
+            our_party=state.our_party,
             received_on=state.received_on,
             closed_on=state.closed_on,
             deadlines=views,
@@ -166,7 +173,7 @@ class CaseQueryService:
     async def deadlines(
         self, principal: Principal, filters: DeadlineFilter, cursor: str | None, limit: int | None
     ) -> Page[DeadlineView]:
-        after = decode_cursor(cursor, (datetime, str, str)) if cursor else None
+        after = decode_cursor(cursor, (int, datetime, str, str)) if cursor else None
         fetch = None if limit is None else limit + 1
         rows = await self._queries.deadlines(filters, principal.scope(), after, fetch)
         more = limit is not None and len(rows) > limit
@@ -175,7 +182,9 @@ class CaseQueryService:
         items = [self.deadline_row_view(r, now) for r in rows]
         last = rows[-1] if rows else None
         next_cursor = (
-            encode_cursor(last.due_at, last.case_id, last.deadline_id) if more and last else None
+            encode_cursor(last.queue_rank, last.due_at, last.case_id, last.deadline_id)
+            if more and last
+            else None
         )
         return Page(items=items, next_cursor=next_cursor)
 
@@ -203,7 +212,14 @@ class CaseQueryService:
             open_cases_by_stage=await self._queries.stage_counts(scope),
             overdue_deadlines=await self._queries.overdue_counts(scope, now),
             as_of=now,
+            deadlines=await self._queries.side_counts(scope, now),
         )
+
+
+def _urgency(v: DeadlineView) -> tuple[int, int, datetime]:
+    """A case's deadlines in the queue's order, unresolved before the rest."""
+    rank = (0 if v.status == "missed" else 1) if v.ours else 2
+    return (v.status not in ("open", "paused", "missed"), rank, v.due_at)
 
 
 def _summary(row: CaseRow) -> CaseSummary:

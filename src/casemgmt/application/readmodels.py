@@ -18,6 +18,7 @@ from casemgmt.domain.calendar.explain import Explanation
 from casemgmt.domain.state.evolve import CaseState
 
 __all__ = [
+    "UNRESOLVED",
     "CaseChange",
     "CaseFilter",
     "CaseRow",
@@ -25,6 +26,7 @@ __all__ = [
     "DeadlineFilter",
     "DeadlineRow",
     "Page",
+    "SideCounts",
     "StageCount",
 ]
 
@@ -56,6 +58,7 @@ class CaseSummary(msgspec.Struct, frozen=True, kw_only=True):
     open_deadlines: int
     next_due_on: date | None
     related_parties: list[str] = []
+    our_party: str = "regulator"
 
 
 class CaseRow(CaseSummary, frozen=True, kw_only=True):
@@ -65,6 +68,8 @@ class CaseRow(CaseSummary, frozen=True, kw_only=True):
 
 
 class DeadlineRow(msgspec.Struct, frozen=True, kw_only=True):
+    """A ``deadlines`` row. ``queue_rank``: 0 our missed duty, 1 ours, 2 theirs."""
+
     deadline_id: str
     case_id: str
     regulator: str
@@ -80,6 +85,11 @@ class DeadlineRow(msgspec.Struct, frozen=True, kw_only=True):
     subject: str = ""
     title: str = ""
     explanation: Explanation | None = None
+    party: str = "subject"
+    obligation: str = "duty"
+    ours: bool = False
+    queue_rank: int = 2
+    settled_on: date | None = None
 
 
 class Page(msgspec.Struct, Generic[T], frozen=True, kw_only=True):
@@ -96,13 +106,43 @@ class CaseFilter(msgspec.Struct, frozen=True, kw_only=True):
     q: str | None = None
 
 
+#: The queue's default status filter: what still needs someone to act (open, paused, and
+#: missed duties not yet met late, waived or cancelled).
+UNRESOLVED = "unresolved"
+
+
 class DeadlineFilter(msgspec.Struct, frozen=True, kw_only=True):
+    """``status``: one status, ``"unresolved"`` (open, paused, missed) or None (all).
+
+    ``overdue_at``: duties past due at that instant and not met (open or missed).
+    """
+
     regulator: str | None = None
     case_id: str | None = None
     kind: str | None = None
-    status: str | None = "open"
+    status: str | None = UNRESOLVED
     due_before: date | None = None
     overdue_at: datetime | None = None
+    party: str | None = None
+    obligation: str | None = None
+    ours: bool | None = None
+
+
+class SideCounts(msgspec.Struct, frozen=True, kw_only=True):
+    """The queue at a glance, from the team's side.
+
+    ``our_breaches``: our duties missed or past due; ``our_duties``: our duties not yet
+    due; ``our_windows``: our windows still open; ``lost_rights``: our windows closed
+    unused; ``their_overdue``: their duties missed or past due; ``their_duties``: their
+    duties not yet due.
+    """
+
+    our_breaches: int = 0
+    our_duties: int = 0
+    our_windows: int = 0
+    lost_rights: int = 0
+    their_overdue: int = 0
+    their_duties: int = 0
 
 
 class StageCount(msgspec.Struct, frozen=True, kw_only=True):

@@ -13,8 +13,9 @@ from casemgmt.domain.calendar.calendars import BusinessCalendar
 from casemgmt.domain.calendar.explain import Explanation
 from casemgmt.domain.errors import CalendarYearUnavailable
 from casemgmt.domain.events.base import explicit_builtins
+from casemgmt.domain.parties import is_ours, standing
 from casemgmt.domain.state.evolve import CaseState
-from casemgmt.domain.state.model import DeadlineState, PenaltyState
+from casemgmt.domain.state.model import ACTIVE, DeadlineState, PenaltyState
 from casemgmt.domain.state.penalties import accrual
 
 __all__ = [
@@ -30,9 +31,19 @@ __all__ = [
 
 
 class DeadlineView(msgspec.Struct, frozen=True, kw_only=True):
-    """A deadline as a reader sees it. ``calendar_confirmed`` is False when the due year's
-    holiday list has not been checked against its published source (Commission years
-    before the Official Journal check); ``explanation`` says why it falls on its day."""
+    """A deadline as a team sees it on a day.
+
+    ``days_remaining`` / ``working_days_remaining``: only while it stands (open or
+    paused), else null. ``overdue``: a duty past due and not met (open or missed).
+    ``days_late`` / ``working_days_late``: of an overdue duty (still counting) or a duty
+    met late (kept). ``party`` must (``obligation = "duty"``) or may (``"window"``) act;
+    ``ours``/``side``: whether that party is the case's ``our_party``; ``standing``: what
+    it means to us (``breach``, ``due``, ``closing``, ``lost_right``, ``their_overdue``,
+    ``theirs``, ``done``).
+    ``calendar_confirmed`` is False when the due year's holiday list has not been checked
+    against its published source (Commission years before the Official Journal check);
+    ``explanation`` says why it falls on its day.
+    """
 
     deadline_id: str
     case_id: str
@@ -42,7 +53,7 @@ class DeadlineView(msgspec.Struct, frozen=True, kw_only=True):
     due_on: date
     due_at: datetime
     status: str
-    days_remaining: int
+    days_remaining: int | None
     working_days_remaining: int | None
     overdue: bool
     regime: str = ""
@@ -52,6 +63,13 @@ class DeadlineView(msgspec.Struct, frozen=True, kw_only=True):
     calendar: str = ""
     calendar_confirmed: bool = True
     explanation: Explanation | None = None
+    party: str = "subject"
+    obligation: str = "duty"
+    ours: bool = False
+    side: str = "theirs"
+    standing: str = "theirs"
+    days_late: int | None = None
+    working_days_late: int | None = None
 
 
 class CaseDetail(CaseSummary, frozen=True, kw_only=True):
@@ -127,6 +145,7 @@ def envelope_view(envelope: Envelope) -> EnvelopeView:
 
 def deadline_row(state: CaseState, d: DeadlineState) -> DeadlineRow:
     """The queue row of one of a case's deadlines."""
+    ours = is_ours(d.party, state.our_party)
     return DeadlineRow(
         deadline_id=d.deadline_id,
         case_id=state.case_id,
@@ -143,6 +162,11 @@ def deadline_row(state: CaseState, d: DeadlineState) -> DeadlineRow:
         subject=state.subject,
         title=state.title,
         explanation=d.explanation,
+        party=d.party,
+        obligation=d.obligation,
+        ours=ours,
+        queue_rank=(0 if d.status == "missed" else 1) if ours else 2,
+        settled_on=d.settled_on,
     )
 
 
@@ -154,10 +178,23 @@ def _working_days_left(calendar: BusinessCalendar, today: date, due_on: date) ->
         return None
 
 
+def _late(calendar: BusinessCalendar, due_on: date, until: date) -> int | None:
+    """Working days from ``due_on`` to ``until``; None past the calendar's years."""
+    late = _working_days_left(calendar, due_on, until)
+    return None if late is None else max(late, 0)
+
+
 def deadline_view(
     row: DeadlineRow, today: date, now: datetime, calendar: BusinessCalendar
 ) -> DeadlineView:
-    """``row`` as seen on ``today`` / at ``now``: days and working days left, overdue."""
+    """``row`` as seen on ``today`` / at ``now``: days left or late, overdue, standing."""
+    past_due = row.due_at < now
+    standing_ = standing(row.ours, row.obligation, row.status, past_due)
+    overdue = row.obligation == "duty" and (
+        row.status == "missed" or (row.status == "open" and past_due)
+    )
+    active = row.status in ACTIVE
+    late_until = today if overdue else row.settled_on if row.status == "met_late" else None
     return DeadlineView(
         deadline_id=row.deadline_id,
         case_id=row.case_id,
@@ -167,9 +204,11 @@ def deadline_view(
         due_on=row.due_on,
         due_at=row.due_at,
         status=row.status,
-        days_remaining=(row.due_on - today).days,
-        working_days_remaining=_working_days_left(calendar, today, row.due_on),
-        overdue=row.status == "open" and row.due_at < now,
+        days_remaining=(row.due_on - today).days if active else None,
+        working_days_remaining=(
+            _working_days_left(calendar, today, row.due_on) if active else None
+        ),
+        overdue=overdue,
         regime=row.regime,
         rule=row.rule,
         subject=row.subject,
@@ -177,4 +216,11 @@ def deadline_view(
         calendar=calendar.name,
         calendar_confirmed=calendar.confirmed(row.due_on.year),
         explanation=row.explanation,
+        party=row.party,
+        obligation=row.obligation,
+        ours=row.ours,
+        side="ours" if row.ours else "theirs",
+        standing=standing_,
+        days_late=None if late_until is None else max((late_until - row.due_on).days, 0),
+        working_days_late=(None if late_until is None else _late(calendar, row.due_on, late_until)),
     )

@@ -6,6 +6,7 @@ from datetime import date
 
 import pytest
 
+from casemgmt.application.demo.timeline import WINDOW_KINDS
 from casemgmt.domain import RegimeFileError, RuleViolation, parse_regime
 from casemgmt.domain.events import (
     CaseClosed,
@@ -253,3 +254,13 @@ label = "Respond"
 amount = 5
 unit = "calendar_days"
 """
+
+
+def test_the_demo_closes_exactly_the_kinds_the_shipped_regimes_declare_windows() -> None:
+    declared = {
+        code
+        for regime in registry().all()
+        for code, kind in regime.deadline_kinds.items()
+        if kind.obligation == "window"
+    }
+    assert declared == WINDOW_KINDS

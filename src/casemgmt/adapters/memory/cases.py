@@ -114,5 +114,6 @@ def _summary(state: CaseState, envelopes: list[Envelope]) -> CaseRow:
         open_deadlines=len(active),
         next_due_on=min((d.due_on for d in active), default=None),
         related_parties=list(state.related_parties),
+        our_party=state.our_party,
         seq=envelopes[0].position,
     )

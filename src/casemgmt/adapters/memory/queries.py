@@ -9,10 +9,12 @@ from typing import TypeVar
 
 from casemgmt.adapters.memory.database import MemoryDatabase, round_trip
 from casemgmt.application.readmodels import (
+    UNRESOLVED,
     CaseFilter,
     CaseRow,
     DeadlineFilter,
     DeadlineRow,
+    SideCounts,
     StageCount,
 )
 
@@ -50,7 +52,7 @@ class MemoryCaseQueries:
         self,
         filters: DeadlineFilter,
         scope: Collection[str] | None,
-        after: tuple[datetime, str, str] | None,
+        after: tuple[int, datetime, str, str] | None,
         limit: int | None,
     ) -> list[DeadlineRow]:
         await round_trip()
@@ -58,10 +60,9 @@ class MemoryCaseQueries:
             (
                 row
                 for row in _in_scope(self._db.tables.deadlines.values(), scope)
-                if _deadline_matches(row, filters)
-                and (after is None or (row.due_at, row.case_id, row.deadline_id) > after)
+                if _deadline_matches(row, filters) and (after is None or _key(row) > after)
             ),
-            key=lambda row: (row.due_at, row.case_id, row.deadline_id),
+            key=_key,
         )
         return rows if limit is None else rows[:limit]
 
@@ -83,9 +84,43 @@ class MemoryCaseQueries:
             Counter(
                 row.regulator
                 for row in _in_scope(self._db.tables.deadlines.values(), scope)
-                if row.status == "open" and row.due_at < now
+                if _overdue(row, now)
             )
         )
+
+    async def side_counts(self, scope: Collection[str] | None, now: datetime) -> SideCounts:
+        await round_trip()
+        counts: Counter[str] = Counter()
+        for row in _in_scope(self._db.tables.deadlines.values(), scope):
+            bucket = _bucket(row, now)
+            if bucket:
+                counts[bucket] += 1
+        return SideCounts(**counts)
+
+
+def _key(row: DeadlineRow) -> tuple[int, datetime, str, str]:
+    return (row.queue_rank, row.due_at, row.case_id, row.deadline_id)
+
+
+def _overdue(row: DeadlineRow, now: datetime) -> bool:
+    """A duty past due and not met: open past its due instant, or recorded missed."""
+    return row.obligation == "duty" and (
+        row.status == "missed" or (row.status == "open" and row.due_at < now)
+    )
+
+
+def _bucket(row: DeadlineRow, now: datetime) -> str | None:
+    """The ``SideCounts`` field that counts ``row`` (None: counted nowhere)."""
+    standing = row.status in ("open", "paused")
+    if _overdue(row, now):
+        return "our_breaches" if row.ours else "their_overdue"
+    if row.obligation == "window":
+        if row.ours and standing:
+            return "our_windows"
+        return "lost_rights" if row.ours and row.status == "closed" else None
+    if standing:
+        return "our_duties" if row.ours else "their_duties"
+    return None
 
 
 def _in_scope(rows: Iterable[R], scope: Collection[str] | None) -> list[R]:
@@ -109,10 +144,16 @@ def _search_text(row: CaseRow) -> str:
 def _deadline_matches(row: DeadlineRow, f: DeadlineFilter) -> bool:
     exact = all(
         getattr(f, name) is None or getattr(f, name) == getattr(row, name)
-        for name in ("regulator", "case_id", "kind", "status")
+        for name in ("regulator", "case_id", "kind", "party", "obligation", "ours")
+    )
+    status = (
+        f.status is None
+        or (f.status == UNRESOLVED and row.status in ("open", "paused", "missed"))
+        or f.status == row.status
     )
     return (
         exact
+        and status
         and (f.due_before is None or row.due_on < f.due_before)
-        and (f.overdue_at is None or row.due_at < f.overdue_at)
+        and (f.overdue_at is None or _overdue(row, f.overdue_at))
     )

@@ -130,6 +130,9 @@ def _job(d: Delivery, deadline: DeadlineRow, *, already_sent: bool) -> DeliveryJ
         secret=d.secret,
         subscription_deleted=d.subscription_deleted,
         already_sent=already_sent,
+        party=deadline.party,
+        obligation=deadline.obligation,
+        ours=deadline.ours,
     )
 
 
@@ -151,7 +154,11 @@ class MemoryOverdueSource:
         )
         return [
             OverdueDeadline(
-                case_id=d.case_id, deadline_id=d.deadline_id, due_on=d.due_on, timezone=d.timezone
+                case_id=d.case_id,
+                deadline_id=d.deadline_id,
+                due_on=d.due_on,
+                timezone=d.timezone,
+                obligation=d.obligation,
             )
             for d in rows[:limit]
         ]

@@ -2,6 +2,8 @@
 
 Dates are those the sources give. Where a source gives none, the date is marked
 *illustrative* in the comment beside it and chosen to be consistent with the sources.
+Each case is tracked from the side its source speaks from: the regulator's case team (for
+the FOI request, the authority's FOI team), whatever the deployment's default side.
 """
 
 from __future__ import annotations
@@ -54,6 +56,7 @@ def _ofcom() -> DemoCase:
             related_parties=[_XAI],
             title="Grok: sexualised images of children and non-consensual intimate images on X",
             opened_on=D(2026, 1, 5),
+            our_party="regulator",  # the regulator's (the authority's) case team
         ),
         steps=(
             ContactRecorded(
@@ -105,6 +108,7 @@ def _ico() -> DemoCase:
             related_parties=[_XAI],
             title="Grok: personal data used to create non-consensual sexual imagery",
             opened_on=D(2026, 1, 7),
+            our_party="regulator",  # the regulator's (the authority's) case team
         ),
         steps=(
             ContactRecorded(
@@ -137,6 +141,7 @@ def _commission() -> DemoCase:
             related_parties=[_XAI],
             title="Grok: retention of documents on X's AI chatbot",
             opened_on=D(2026, 1, 7),
+            our_party="regulator",  # the regulator's (the authority's) case team
         ),
         steps=(
             NoticeIssued(
@@ -164,6 +169,7 @@ def _foi() -> DemoCase:
             title="FOI 02127153: Online Safety Act enforcement against X (Grok)",
             reference="02127153",
             opened_on=D(2026, 1, 7),
+            our_party="regulator",  # the regulator's (the authority's) case team
             received_on=D(2026, 1, 7),
         ),
         steps=(

@@ -6,6 +6,11 @@ stores nothing new. Every event occurs on or before ``ANCHOR`` (the day the demo
 to); deadlines stated in notices run past it, so that by today some are overdue and some
 are due soon. Synthetic cases are marked three ways: the subject ends in "(synthetic)",
 the related parties include "synthetic", and the reference starts with ``SYN-``.
+
+Most are tracked by the regulator's case team (``our_party = "regulator"``); the ``co``
+mixes are the same procedures tracked by the regulated company's compliance team
+(``"subject"``: the notices' duties are ours, the regulator's limits theirs), and the
+``rq`` mix FOI requests tracked by the requester, so that every view has cases.
 """
 
 from __future__ import annotations
@@ -46,6 +51,12 @@ class Mix(NamedTuple):
     subjects: tuple[str, ...]
     topics: tuple[str, ...]
     title: str = "{topic}"
+    our_party: str = "regulator"
+
+    @property
+    def tag(self) -> str:
+        """``""`` for the regulator's side, else ``"co-"`` (company) or ``"rq-"`` (requester)."""
+        return {"regulator": "", "subject": "co-", "requester": "rq-"}[self.our_party]
 
 
 MIX: tuple[Mix, ...] = (
@@ -54,6 +65,19 @@ MIX: tuple[Mix, ...] = (
     Mix("eu-commission", "dsa", 50, dsa, names.EU_PROVIDERS, names.DSA_TOPICS),
     Mix("ofcom", "foi-2000", 40, foi, names.ONLINE_SERVICES, names.FOI_TOPICS, "FOI: {topic}"),
     Mix("ico", "foi-2000", 35, foi, names.ORGANISATIONS, names.FOI_TOPICS, "FOI: {topic}"),
+    Mix("ofcom", "osa-2023", 14, osa, names.ONLINE_SERVICES, names.OSA_TOPICS, our_party="subject"),
+    Mix("ico", "uk-gdpr", 12, uk_gdpr, names.ORGANISATIONS, names.ICO_TOPICS, our_party="subject"),
+    Mix("eu-commission", "dsa", 8, dsa, names.EU_PROVIDERS, names.DSA_TOPICS, our_party="subject"),
+    Mix(
+        "ofcom",
+        "foi-2000",
+        6,
+        foi,
+        names.ONLINE_SERVICES,
+        names.FOI_TOPICS,
+        "FOI: {topic}",
+        our_party="requester",
+    ),
 )
 
 
@@ -67,7 +91,7 @@ def _age(rng: random.Random) -> int:
 
 
 def _case(mix: Mix, n: int, anchor: date, seed: str) -> DemoCase:
-    case_id = f"syn-{mix.regulator}-{mix.regime}-{n:04d}"
+    case_id = f"syn-{mix.tag}{mix.regulator}-{mix.regime}-{n:04d}"
     rng = random.Random(f"{seed}/{case_id}")
     opened_on = min(weekday(anchor - timedelta(days=_age(rng))), anchor)
     subject = names.synthetic_name(rng.randrange(7), rng.choice(mix.subjects))
@@ -85,8 +109,9 @@ def _case(mix: Mix, n: int, anchor: date, seed: str) -> DemoCase:
         title=mix.title.format(topic=rng.choice(mix.topics)),
         opened_on=opened_on,
         related_parties=[names.SYNTHETIC],
-        reference=f"SYN-{mix.regulator.upper()}-{mix.regime.upper()}-{n:04d}",
+        reference=f"SYN-{mix.tag.upper()}{mix.regulator.upper()}-{mix.regime.upper()}-{n:04d}",
         received_on=opened_on if is_foi else None,
+        our_party=mix.our_party,  # type: ignore[arg-type]
     )
     return DemoCase(opened=opened, steps=tuple(timeline.events), synthetic=True)
 

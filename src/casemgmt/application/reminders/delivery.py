@@ -17,7 +17,7 @@ by the next claim of the delivery (the event is found; nothing is sent again).
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -38,11 +38,12 @@ from casemgmt.application.reminders.policy import (
     WORKER,
     DeliveryJob,
     DeliveryOutcome,
+    OverdueDeadline,
     RetryPolicy,
     SendResult,
 )
 from casemgmt.domain.errors import CalendarYearUnavailable, RuleViolation, UnknownRegime
-from casemgmt.domain.events import DeadlineMissed, ReminderFailed, ReminderSent
+from casemgmt.domain.events import DeadlineClosed, DeadlineMissed, ReminderFailed, ReminderSent
 from casemgmt.domain.events.base import Event
 from casemgmt.domain.regime.registry import RegimeRegistry
 from casemgmt.observability import get_logger
@@ -50,6 +51,7 @@ from casemgmt.observability import get_logger
 __all__ = [
     "MissedDeadlines",
     "ReminderDelivery",
+    "closed_event_id",
     "failed_event_id",
     "missed_event_id",
     "record",
@@ -71,6 +73,10 @@ def failed_event_id(reminder_id: str, subscription_id: str, generation: int) -> 
 
 def missed_event_id(case_id: str, deadline_id: str, due_on: str) -> str:
     return derived_event_id("deadline_missed", case_id, deadline_id, due_on)
+
+
+def closed_event_id(case_id: str, deadline_id: str, due_on: str) -> str:
+    return derived_event_id("deadline_closed", case_id, deadline_id, due_on)
 
 
 async def record(
@@ -222,6 +228,10 @@ class ReminderDelivery:
                     "due_on": job.due_on,
                     "due_at": job.due_at,
                     "status": job.deadline_status,
+                    "party": job.party,
+                    "obligation": job.obligation,
+                    "ours": job.ours,
+                    "side": "ours" if job.ours else "theirs",
                 },
                 "days_left": (job.due_on - today).days,
                 "working_days_left": working,
@@ -259,7 +269,8 @@ def _describe(result: SendResult) -> str:
 
 
 class MissedDeadlines:
-    """Appends ``deadline_missed`` once per deadline whose due day has passed unmet."""
+    """Once a deadline's due day has passed: appends ``deadline_missed`` to a duty left
+    unmet, ``deadline_closed`` to a window left unused (a window is never missed), once."""
 
     def __init__(self, source: OverdueSource, cases: CaseService, clock: Clock) -> None:
         self._source = source
@@ -274,10 +285,19 @@ class MissedDeadlines:
             today = now.astimezone(ZoneInfo(d.timezone)).date()
             if today <= d.due_on:
                 continue  # the due instant passed a moment ago; the local day is not over
-            event = DeadlineMissed(occurred_on=today, occurred_at=now, deadline_id=d.deadline_id)
-            event_id = missed_event_id(d.case_id, d.deadline_id, d.due_on.isoformat())
+            event, event_id = _ended(d, today, now)
             try:
                 appended += await record(self._cases, d.case_id, event, event_id)
             except RuleViolation as exc:  # met or extended meanwhile: nothing to mark
                 _log.info("deadline not missed", case_id=d.case_id, reason=str(exc))
         return appended
+
+
+def _ended(d: OverdueDeadline, today: date, now: datetime) -> tuple[Event, str]:
+    """The event that ends ``d`` (missed duty or closed window) and its stable id."""
+    due = d.due_on.isoformat()
+    if d.obligation == "window":
+        closed = DeadlineClosed(occurred_on=today, occurred_at=now, deadline_id=d.deadline_id)
+        return closed, closed_event_id(d.case_id, d.deadline_id, due)
+    missed = DeadlineMissed(occurred_on=today, occurred_at=now, deadline_id=d.deadline_id)
+    return missed, missed_event_id(d.case_id, d.deadline_id, due)

@@ -163,6 +163,9 @@ class DeliveryJob(msgspec.Struct, frozen=True, kw_only=True):
     secret: str
     subscription_deleted: bool
     already_sent: bool
+    party: str = "subject"
+    obligation: str = "duty"
+    ours: bool = False
 
 
 class SendResult(msgspec.Struct, frozen=True, kw_only=True):
@@ -189,10 +192,13 @@ class DeliveryOutcome(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class OverdueDeadline(msgspec.Struct, frozen=True, kw_only=True):
+    """An open deadline past its due instant: a duty to record missed, a window closed."""
+
     case_id: str
     deadline_id: str
     due_on: date
     timezone: str
+    obligation: str = "duty"
 
 
 class DeliveryRecord(msgspec.Struct, frozen=True, kw_only=True):

@@ -1,7 +1,9 @@
 """The deadline queue as an iCalendar (RFC 5545) feed, built with the ``icalendar`` package.
 
-One all-day event per open deadline on its due date, with a UID stable across requests
-(the case and deadline ids), so calendar apps update entries instead of duplicating them.
+One all-day event per deadline on its due date, with a UID stable across requests (the
+case and deadline ids), so calendar apps update entries instead of duplicating them. Each
+says who must act, duty or window, and whether it is ours (``X-CASEMGMT-*`` properties
+and categories too).
 """
 
 from __future__ import annotations
@@ -24,9 +26,15 @@ def _event(d: DeadlineView, stamp: datetime) -> Event:
     event.add("dtstamp", stamp)
     event.add("dtstart", d.due_on)
     event.add("dtend", d.due_on + timedelta(days=1))
-    event.add("summary", f"[{d.regulator}] {d.label} — {d.subject}")
+    side = "ours" if d.ours else "theirs"
+    status = "" if d.status == "open" else f" ({d.status.replace('_', ' ')})"
+    event.add("summary", f"[{d.regulator}] [{side}: {d.party} {d.obligation}] {d.label}{status}")
     event.add("description", _description(d))
-    event.add("categories", [d.regulator, d.kind])
+    event.add("categories", [d.regulator, d.kind, d.party, d.obligation, side])
+    event.add("x-casemgmt-party", d.party)
+    event.add("x-casemgmt-obligation", d.obligation)
+    event.add("x-casemgmt-side", side)
+    event.add("x-casemgmt-status", d.status)
     event.add("transp", "TRANSPARENT")
     alarm = Alarm()
     alarm.add("action", "DISPLAY")
@@ -40,9 +48,11 @@ def _description(d: DeadlineView) -> str:
     """The case, the deadline, its closing instant, and why it falls on that day."""
     e = d.explanation
     closes = f"closes {e.ends_at}" if e and e.ends_at else "end of day"
+    side = "ours" if d.ours else "theirs"
     text = (
-        f"Case {d.case_id}: {d.title}\nDeadline {d.deadline_id} ({d.kind}), "
-        f"due {d.due_on.isoformat()} ({closes}, {d.due_at.isoformat()} UTC)."
+        f"Case {d.case_id}: {d.title} — {d.subject}\nDeadline {d.deadline_id} ({d.kind}), "
+        f"due {d.due_on.isoformat()} ({closes}, {d.due_at.isoformat()} UTC).\n"
+        f"Who must act: {d.party} ({d.obligation}; {side}). Status: {d.status}."
     )
     if e is not None:
         text += f"\nWhy this day: {e.sentence}."

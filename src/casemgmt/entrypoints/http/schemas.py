@@ -10,6 +10,7 @@ import msgspec
 from casemgmt.application.auth import Role
 from casemgmt.application.views import EnvelopeView
 from casemgmt.domain.events.fields import Code, Codes, Id, Name, Names, check_dates
+from casemgmt.domain.parties import OurParty
 
 __all__ = [
     "AppendedEvents",
@@ -28,7 +29,11 @@ __all__ = [
 
 
 class OpenCaseRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """Open a case. For an FOI request ``opened_on`` is the day it was received."""
+    """Open a case. For an FOI request ``opened_on`` is the day it was received.
+
+    ``our_party``: the side of the case the team tracking it is on (``regulator``,
+    ``subject`` or ``requester``); default the deployment's (``CASEMGMT_OUR_PARTY``).
+    """
 
     regulator: Code
     regime: Code
@@ -40,6 +45,7 @@ class OpenCaseRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_
     case_id: Id | None = None
     received_on: date | None = None
     opened_at: datetime | None = None
+    our_party: OurParty | None = None
 
     def __post_init__(self) -> None:
         check_dates(self)

@@ -20,6 +20,7 @@ from casemgmt.adapters.sql.engine import dialect_of
 from casemgmt.adapters.sql.readmodels.tables import case_summary, deadlines
 from casemgmt.application.envelope import Envelope
 from casemgmt.application.readmodels import CaseChange
+from casemgmt.application.views import deadline_row
 from casemgmt.domain.state.evolve import CaseState
 from casemgmt.domain.state.model import DeadlineState
 
@@ -132,6 +133,7 @@ class CaseProjector:
             "last_event_at": max(e.occurred_at for e in change.envelopes),
             "open_deadlines": len(active),
             "next_due_on": min((d.due_on for d in active), default=None),
+            "our_party": state.our_party,
             "related_parties": _ENCODER.encode(parties).decode(),
             "search": _search_text(state),
             "position": max(e.position for e in change.envelopes),
@@ -149,24 +151,11 @@ class CaseProjector:
 
 
 def _deadline_row(state: CaseState, d: DeadlineState, version: int) -> dict[str, Any]:
-    return {
-        "case_id": state.case_id,
-        "deadline_id": d.deadline_id,
-        "regulator": state.regulator,
-        "regime": state.regime,
-        "kind": d.kind,
-        "label": d.label,
-        "due_on": d.due_on,
-        "due_at": d.due_at,
-        "status": d.status,
-        "rule": d.rule,
-        "calendar": state.calendar,
-        "timezone": state.timezone,
-        "subject": state.subject,
-        "title": state.title,
-        "explanation": _EXPLANATION.encode(d.explanation).decode() if d.explanation else None,
-        "version": version,
-    }
+    row = msgspec.structs.asdict(deadline_row(state, d))
+    explanation = row.pop("explanation")
+    row["explanation"] = _EXPLANATION.encode(explanation).decode() if explanation else None
+    row["version"] = version
+    return row
 
 
 def _touched_deadlines(envelopes: Iterable[Envelope]) -> dict[str, int]:

@@ -12,10 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from casemgmt.adapters.sql.readmodels.tables import case_summary, deadlines
 from casemgmt.application.readmodels import (
+    UNRESOLVED,
     CaseFilter,
     CaseRow,
     DeadlineFilter,
     DeadlineRow,
+    SideCounts,
     StageCount,
 )
 from casemgmt.domain.calendar.explain import Explanation
@@ -90,25 +92,18 @@ class SqlCaseQueries:
         self,
         filters: DeadlineFilter,
         scope: Collection[str] | None,
-        after: tuple[datetime, str, str] | None,
+        after: tuple[int, datetime, str, str] | None,
         limit: int | None,
     ) -> list[DeadlineRow]:
         t = deadlines
-        query = sa.select(*_DEADLINE_COLUMNS).order_by(t.c.due_at, t.c.case_id, t.c.deadline_id)
+        key = (t.c.queue_rank, t.c.due_at, t.c.case_id, t.c.deadline_id)
+        query = sa.select(*_DEADLINE_COLUMNS).where(*_deadline_filters(filters)).order_by(*key)
         if limit is not None:
             query = query.limit(limit)
         if scope is not None:
             query = query.where(t.c.regulator.in_(sorted(scope)))
-        for column in ("regulator", "case_id", "kind", "status"):
-            value = getattr(filters, column)
-            if value is not None:
-                query = query.where(t.c[column] == value)
-        if filters.due_before is not None:
-            query = query.where(t.c.due_on < filters.due_before)
-        if filters.overdue_at is not None:
-            query = query.where(t.c.due_at < filters.overdue_at)
         if after is not None:
-            query = query.where(sa.tuple_(t.c.due_at, t.c.case_id, t.c.deadline_id) > after)
+            query = query.where(sa.tuple_(*key) > after)
         return [_deadline(row) for row in await self._all(query)]
 
     async def stage_counts(self, scope: Collection[str] | None) -> list[StageCount]:
@@ -126,10 +121,56 @@ class SqlCaseQueries:
     async def overdue_counts(self, scope: Collection[str] | None, now: datetime) -> dict[str, int]:
         t = deadlines
         query = (
-            sa.select(t.c.regulator, sa.func.count())
-            .where(t.c.status == "open", t.c.due_at < now)
-            .group_by(t.c.regulator)
+            sa.select(t.c.regulator, sa.func.count()).where(_overdue(now)).group_by(t.c.regulator)
         )
         if scope is not None:
             query = query.where(t.c.regulator.in_(sorted(scope)))
         return {row[0]: int(row[1]) for row in await self._all(query)}
+
+    async def side_counts(self, scope: Collection[str] | None, now: datetime) -> SideCounts:
+        t = deadlines
+        duty, window = t.c.obligation == "duty", t.c.obligation == "window"
+        late, open_ = _overdue(now), t.c.status.in_(("open", "paused"))
+        buckets = {
+            "our_breaches": t.c.ours & late,
+            "our_duties": t.c.ours & duty & open_ & sa.not_(late),
+            "our_windows": t.c.ours & window & open_,
+            "lost_rights": t.c.ours & window & (t.c.status == "closed"),
+            "their_overdue": sa.not_(t.c.ours) & late,
+            "their_duties": sa.not_(t.c.ours) & duty & open_ & sa.not_(late),
+        }
+        columns = [
+            sa.func.count().filter(condition).label(name) for name, condition in buckets.items()
+        ]
+        query: Any = sa.select(*columns)
+        query = query.where(t.c.status.in_(("open", "paused", "missed", "closed")))
+        if scope is not None:
+            query = query.where(t.c.regulator.in_(sorted(scope)))
+        row = (await self._all(query))[0]
+        return SideCounts(**{name: int(row._mapping[name] or 0) for name in buckets})
+
+
+def _overdue(now: datetime) -> sa.ColumnElement[bool]:
+    """Duties past due and not met: open past their due instant, or recorded missed."""
+    t = deadlines
+    return (t.c.obligation == "duty") & (
+        (t.c.status == "missed") | ((t.c.status == "open") & (t.c.due_at < now))
+    )
+
+
+def _deadline_filters(f: DeadlineFilter) -> list[sa.ColumnElement[bool]]:
+    t = deadlines
+    where: list[sa.ColumnElement[bool]] = [
+        t.c[column] == getattr(f, column)
+        for column in ("regulator", "case_id", "kind", "party", "obligation", "ours")
+        if getattr(f, column) is not None
+    ]
+    if f.status == UNRESOLVED:
+        where.append(t.c.status.in_(("open", "paused", "missed")))
+    elif f.status is not None:
+        where.append(t.c.status == f.status)
+    if f.due_before is not None:
+        where.append(t.c.due_on < f.due_before)
+    if f.overdue_at is not None:
+        where.append(_overdue(f.overdue_at))
+    return where

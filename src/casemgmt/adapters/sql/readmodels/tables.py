@@ -41,6 +41,7 @@ case_summary = sa.Table(
     sa.Column("last_event_at", UtcDateTime, nullable=False),
     sa.Column("open_deadlines", sa.Integer, nullable=False),
     sa.Column("next_due_on", sa.Date),
+    sa.Column("our_party", sa.Text, nullable=False, server_default="regulator"),
     sa.Column("related_parties", JsonText, nullable=False),
     sa.Column("search", sa.Text, nullable=False),
     sa.Column("position", sa.BigInteger, nullable=False),
@@ -74,7 +75,18 @@ deadlines = sa.Table(
     # or last moved it; NULL for deadlines recorded before explanations existed.
     sa.Column("explanation", JsonText),
     sa.Column("version", sa.Integer, nullable=False),
+    # Who must act, duty or window, and whether that is the case's team (our_party).
+    sa.Column("party", sa.Text, nullable=False, server_default="subject"),
+    sa.Column("obligation", sa.Text, nullable=False, server_default="duty"),
+    sa.Column("ours", sa.Boolean, nullable=False, server_default=sa.false()),
+    # The queue's first sort key: 0 our missed duty, 1 ours, 2 theirs.
+    sa.Column("queue_rank", sa.Integer, nullable=False, server_default="2"),
+    # The day it was met, missed, closed or cancelled (days late of a duty met late).
+    sa.Column("settled_on", sa.Date),
     sa.Index("ix_deadlines_status_due", "status", "due_at", "case_id", "deadline_id"),
+    sa.Index(
+        "ix_deadlines_status_rank_due", "status", "queue_rank", "due_at", "case_id", "deadline_id"
+    ),
     sa.Index(
         "ix_deadlines_regulator_status_due",
         "regulator",

@@ -180,6 +180,9 @@ class SqlDeliveryStore:
                 s.c.secret,
                 s.c.deleted_at.is_not(None).label("subscription_deleted"),
                 sent.label("already_sent"),
+                dl.c.party,
+                dl.c.obligation,
+                dl.c.ours,
             )
             .select_from(
                 d.join(r, r.c.reminder_id == d.c.reminder_id)
@@ -193,7 +196,7 @@ class SqlDeliveryStore:
         if row is None:
             return None
         values = dict(row)
-        for flag in ("subscription_deleted", "already_sent"):
+        for flag in ("subscription_deleted", "already_sent", "ours"):
             values[flag] = bool(values[flag])
         return DeliveryJob(**values)
 
@@ -275,7 +278,7 @@ class SqlOverdueSource:
     async def overdue(self, now: datetime, limit: int) -> list[OverdueDeadline]:
         dl = deadlines
         query = (
-            sa.select(dl.c.case_id, dl.c.deadline_id, dl.c.due_on, dl.c.timezone)
+            sa.select(dl.c.case_id, dl.c.deadline_id, dl.c.due_on, dl.c.timezone, dl.c.obligation)
             .where(dl.c.status == "open", dl.c.due_at < now)
             .order_by(dl.c.due_at, dl.c.case_id, dl.c.deadline_id)
             .limit(limit)

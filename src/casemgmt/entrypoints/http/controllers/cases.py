@@ -91,6 +91,7 @@ class CasesController(Controller):
             related_parties=data.related_parties,
             reference=data.reference,
             received_on=data.received_on,
+            our_party=data.our_party,
         )
         result = await cases.open_case(
             request.user,

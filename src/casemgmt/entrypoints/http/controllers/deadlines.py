@@ -6,86 +6,117 @@ from datetime import date
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get
+from litestar.di import Provide
 from litestar.params import Parameter
 
 from casemgmt.application.auth import Principal
-from casemgmt.application.ports import Clock
 from casemgmt.application.queries import Stats
 from casemgmt.application.readmodels import DeadlineFilter, Page
 from casemgmt.application.views import DeadlineView
 from casemgmt.entrypoints.http.deps import ClockDep, Queries
 from casemgmt.entrypoints.http.ical import deadlines_calendar
 
-__all__ = ["DeadlinesController"]
+__all__ = ["FILTER_DEPENDENCY", "DeadlinesController", "deadline_filter"]
 
-#: The feed holds the soonest open deadlines, at most this many.
+#: The feed holds the most urgent deadlines, at most this many.
 ICS_LIMIT = 5000
 
 Status = Annotated[
     str,
     Parameter(
-        pattern="^(open|met|missed|cancelled|paused|all)$",
-        description="Deadline status, or 'all'.",
+        pattern="^(unresolved|open|met|met_late|missed|closed|cancelled|paused|all)$",
+        description="Deadline status; 'unresolved' (the default: open, paused, and missed "
+        "duties not yet met late, waived or cancelled), or 'all'.",
     ),
+]
+PartyParam = Annotated[
+    str | None,
+    Parameter(
+        pattern="^(regulator|subject|requester|tribunal)$",
+        description="Only deadlines this party must (or may) act on.",
+    ),
+]
+ObligationParam = Annotated[
+    str | None,
+    Parameter(
+        pattern="^(duty|window)$",
+        description="duty (can be missed) or window (someone may act; it closes).",
+    ),
+]
+OursParam = Annotated[
+    bool | None,
+    Parameter(description="true: the case team's own deadlines; false: the other side's."),
+]
+OverdueParam = Annotated[
+    bool, Parameter(description="Only duties past due and not met (open or missed).")
 ]
 
 
-def _filters(
-    regulator: str | None,
-    status: str,
-    due_before: date | None,
-    overdue: bool,
-    kind: str | None,
-    case_id: str | None,
-    clock: Clock,
+def deadline_filter(
+    clock: ClockDep,
+    regulator: str | None = None,
+    status: Status = "unresolved",
+    due_before: date | None = None,
+    overdue: OverdueParam = False,
+    kind: str | None = None,
+    case_id: str | None = None,
+    party: PartyParam = None,
+    obligation: ObligationParam = None,
+    ours: OursParam = None,
 ) -> DeadlineFilter:
+    """The filters of the deadline queue, shared by its JSON, CSV and iCalendar forms."""
     return DeadlineFilter(
         regulator=regulator,
         case_id=case_id,
         kind=kind,
-        status="open" if overdue else (None if status == "all" else status),
+        status=None if status == "all" else status,
         due_before=due_before,
         overdue_at=clock.now() if overdue else None,
+        party=party,
+        obligation=obligation,
+        ours=ours,
     )
+
+
+#: Handlers that take ``filters: DeadlineFilter`` declare this dependency.
+FILTER_DEPENDENCY = {"filters": Provide(deadline_filter, sync_to_thread=False)}
 
 
 class DeadlinesController(Controller):
     path = "/v1"
     tags = ["deadlines"]
 
-    @get("/deadlines", operation_id="listDeadlines", summary="The deadline queue, soonest first")
+    @get(
+        "/deadlines",
+        operation_id="listDeadlines",
+        summary="The deadline queue, most urgent first: our missed duties (most days late "
+        "first), then ours soonest due, then theirs",
+        dependencies=FILTER_DEPENDENCY,
+    )
     async def queue(
         self,
         request: Request[Principal, Any, Any],
         queries: Queries,
-        clock: ClockDep,
-        regulator: str | None = None,
-        status: Status = "open",
-        due_before: date | None = None,
-        overdue: bool = False,
-        kind: str | None = None,
-        case_id: str | None = None,
+        filters: DeadlineFilter,
         cursor: str | None = None,
         limit: Annotated[int, Parameter(ge=1, le=500)] = 50,
     ) -> Page[DeadlineView]:
-        filters = _filters(regulator, status, due_before, overdue, kind, case_id, clock)
         return await queries.deadlines(request.user, filters, cursor, limit)
 
     @get(
         "/deadlines.ics",
         operation_id="deadlinesCalendar",
-        summary="Open deadlines as an iCalendar feed (?token=<feed token> for calendar apps)",
+        summary="The deadline queue as an iCalendar feed (?token=<feed token> for calendar apps)",
         media_type="text/calendar",
+        dependencies=FILTER_DEPENDENCY,
     )
     async def ical(
         self,
         request: Request[Principal, Any, Any],
         queries: Queries,
         clock: ClockDep,
-        regulator: str | None = None,
-        kind: str | None = None,
+        filters: DeadlineFilter,
     ) -> Response[bytes]:
-        filters = _filters(regulator, "open", None, False, kind, None, clock)
         page = await queries.deadlines(request.user, filters, None, ICS_LIMIT)
         body = deadlines_calendar(page.items, clock.now())
         return Response(

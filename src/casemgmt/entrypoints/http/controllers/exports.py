@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from datetime import date
 from typing import Annotated, Any
 
 import msgspec
@@ -21,7 +20,8 @@ from litestar.response import Stream
 
 from casemgmt.application.auth import Principal
 from casemgmt.application.readmodels import CaseFilter, DeadlineFilter, Page
-from casemgmt.entrypoints.http.deps import ClockDep, Queries
+from casemgmt.entrypoints.http.controllers.deadlines import FILTER_DEPENDENCY
+from casemgmt.entrypoints.http.deps import Queries
 
 __all__ = ["CASE_COLUMNS", "DEADLINE_COLUMNS", "ExportsController", "csv_rows"]
 
@@ -40,6 +40,7 @@ CASE_COLUMNS = (
     "open_deadlines",
     "next_due_on",
     "related_parties",
+    "our_party",
 )
 DEADLINE_COLUMNS = (
     "deadline_id",
@@ -54,6 +55,12 @@ DEADLINE_COLUMNS = (
     "days_remaining",
     "working_days_remaining",
     "overdue",
+    "days_late",
+    "working_days_late",
+    "party",
+    "obligation",
+    "side",
+    "standing",
     "subject",
     "title",
     "rule",
@@ -138,6 +145,7 @@ class ExportsController(Controller):
 
     @get(
         "/deadlines.csv",
+        dependencies=FILTER_DEPENDENCY,
         operation_id="exportDeadlinesCsv",
         summary="The deadline queue as CSV (the filters of listDeadlines; every matching row)",
         media_type=CSV_TYPE,
@@ -146,24 +154,8 @@ class ExportsController(Controller):
         self,
         request: Request[Principal, Any, Any],
         queries: Queries,
-        clock: ClockDep,
-        regulator: str | None = None,
-        status: Annotated[
-            str, Parameter(pattern="^(open|met|missed|cancelled|paused|all)$")
-        ] = "open",
-        due_before: date | None = None,
-        overdue: bool = False,
-        kind: str | None = None,
-        case_id: str | None = None,
+        filters: DeadlineFilter,
     ) -> Stream:
-        filters = DeadlineFilter(
-            regulator=regulator,
-            case_id=case_id,
-            kind=kind,
-            status="open" if overdue else (None if status == "all" else status),
-            due_before=due_before,
-            overdue_at=clock.now() if overdue else None,
-        )
         principal = request.user
 
         async def fetch(cursor: str | None) -> Page[Any]:

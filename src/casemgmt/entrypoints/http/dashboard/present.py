@@ -95,24 +95,28 @@ class Names:
             return "UTC"
 
 
-def _overdue(d: DeadlineView) -> bool:
+def _past(d: DeadlineView) -> bool:
     """Open past its due day, counted from the view's day (the as-of date on a case page;
     ``DeadlineView.overdue`` always compares with the clock's now)."""
-    return d.status == "open" and d.days_remaining < 0
+    return d.status == "open" and d.days_remaining is not None and d.days_remaining < 0
 
 
 def deadline_state(d: DeadlineView) -> str:
-    """``overdue``, ``missed``, ``due-soon`` or ``""``: the highlight of a deadline row.
+    """The highlight of a deadline row: ``missed`` / ``overdue`` (a duty of ours past due,
+    recorded missed or not yet), ``their-overdue`` (their duty past due), ``lost-right``
+    (our window closed unused), ``due-soon`` (ours, a few working days away) or ``""``.
 
-    A deadline is overdue from the end of its due day until someone (or the worker)
-    records it missed; both are highlighted as needing attention.
+    A missed duty stays highlighted until it is met late, waived or cancelled.
     """
-    if _overdue(d):
-        return "overdue"
-    if d.status == "missed":
-        return "missed"
+    late = d.status == "missed" or (d.obligation == "duty" and _past(d))
+    if late:
+        if not d.ours:
+            return "their-overdue"
+        return "missed" if d.status == "missed" else "overdue"
+    if d.ours and d.status == "closed":
+        return "lost-right"
     left = d.working_days_remaining
-    if d.status == "open" and left is not None and left <= DUE_SOON_WORKING_DAYS:
+    if d.ours and d.status == "open" and left is not None and left <= DUE_SOON_WORKING_DAYS:
         return "due-soon"
     return ""
 
@@ -159,19 +163,29 @@ def _date(value: date | str | None) -> str:
     return f"{day:%a} {day.isoformat()}"
 
 
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'s' * (n != 1)}"
+
+
 def _days(d: DeadlineView) -> str:
-    """How far away an open deadline is, in working and calendar days."""
-    if d.status != "open":
-        return ""
+    """How far away a standing deadline is, or how late a duty is or was."""
+    if d.status in ("missed", "met_late") and d.days_late is not None:
+        working = "" if d.working_days_late is None else f" ({d.working_days_late} working)"
+        late = f"{_plural(d.days_late, 'day')} late{working}"
+        return late if d.status == "missed" else f"met {late}"
     wd, cd = d.working_days_remaining, d.days_remaining
-    if _overdue(d):
+    if d.status != "open" or cd is None:
+        return ""
+    if _past(d):
+        if d.obligation == "window":
+            return f"closed {_plural(-cd, 'day')} ago"
         working = f" ({-wd} working)" if wd is not None else ""
-        return f"overdue by {-cd} day{'s' * (-cd != 1)}{working}"
+        return f"overdue by {_plural(-cd, 'day')}{working}"
     if cd == 0:
-        return "due today"
+        return "due today" if d.obligation == "duty" else "closes today"
     if wd is None:
-        return f"{cd} day{'s' * (cd != 1)} left"
-    return f"{wd} working day{'s' * (wd != 1)} left ({cd} day{'s' * (cd != 1)})"
+        return f"{_plural(cd, 'day')} left"
+    return f"{_plural(wd, 'working day')} left ({_plural(cd, 'day')})"
 
 
 def _builtins(value: Any) -> Any:
