@@ -163,7 +163,12 @@ class Container:
         self.subscriptions = SubscriptionService(SqlSubscriptionRepository(self.engine))
 
     def _gauges(self) -> Gauges:
-        gauges = SystemMetrics(self.engine, self.clock, self.metrics.registry)
+        gauges = SystemMetrics(
+            self.engine,
+            self.clock,
+            self.metrics.registry,
+            cache_seconds=self.settings.api.metrics_cache_seconds,
+        )
         gauges.extra.append(reminder_gauges(self.metrics.registry))
         return gauges
 

@@ -79,6 +79,18 @@ class ApiSettings:
         "X-Forwarded-Proto is believed (dashboard cookies are then Secure); empty: none.",
         "CASEMGMT_TRUSTED_PROXIES",
     )
+    metrics_token: str = _doc(
+        "",
+        "Bearer token a Prometheus scraper sends to read /metrics; when empty, /metrics "
+        "needs an admin API key.",
+        "CASEMGMT_METRICS_TOKEN",
+    )
+    metrics_cache_seconds: float = _doc(
+        5.0,
+        "How long /metrics reuses the gauges it read from the database (scrapes in between "
+        "cost no query).",
+        "CASEMGMT_METRICS_CACHE_SECONDS",
+    )
 
 
 @dataclass(frozen=True, slots=True)

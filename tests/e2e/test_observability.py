@@ -57,7 +57,8 @@ def test_metrics_count_requests_events_and_deadlines(server: LiveServer) -> None
                 "due_on": "2026-01-09",
             },
         )
-    text = httpx.get(f"{server.base_url}/metrics").text
+    admin = {"Authorization": f"Bearer {server.key(Role.ADMIN)}"}
+    text = httpx.get(f"{server.base_url}/metrics", headers=admin).text
     assert (
         _metric(
             text,

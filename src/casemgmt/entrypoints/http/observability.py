@@ -3,20 +3,24 @@
 Every request is logged once, as JSON, with its request id, route template, status and
 duration, and observed in ``casemgmt_http_request_duration_seconds`` (labelled by the
 route template, never the raw path, so cardinality stays bounded). ``/metrics`` also
-reports, read from the database at scrape time: events in the store, projection lag,
-open and overdue deadlines, and reminders sent, failed and due (whatever the number of
-worker processes, one scrape tells the whole system's story).
+reports, read from the database at scrape time (at most every few seconds): events in
+the store, projection lag, open and overdue deadlines, and reminders sent, failed and due
+(whatever the number of worker processes, one scrape tells the whole system's story).
+It shows each regulator's activity, so it needs the metrics token or an admin key.
 """
 
 from __future__ import annotations
 
+import hmac
 import re
 import time
 import uuid
 from collections.abc import Callable
+from typing import Any
 
-from litestar import Response, get
+from litestar import Request, Response, get
 from litestar.enums import ScopeType
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -24,7 +28,9 @@ from prometheus_client import (
     generate_latest,
 )
 
-from casemgmt.entrypoints.http.deps import GaugesDep, MetricsDep
+from casemgmt.application.auth import Role
+from casemgmt.entrypoints.http.auth import KeyCache
+from casemgmt.entrypoints.http.deps import GaugesDep, MetricsDep, SettingsDep
 from casemgmt.observability import bind_request, get_logger
 
 __all__ = [
@@ -119,6 +125,27 @@ def middleware_factory(histogram: Histogram) -> Callable[[ASGIApp], ASGIApp]:
     include_in_schema=False,
     media_type=CONTENT_TYPE_LATEST,
 )
-async def metrics_endpoint(gauges: GaugesDep, metrics: MetricsDep) -> Response[bytes]:
+async def metrics_endpoint(
+    request: Request[Any, Any, Any], gauges: GaugesDep, metrics: MetricsDep, settings: SettingsDep
+) -> Response[bytes]:
+    """The metrics, for the ``CASEMGMT_METRICS_TOKEN`` bearer or an admin key; the
+    database gauges are re-read at most every ``CASEMGMT_METRICS_CACHE_SECONDS``."""
+    await _authorize_scrape(request, settings.api.metrics_token)
     await gauges.refresh()
     return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+async def _authorize_scrape(request: Request[Any, Any, Any], metrics_token: str) -> None:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    token = token.strip() if scheme.lower() == "bearer" else ""
+    if metrics_token and hmac.compare_digest(token.encode(), metrics_token.encode()):
+        return
+    cache: KeyCache = request.app.state.key_cache
+    principal = await cache.principal(token) if token else None
+    if principal is None:
+        raise NotAuthorizedException(
+            detail="/metrics needs the metrics token or an admin key (Authorization: Bearer)",
+            headers={"WWW-Authenticate": 'Bearer realm="casemgmt-metrics"'},
+        )
+    if not principal.has_role(Role.ADMIN):
+        raise PermissionDeniedException(detail="/metrics needs the metrics token or an admin key")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
@@ -20,9 +22,21 @@ ExtraGauges = Callable[[AsyncConnection, datetime], Awaitable[None]]
 
 
 class SystemMetrics:
-    def __init__(self, engine: AsyncEngine, clock: Clock, registry: CollectorRegistry) -> None:
+    """The gauges, read from the database at most once per ``cache_seconds``: scrapes in
+    between (and scrapes waiting on one in flight) reuse the last values."""
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        clock: Clock,
+        registry: CollectorRegistry,
+        cache_seconds: float = 5.0,
+    ) -> None:
         self._engine = engine
         self._clock = clock
+        self._cache_seconds = cache_seconds
+        self._fresh_until = float("-inf")
+        self._lock = asyncio.Lock()
         self.extra: list[ExtraGauges] = []
         self.head = Gauge(
             "casemgmt_event_store_head_position",
@@ -43,6 +57,15 @@ class SystemMetrics:
         )
 
     async def refresh(self) -> None:
+        if time.monotonic() < self._fresh_until:
+            return
+        async with self._lock:
+            if time.monotonic() < self._fresh_until:
+                return
+            await self._read()
+            self._fresh_until = time.monotonic() + self._cache_seconds
+
+    async def _read(self) -> None:
         now = self._clock.now()
         async with self._engine.connect() as conn:
             head = int(await conn.scalar(sa.select(sa.func.max(events.c.position))) or 0)
