@@ -79,6 +79,25 @@ class ApiSettings:
         "X-Forwarded-Proto is believed (dashboard cookies are then Secure); empty: none.",
         "CASEMGMT_TRUSTED_PROXIES",
     )
+    auth_failures_per_minute: float = _doc(
+        10.0,
+        "Failed authentications a client address may make per minute (in each API "
+        "process), after a burst of CASEMGMT_AUTH_FAILURE_BURST; then 429 with Retry-After "
+        "for every request it authenticates. 0: no limit.",
+        "CASEMGMT_AUTH_FAILURES_PER_MINUTE",
+    )
+    auth_failure_burst: int = _doc(
+        20, "Failed authentications an address may make at once.", "CASEMGMT_AUTH_FAILURE_BURST"
+    )
+    key_requests_per_second: float = _doc(
+        100.0,
+        "Requests one API key may make per second (in each API process), after a burst of "
+        "CASEMGMT_KEY_REQUEST_BURST; then 429 with Retry-After. 0: no limit.",
+        "CASEMGMT_KEY_REQUESTS_PER_SECOND",
+    )
+    key_request_burst: int = _doc(
+        500, "Requests one API key may make at once.", "CASEMGMT_KEY_REQUEST_BURST"
+    )
     metrics_token: str = _doc(
         "",
         "Bearer token a Prometheus scraper sends to read /metrics; when empty, /metrics "

@@ -32,6 +32,7 @@ from casemgmt.entrypoints.http.errors import exception_handlers
 from casemgmt.entrypoints.http.guards import NulGuard, security_headers
 from casemgmt.entrypoints.http.observability import metrics_endpoint, middleware_factory
 from casemgmt.entrypoints.http.openapi import openapi_config
+from casemgmt.entrypoints.http.ratelimit import RateLimits
 from casemgmt.observability import configure_logging
 from casemgmt.settings import Settings
 
@@ -89,4 +90,11 @@ def create_app(settings: Settings, container: Container | None = None) -> Litest
     app.state.access = built.access
     # Exception handlers get no dependencies: the 503's Retry-After is read from here.
     app.state.retry_after_seconds = settings.api.retry_after_seconds
+    api = settings.api
+    app.state.rate_limits = RateLimits.of(
+        api.auth_failures_per_minute,
+        api.auth_failure_burst,
+        api.key_requests_per_second,
+        api.key_request_burst,
+    )
     return app

@@ -6,7 +6,8 @@ never an API key: a key in a URL ends up in logs and histories), and reads accep
 dashboard's session cookie (a server-side session id, never the key itself).
 Every request reads its credential from the database (no per-process cache), so a
 revocation takes effect at once in every API process. The key id of each authenticated
-request is bound to its log lines (``key_id``); refusals are logged too.
+request is bound to its log lines (``key_id``); refusals are logged too. Failed
+authentications are limited per client address and requests per key (``ratelimit``).
 """
 
 from __future__ import annotations
@@ -23,9 +24,10 @@ from litestar.middleware.authentication import (
 
 from casemgmt.application.access import AccessService
 from casemgmt.application.auth import Principal, Role
+from casemgmt.entrypoints.http.ratelimit import RateLimits
 from casemgmt.observability import bind_request_values
 
-__all__ = ["COOKIE", "PUBLIC_PATHS", "ApiKeyAuthMiddleware", "requires"]
+__all__ = ["COOKIE", "PUBLIC_PATHS", "ApiKeyAuthMiddleware", "client_address", "requires"]
 
 COOKIE = "casemgmt_session"
 PUBLIC_PATHS = [
@@ -38,6 +40,21 @@ PUBLIC_PATHS = [
     "^/dashboard/sign-(in|out)$",
 ]
 TOKEN_QUERY_PATHS = ("/v1/deadlines.ics",)
+
+
+def client_address(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
+    """The peer's address (uvicorn sets it from X-Forwarded-For of trusted proxies)."""
+    client = connection.scope.get("client")
+    return str(client[0]) if client else "unknown"
+
+
+def _presented(connection: ASGIConnection[Any, Any, Any, Any]) -> bool:
+    """Whether the request carried a credential at all (a failure then counts)."""
+    return bool(
+        connection.headers.get("authorization")
+        or "token" in connection.query_params
+        or connection.cookies.get(COOKIE)
+    )
 
 
 async def _principal(
@@ -61,14 +78,20 @@ class ApiKeyAuthMiddleware(AbstractAuthenticationMiddleware):
     async def authenticate_request(
         self, connection: ASGIConnection[Any, Any, Any, Any]
     ) -> AuthenticationResult:
+        limits: RateLimits = connection.app.state.rate_limits
+        address = client_address(connection)
+        limits.check_address(address)
         access: AccessService = connection.app.state.access
         principal = await _principal(access, connection)
         if principal is None:
+            if _presented(connection):
+                limits.failed(address)
             raise NotAuthorizedException(
                 detail="a valid API key is required (Authorization: Bearer <key>)",
                 headers={"WWW-Authenticate": 'Bearer realm="casemgmt"'},
             )
         bind_request_values(key_id=principal.key_id)
+        limits.check_key(principal.key_id)
         return AuthenticationResult(user=principal, auth=principal.key_id)
 
 

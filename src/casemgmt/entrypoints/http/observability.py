@@ -28,9 +28,11 @@ from prometheus_client import (
     generate_latest,
 )
 
+from casemgmt.application.access import AccessService
 from casemgmt.application.auth import Role
-from casemgmt.entrypoints.http.auth import KeyCache
+from casemgmt.entrypoints.http.auth import client_address
 from casemgmt.entrypoints.http.deps import GaugesDep, MetricsDep, SettingsDep
+from casemgmt.entrypoints.http.ratelimit import RateLimits
 from casemgmt.observability import bind_request, get_logger
 
 __all__ = [
@@ -140,8 +142,12 @@ async def _authorize_scrape(request: Request[Any, Any, Any], metrics_token: str)
     token = token.strip() if scheme.lower() == "bearer" else ""
     if metrics_token and hmac.compare_digest(token.encode(), metrics_token.encode()):
         return
-    cache: KeyCache = request.app.state.key_cache
-    principal = await cache.principal(token) if token else None
+    limits: RateLimits = request.app.state.rate_limits
+    limits.check_address(client_address(request))
+    access: AccessService = request.app.state.access
+    principal = await access.authenticate(token) if token else None
+    if token and principal is None:
+        limits.failed(client_address(request))
     if principal is None:
         raise NotAuthorizedException(
             detail="/metrics needs the metrics token or an admin key (Authorization: Bearer)",

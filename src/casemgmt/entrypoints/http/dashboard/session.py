@@ -23,9 +23,10 @@ from litestar.exceptions import PermissionDeniedException
 from litestar.params import Body
 from litestar.response import Redirect, Template
 
-from casemgmt.entrypoints.http.auth import COOKIE
+from casemgmt.entrypoints.http.auth import COOKIE, client_address
 from casemgmt.entrypoints.http.dashboard.pages import SECURITY_HEADERS, csrf_token, render
 from casemgmt.entrypoints.http.deps import Access, SettingsDep
+from casemgmt.entrypoints.http.ratelimit import RateLimits
 
 __all__ = ["SESSION_HOURS", "SessionController", "request_scheme", "root_redirect", "safe_next"]
 
@@ -110,8 +111,12 @@ class SessionController(Controller):
         scheme = request_scheme(request, settings.api.trusted_proxies)
         if not _same_origin(request, scheme):
             raise PermissionDeniedException(detail="sign in from this site's own page")
+        limits: RateLimits = request.app.state.rate_limits
+        limits.check_address(client_address(request))
         token = data.key.strip()
         started = await access.start_session(token) if token else None
+        if token and started is None:
+            limits.failed(client_address(request))
         if started is None:
             error = "That key was not accepted: check it, or ask an admin for a new one."
             return render("sign_in.html", request, {"next": safe_next(data.next), "error": error})
