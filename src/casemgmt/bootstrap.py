@@ -57,6 +57,7 @@ from casemgmt.application.ports import Clock, Gauges, KeyRepository, Probe, Prob
 from casemgmt.application.queries import CaseQueryService
 from casemgmt.application.reminders.delivery import MissedDeadlines, ReminderDelivery
 from casemgmt.application.reminders.policy import RetryPolicy, SubscriptionService
+from casemgmt.application.reminders.targets import TargetPolicy
 from casemgmt.domain.events import EVENT_TYPES
 from casemgmt.domain.regime.registry import RegimeRegistry
 from casemgmt.observability import Metrics
@@ -135,8 +136,10 @@ class Container:
     queries: CaseQueryService = field(init=False)
     imports: ImportService = field(init=False)
     subscriptions: SubscriptionService = field(init=False)
+    targets: TargetPolicy = field(init=False)
 
     def __post_init__(self) -> None:
+        self.targets = TargetPolicy.parse(self.settings.reminders.webhook_allowed_networks)
         self.projectors = inline_projectors(projection_specs(self.regimes))
         self.keys = SqlKeyRepository(self.engine)
         self.access = AccessService(self.keys, self.clock)
@@ -160,7 +163,9 @@ class Container:
         self.queries = CaseQueryService(
             SqlCaseQueries(self.engine), self.reader, self.regimes, self.clock
         )
-        self.subscriptions = SubscriptionService(SqlSubscriptionRepository(self.engine))
+        self.subscriptions = SubscriptionService(
+            SqlSubscriptionRepository(self.engine), self.targets
+        )
 
     def _gauges(self) -> Gauges:
         gauges = SystemMetrics(
@@ -248,7 +253,7 @@ class WorkerServices:
         r = settings.reminders
         self.settings = settings
         self.container = build_container(settings, clock=worker_clock(settings))
-        self.client = build_client(r.timeout_seconds)
+        self.client = build_client(r.timeout_seconds, self.container.targets)
         c = self.container
         self.delivery = ReminderDelivery(
             SqlDeliveryStore(c.engine),

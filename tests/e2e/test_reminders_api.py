@@ -18,8 +18,8 @@ from casemgmt.application.auth import Role
 from casemgmt.application.reminders.delivery import ReminderDelivery
 from casemgmt.application.reminders.policy import RetryPolicy, new_secret
 from casemgmt.bootstrap import build_container
-from casemgmt.settings import DatabaseSettings, Settings, WorkerSettings
-from tests.support.receiver import Receiver, receiver
+from casemgmt.settings import DatabaseSettings, ReminderSettings, Settings, WorkerSettings
+from tests.support.receiver import LOOPBACK, Receiver, receiver
 from tests.support.server import LiveServer
 from tests.support.worker import case_with_deadline
 
@@ -121,9 +121,10 @@ async def _deliver_one(database_url: str) -> None:
     settings = Settings(
         database=DatabaseSettings(url=database_url, pool_size=2),
         worker=WorkerSettings(broker_url=""),
+        reminders=ReminderSettings(webhook_allowed_networks=LOOPBACK),
     )
     c = build_container(settings, clock=clock)
-    client = build_client(5.0)
+    client = build_client(5.0, c.targets)
     try:
         await case_with_deadline(
             c.cases, "log-1", date(2026, 10, 12), date(2026, 10, 27), kind="log_due"

@@ -20,6 +20,9 @@ from typing import Any
 
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
+#: What tests set CASEMGMT_WEBHOOK_ALLOWED_NETWORKS to: the receivers listen on loopback.
+LOOPBACK = "127.0.0.0/8"
+
 
 @dataclass
 class Route:

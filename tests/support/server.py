@@ -18,6 +18,7 @@ import httpx
 from casemgmt.application.auth import Role
 from casemgmt.bootstrap import build_container
 from casemgmt.settings import DatabaseSettings, Settings
+from tests.support.receiver import LOOPBACK
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -71,6 +72,7 @@ def live_server(
         "CASEMGMT_DATABASE_URL": database_url,
         "CASEMGMT_BROKER_URL": "",
         "CASEMGMT_LOG_LEVEL": "WARNING",
+        "CASEMGMT_WEBHOOK_ALLOWED_NETWORKS": LOOPBACK,
         **(env or {}),
     }
     command = [

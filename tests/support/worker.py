@@ -25,15 +25,14 @@ import sqlalchemy as sa
 
 from casemgmt.adapters.clock import FileClock
 from casemgmt.adapters.sql.eventstore.tables import events
-from casemgmt.adapters.sql.reminders.subscriptions import SqlSubscriptionRepository
 from casemgmt.application.auth import Principal, Role
 from casemgmt.application.cases import CaseService, Proposal, RecordCommand
-from casemgmt.application.reminders.policy import NewSubscription, SubscriptionService, new_secret
+from casemgmt.application.reminders.policy import NewSubscription, new_secret
 from casemgmt.bootstrap import Container, build_container
 from casemgmt.domain.events import CaseOpened, DeadlineSet
 from casemgmt.domain.events.base import Event
-from casemgmt.settings import DatabaseSettings, Settings, WorkerSettings
-from tests.support.receiver import Receiver
+from casemgmt.settings import DatabaseSettings, ReminderSettings, Settings, WorkerSettings
+from tests.support.receiver import LOOPBACK, Receiver
 
 ROOT = Path(__file__).resolve().parents[2]
 T = TypeVar("T")
@@ -149,6 +148,7 @@ def worker_env(
         "CASEMGMT_REMINDER_CLAIM_LEASE_SECONDS": "60",
         "CASEMGMT_LOG_LEVEL": "INFO",
         "CASEMGMT_LOG_JSON": "false",
+        "CASEMGMT_WEBHOOK_ALLOWED_NETWORKS": LOOPBACK,
         **extra,
     }
 
@@ -217,6 +217,7 @@ class Stack:
             settings = Settings(
                 database=DatabaseSettings(url=self.database_url, pool_size=2),
                 worker=WorkerSettings(broker_url=""),
+                reminders=ReminderSettings(webhook_allowed_networks=LOOPBACK),
             )
             container = build_container(settings, clock=FileClock(self.clock_file))
             try:
@@ -233,8 +234,7 @@ class Stack:
         request = NewSubscription(url=url, secret=secret, kinds=[kind or name])
 
         async def work(c: Container) -> str:
-            service = SubscriptionService(SqlSubscriptionRepository(c.engine))
-            return (await service.create(ADMIN, request, c.clock.now())).subscription_id
+            return (await c.subscriptions.create(ADMIN, request, c.clock.now())).subscription_id
 
         return self.run(work)
 

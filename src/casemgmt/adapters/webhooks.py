@@ -5,23 +5,43 @@ Headers: ``webhook-id`` (the same on every attempt of a delivery), ``webhook-tim
 own clock to refuse replays, so it never follows a test or replay clock) and
 ``webhook-signature: v1,<base64 HMAC-SHA256 of "id.timestamp.body">`` keyed with the
 base64-decoded part of the subscription's ``whsec_`` secret.
+
+Every connection goes through ``GuardedBackend``: the host is resolved once, every
+address it resolves to must pass the ``TargetPolicy`` (no loopback, private, link-local,
+... unless allowed), and the socket connects to the address that was checked (so DNS
+rebinding between check and connect is impossible). Proxies from the environment are
+ignored. What is recorded of an attempt is its status code or a fixed error class
+(``timeout``, ``refused_target``, ``connect_failed``, ``protocol_error``), never anything
+the target sent back.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
+import ipaddress
+import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC
 from email.utils import parsedate_to_datetime
 
+import httpcore
 import httpx
 
 from casemgmt.application.reminders.policy import SECRET_PREFIX, SendResult
+from casemgmt.application.reminders.targets import TargetPolicy
 
-__all__ = ["HttpxWebhookSender", "build_client", "parse_retry_after", "sign"]
+__all__ = [
+    "GuardedBackend",
+    "HttpxWebhookSender",
+    "TargetRefused",
+    "build_client",
+    "parse_retry_after",
+    "sign",
+]
 
 USER_AGENT = "casemgmt-webhooks/1"
 
@@ -49,12 +69,85 @@ def parse_retry_after(value: str | None, now: float) -> float | None:
     return max(0.0, when.timestamp() - now)
 
 
-def build_client(timeout: float, max_connections: int = 50) -> httpx.AsyncClient:
-    """A client for one worker process and its event loop; no redirects are followed."""
+class TargetRefused(httpcore.ConnectError):
+    """The host resolved to an address the ``TargetPolicy`` refuses."""
+
+
+class GuardedBackend(httpcore.AsyncNetworkBackend):
+    """httpcore's network backend, connecting only to addresses ``policy`` allows."""
+
+    def __init__(self, policy: TargetPolicy) -> None:
+        self._policy = policy
+        self._inner = httpcore.AnyIOBackend()
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,  # noqa: ASYNC109 (httpcore's interface)
+        local_address: str | None = None,
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        try:
+            async with asyncio.timeout(timeout):
+                address = await self._resolve(host, port)
+        except TimeoutError as exc:
+            raise httpcore.ConnectTimeout("name resolution timed out") from exc
+        return await self._inner.connect_tcp(
+            address, port, timeout, local_address=local_address, socket_options=socket_options
+        )
+
+    async def _resolve(self, host: str, port: int) -> str:
+        """The first address of ``host``; ``TargetRefused`` if any address is refused."""
+        try:
+            infos = await asyncio.get_running_loop().getaddrinfo(
+                host, port, type=socket.SOCK_STREAM
+            )
+        except (OSError, UnicodeError) as exc:
+            raise httpcore.ConnectError("name resolution failed") from exc
+        addresses = [ipaddress.ip_address(info[4][0]) for info in infos]
+        if not addresses or not all(self._policy.allows(a) for a in addresses):
+            raise TargetRefused("the target is not a public address")
+        return str(addresses[0])
+
+    async def connect_unix_socket(
+        self,
+        path: str,
+        timeout: float | None = None,  # noqa: ASYNC109 (httpcore's interface)
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        raise TargetRefused("webhooks never use unix sockets")
+
+    async def sleep(self, seconds: float) -> None:
+        await self._inner.sleep(seconds)
+
+
+class _GuardedTransport(httpx.AsyncHTTPTransport):
+    def __init__(self, policy: TargetPolicy, limits: httpx.Limits) -> None:
+        super().__init__(limits=limits, trust_env=False)
+        # httpx builds its httpcore pool without a network backend option: rebuild it
+        # with the same settings and the guarded backend.
+        self._pool = httpcore.AsyncConnectionPool(
+            ssl_context=httpx.create_ssl_context(trust_env=False),
+            max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections,
+            keepalive_expiry=limits.keepalive_expiry,
+            network_backend=GuardedBackend(policy),
+        )
+
+
+def build_client(
+    timeout: float, policy: TargetPolicy | None = None, max_connections: int = 50
+) -> httpx.AsyncClient:
+    """A client for one worker process and its event loop: no redirects are followed, no
+    proxy from the environment, and only addresses ``policy`` allows (default: public
+    ones) are connected to."""
+    limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=20)
     return httpx.AsyncClient(
         timeout=httpx.Timeout(timeout),
-        limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=20),
+        transport=_GuardedTransport(policy or TargetPolicy(), limits),
         follow_redirects=False,
+        trust_env=False,
         headers={"user-agent": USER_AGENT},
     )
 
@@ -80,23 +173,24 @@ class HttpxWebhookSender:
         started = time.monotonic()
         try:
             response = await self._client.post(url, content=body, headers=headers)
-        except httpx.TimeoutException as exc:
-            return SendResult(
-                status_code=None, error=f"timeout: {type(exc).__name__}", duration_ms=_ms(started)
-            )
         except httpx.HTTPError as exc:
-            return SendResult(
-                status_code=None,
-                error=f"{type(exc).__name__}: {exc}"[:500],
-                duration_ms=_ms(started),
-            )
-        ok = 200 <= response.status_code < 300
+            return SendResult(status_code=None, error=_error_class(exc), duration_ms=_ms(started))
         return SendResult(
             status_code=response.status_code,
-            error=None if ok else (response.text[:200] or None),
             retry_after=parse_retry_after(response.headers.get("retry-after"), now),
             duration_ms=_ms(started),
         )
+
+
+def _error_class(exc: httpx.HTTPError) -> str:
+    """A fixed name for a failed attempt: nothing the target said, no address, no port."""
+    if isinstance(exc, httpx.TimeoutException):
+        return "timeout"
+    if isinstance(exc.__cause__, TargetRefused) or isinstance(exc, httpx.UnsupportedProtocol):
+        return "refused_target"
+    if isinstance(exc, httpx.ConnectError):
+        return "connect_failed"
+    return "protocol_error"
 
 
 def _ms(started: float) -> int:

@@ -30,7 +30,6 @@ from casemgmt.application.reminders.delivery import MissedDeadlines, ReminderDel
 from casemgmt.application.reminders.policy import (
     NewSubscription,
     RetryPolicy,
-    SubscriptionService,
     new_secret,
 )
 from casemgmt.bootstrap import Container
@@ -48,7 +47,7 @@ def hooks() -> Iterator[Receiver]:
 
 @pytest.fixture
 async def delivery(container: Container, clock: FixedClock) -> AsyncIterator[ReminderDelivery]:
-    client = build_client(5.0)
+    client = build_client(5.0, container.targets)
     policy = RetryPolicy(max_attempts=3, base_seconds=0.0, max_seconds=60.0)
     yield ReminderDelivery(
         SqlDeliveryStore(container.engine),
@@ -66,7 +65,7 @@ async def delivery(container: Container, clock: FixedClock) -> AsyncIterator[Rem
 async def subscribe(c: Container, hooks: Receiver, name: str, **kw: object) -> str:
     secret = new_secret()
     url = hooks.route(name, secret, **kw)
-    sub = await SubscriptionService(SqlSubscriptionRepository(c.engine)).create(
+    sub = await c.subscriptions.create(
         ADMIN, NewSubscription(url=url, secret=secret, kinds=[name]), c.clock.now()
     )
     return sub.subscription_id
@@ -232,7 +231,7 @@ async def test_a_crash_after_recording_is_repaired_without_sending_again(
 async def test_filters_and_a_deleted_subscription_get_nothing(
     container: Container, clock: FixedClock, delivery: ReminderDelivery, hooks: Receiver
 ) -> None:
-    service = SubscriptionService(SqlSubscriptionRepository(container.engine))
+    service = container.subscriptions
     secret = new_secret()
     url = hooks.route("ico-only", secret)
     await service.create(ADMIN, NewSubscription(url=url, secret=secret, regulators=["ico"]), DUE)

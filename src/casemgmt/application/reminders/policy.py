@@ -21,6 +21,7 @@ from casemgmt.application.errors import NotFound, ValidationFailed
 from casemgmt.application.ids import derived_event_id
 from casemgmt.application.ports import Closing, DeliveryAttempt, SubscriptionRepository
 from casemgmt.application.reminders.retry import RetryPolicy
+from casemgmt.application.reminders.targets import TargetPolicy
 from casemgmt.domain.events.fields import Codes
 
 __all__ = [
@@ -105,11 +106,20 @@ class NewSubscription(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_
     description: Annotated[str, msgspec.Meta(max_length=500)] = ""
 
 
-def new_subscription(principal: Principal, request: NewSubscription, now: datetime) -> Subscription:
-    """A subscription for ``principal`` (``ValidationFailed`` on a bad URL, secret or scope)."""
+def new_subscription(
+    principal: Principal,
+    request: NewSubscription,
+    now: datetime,
+    targets: TargetPolicy | None = None,
+) -> Subscription:
+    """A subscription for ``principal`` (``ValidationFailed`` on a bad URL, secret or scope;
+    a URL naming an address ``targets`` refuses is a bad URL)."""
     parts = urlsplit(request.url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValidationFailed("url must be an absolute http(s) URL", field="url")
+    refusal = (targets or TargetPolicy()).refusal(parts.hostname)
+    if refusal is not None:
+        raise ValidationFailed(f"url: {refusal}", field="url")
     scope = None if request.regulators is None else sorted(set(request.regulators))
     if principal.regulators is not None and (
         scope is None or not set(scope) <= principal.regulators
@@ -224,14 +234,17 @@ class DeliveryRecord(msgspec.Struct, frozen=True, kw_only=True):
 class SubscriptionService:
     """Subscriptions for admins; a scoped admin reaches only its own regulators'."""
 
-    def __init__(self, repository: SubscriptionRepository) -> None:
+    def __init__(
+        self, repository: SubscriptionRepository, targets: TargetPolicy | None = None
+    ) -> None:
         self._repository = repository
+        self._targets = targets or TargetPolicy()
 
     async def create(
         self, principal: Principal, request: NewSubscription, now: datetime
     ) -> Subscription:
         """Store a new subscription; the result carries the secret (show it once)."""
-        subscription = new_subscription(principal, request, now)
+        subscription = new_subscription(principal, request, now, self._targets)
         await self._repository.add(subscription)
         return subscription
 
