@@ -62,6 +62,14 @@ class ApiSettings:
     max_import_bytes: int = _doc(
         268_435_456, "Largest accepted NDJSON bulk import body.", "CASEMGMT_MAX_IMPORT_BYTES"
     )
+    import_max_lines: int = _doc(
+        100_000,
+        "Most lines one NDJSON import may hold (413 above it; split larger files).",
+        "CASEMGMT_IMPORT_MAX_LINES",
+    )
+    import_max_line_bytes: int = _doc(
+        65_536, "Longest line of an NDJSON import.", "CASEMGMT_IMPORT_MAX_LINE_BYTES"
+    )
     idempotency_ttl_hours: int = _doc(
         48,
         "How long Idempotency-Key results are kept (at least 24).",
@@ -195,6 +203,13 @@ class ReminderSettings:
         10.0, "HTTP timeout of one webhook delivery.", "CASEMGMT_REMINDER_TIMEOUT_SECONDS"
     )
     claim_batch: int = _doc(500, "Most reminders one scan claims.", "CASEMGMT_REMINDER_CLAIM_BATCH")
+    webhook_allowed_networks: str = _doc(
+        "",
+        "Comma-separated CIDRs webhooks may reach besides public addresses (loopback, "
+        "private, link-local, multicast and reserved ones are refused otherwise), e.g. "
+        "127.0.0.0/8 for a receiver on this machine.",
+        "CASEMGMT_WEBHOOK_ALLOWED_NETWORKS",
+    )
     claim_lease_seconds: float = _doc(
         300.0,
         "A claimed reminder not delivered within this lease is claimable again.",

@@ -70,23 +70,31 @@ def test_import_reports_each_line_and_rerun_is_all_duplicates(server: LiveServer
             "deadline_id": "nope",
             "event_id": f"{case_id}-5",
         },
-        {"case_id": case_id, "type": "note_added", "occurred_on": "2026-01-09"},
     ]
-    body = ndjson(lines) + b"{not json\n"
     with server.client(server.key(Role.WRITER)) as client:
-        first = client.post("/v1/import", content=body, headers=NDJSON)
+        first = client.post("/v1/import", content=ndjson(lines), headers=NDJSON)
         assert first.status_code == 200, first.text
         result = first.json()
         statuses = [r["status"] for r in result["results"]]
-        assert statuses == ["accepted"] * 4 + ["rejected"] * 3
+        assert statuses == ["accepted"] * 4 + ["rejected"]
         assert result["results"][4]["rule"] == "unknown_deadline"
-        assert result["results"][5]["field"] == "text"
-        assert result["results"][6]["line"] == 7
         case = client.get(f"/v1/cases/{case_id}").json()
         assert case["deadlines"][0]["status"] == "met"
         again = client.post("/v1/import", content=ndjson(seed_lines(case_id)), headers=NDJSON)
         assert [r["status"] for r in again.json()["results"]] == ["duplicate"] * 4
         assert client.get(f"/v1/cases/{case_id}").json()["version"] == case["version"]
+
+
+def test_an_invalid_line_imports_nothing_and_is_named(server: LiveServer) -> None:
+    case_id = f"imp-{uuid.uuid4().hex[:8]}"
+    missing_text = {"case_id": case_id, "type": "note_added", "occurred_on": "2026-01-09"}
+    body = ndjson([*seed_lines(case_id), missing_text]) + b"{not json\n"
+    with server.client(server.key(Role.WRITER)) as client:
+        response = client.post("/v1/import", content=body, headers=NDJSON)
+        assert response.status_code == 422, response.text
+        errors = response.json()["errors"]
+        assert [(e["line"], e["field"]) for e in errors] == [(5, "text"), (6, "body")]
+        assert client.get(f"/v1/cases/{case_id}").status_code == 404
 
 
 def test_import_needs_ndjson_writer_and_scope(server: LiveServer) -> None:

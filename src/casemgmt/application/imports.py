@@ -4,13 +4,18 @@ Each batch is one unit of work: its lines are decided one by one against the cas
 as the batch has changed it, refused lines are reported and skipped, and everything
 accepted in the batch is appended (one append per case) and projected together. A line
 whose ``event_id`` is already stored with the same content is a duplicate, not an error,
-so re-running an import with ids is safe. Lines of one case are applied in file order.
+so re-running an import is safe. A line without an ``event_id`` gets one derived from its
+case, its content and how many identical lines came before it in the file: running the
+same file again reports duplicates instead of writing the events twice. Lines of one
+case are applied in file order. Results are yielded batch by batch (``stream``), so a
+caller can send them on while later batches are applied.
 """
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Callable, Sequence
+import hashlib
+from collections import Counter
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -29,6 +34,7 @@ from casemgmt.domain.decide.core import decide
 from casemgmt.domain.errors import RuleViolation, UnknownRegime
 from casemgmt.domain.events import CaseOpened
 from casemgmt.domain.events.base import Event
+from casemgmt.domain.events.fields import DateOutOfRange
 from casemgmt.domain.regime.registry import RegimeRegistry
 from casemgmt.domain.state.evolve import CaseState, evolve
 
@@ -94,14 +100,30 @@ class ImportService:
         self._clock = clock
         self._batch = batch_size
 
-    async def run(self, principal: Principal, items: Sequence[ImportItem]) -> ImportSummary:
-        results: list[ImportResult] = []
-        for start in range(0, len(items), self._batch):
-            results += await self._batch_with_retry(principal, items[start : start + self._batch])
+    async def run(self, principal: Principal, items: Iterable[ImportItem]) -> ImportSummary:
+        """Apply every line; the summary holds a result per line, in order."""
+        results = [result async for result in self.stream(principal, items)]
         counts = {
             s: sum(r.status == s for r in results) for s in ("accepted", "duplicate", "rejected")
         }
         return ImportSummary(**counts, results=results)
+
+    async def stream(
+        self, principal: Principal, items: Iterable[ImportItem]
+    ) -> AsyncIterator[ImportResult]:
+        """Apply ``items`` batch by batch (each one transaction), yielding each batch's
+        results once it is committed."""
+        ids = _LineIds()
+        batch: list[ImportItem] = []
+        for item in items:
+            batch.append(ids.assign(item))
+            if len(batch) == self._batch:
+                for result in await self._batch_with_retry(principal, batch):
+                    yield result
+                batch = []
+        if batch:
+            for result in await self._batch_with_retry(principal, batch):
+                yield result
 
     async def _batch_with_retry(
         self, principal: Principal, items: Sequence[ImportItem]
@@ -161,7 +183,8 @@ class ImportService:
         if item.proposal is None or item.case_id is None:
             return _rejected(item, item.error or "undecodable line", field=item.field)
         proposal, case_id = item.proposal, item.case_id
-        event_id = proposal.event_id or str(uuid.uuid4())
+        event_id = proposal.event_id
+        assert event_id is not None, "stream() assigns every line an id"
         earlier = stored.get(event_id)
         if earlier is not None:
             if earlier.case_id == case_id and same_event(earlier, proposal.event):
@@ -205,6 +228,8 @@ class ImportService:
             return _rejected(item, str(exc), rule=exc.rule, field=exc.field)
         except UnknownRegime as exc:
             return _rejected(item, str(exc), field="regime")
+        except DateOutOfRange as exc:  # a date the rules derive falls outside the bounds
+            return _rejected(item, str(exc), field=exc.field)
         for n, ev in enumerate(decided):
             case.state = evolve(case.state, ev)
             eid = event_id if n == 0 else derived_event_id(event_id, str(n))
@@ -219,6 +244,26 @@ class ImportService:
             )
         return ImportResult(
             line=item.line, status="accepted", case_id=item.case_id, event_id=event_id
+        )
+
+
+class _LineIds:
+    """Gives each line without an ``event_id`` one derived from its case, its content and
+    the number of identical lines before it (the same file always gives the same ids)."""
+
+    def __init__(self) -> None:
+        self._seen: Counter[str] = Counter()
+
+    def assign(self, item: ImportItem) -> ImportItem:
+        proposal = item.proposal
+        if proposal is None or item.case_id is None or proposal.event_id is not None:
+            return item
+        content = msgspec.json.encode(proposal.event)
+        digest = hashlib.sha256(item.case_id.encode() + b"\n" + content).hexdigest()
+        self._seen[digest] += 1
+        event_id = derived_event_id("import", digest, str(self._seen[digest]))
+        return msgspec.structs.replace(
+            item, proposal=msgspec.structs.replace(proposal, event_id=event_id)
         )
 
 

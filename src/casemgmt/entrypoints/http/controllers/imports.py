@@ -1,69 +1,56 @@
-"""``POST /v1/import``: NDJSON bulk import for integrations, with a result per line."""
+"""``POST /v1/import``: NDJSON bulk import for integrations, with a result per line.
+
+The body is streamed into a bounded, validated spool (``ndjson``): if any line is invalid
+(not JSON, a bad field, a date out of range, too long) nothing is written and the answer
+is 422 naming each bad line. Otherwise the lines are applied in batches and the results
+are streamed back as each batch commits: ``{"results": [...], "accepted": n,
+"duplicate": n, "rejected": n}`` (``rejected`` lines are ones the case's rules refused).
+"""
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import AsyncIterator
 from typing import Any
 
 import msgspec
 from litestar import Controller, Request, post
 from litestar.exceptions import HTTPException
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.response import Stream
 
 from casemgmt.application.auth import Principal, Role
-from casemgmt.application.errors import ValidationFailed
-from casemgmt.application.imports import ImportItem, ImportSummary
+from casemgmt.application.imports import ImportService, ImportSummary
 from casemgmt.entrypoints.http.auth import requires
-from casemgmt.entrypoints.http.bodies import decode_event_object
 from casemgmt.entrypoints.http.deps import Imports, SettingsDep
+from casemgmt.entrypoints.http.errors import problem
+from casemgmt.entrypoints.http.ndjson import Limits, Spool, spool
 
-__all__ = ["ImportController", "parse_ndjson"]
+__all__ = ["ImportController"]
 
 NDJSON_TYPES = ("application/x-ndjson", "application/jsonl", "application/json-seq")
-_CASE_OPENED = frozenset({"case_opened"})
+_ENCODER = msgspec.json.Encoder()
 
 
-def _item(number: int, raw: bytes) -> ImportItem:
-    if b"\x00" in raw or b"\\u0000" in raw.lower():
-        return ImportItem(
-            line=number, case_id=None, error="NUL characters are not allowed", field="body"
-        )
+async def _results(
+    imports: ImportService, principal: Principal, lines: Spool
+) -> AsyncIterator[bytes]:
+    counts: Counter[str] = Counter()
+    yield b'{"results":['
     try:
-        obj = msgspec.json.decode(raw)
-    except msgspec.DecodeError as exc:
-        return ImportItem(line=number, case_id=None, error=f"not JSON: {exc}", field="body")
-    case_id = obj.pop("case_id", None) if isinstance(obj, dict) else None
-    if isinstance(obj, dict) and obj.get("type") == "case_opened":
-        obj["case_id"] = case_id
-    if not isinstance(case_id, str) or not case_id:
-        return ImportItem(
-            line=number, case_id=None, error="every line needs a case_id", field="case_id"
-        )
-    try:
-        proposal = decode_event_object(obj, "", allow=_CASE_OPENED)
-    except ValidationFailed as exc:
-        return ImportItem(line=number, case_id=case_id, error=str(exc), field=exc.field)
-    return ImportItem(line=number, case_id=case_id, proposal=proposal)
+        async for result in imports.stream(principal, lines.lines()):
+            yield (b"," if counts.total() else b"") + _ENCODER.encode(result)
+            counts[result.status] += 1
+    finally:
+        lines.file.close()
+    tail = {s: counts[s] for s in ("accepted", "duplicate", "rejected")}
+    yield b"]," + _ENCODER.encode(tail)[1:]
 
 
-def parse_ndjson(body: bytes) -> list[ImportItem]:
-    """One item per non-blank line, numbered from 1 as in the file."""
-    return [
-        _item(number, line)
-        for number, line in enumerate(body.split(b"\n"), start=1)
-        if line.strip()
-    ]
-
-
-async def _read(request: Request[Any, Any, Any], limit: int) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
+def _declared_too_large(request: Request[Any, Any, Any], limit: int) -> None:
+    declared = request.headers.get("content-length", "")
+    if declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise HTTPException(status_code=413, detail=f"imports are limited to {limit} bytes")
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise HTTPException(status_code=413, detail=f"imports are limited to {limit} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 class ImportController(Controller):
@@ -76,15 +63,33 @@ class ImportController(Controller):
         summary="Bulk import: NDJSON, one event per line with its case_id",
         guards=[requires(Role.WRITER)],
         status_code=200,
-        request_max_body_size=None,  # bounded below by CASEMGMT_MAX_IMPORT_BYTES
+        request_max_body_size=None,  # bounded by CASEMGMT_MAX_IMPORT_BYTES while streaming
+        responses={200: ResponseSpec(ImportSummary, description="A result per line")},
     )
     async def import_events(
         self, request: Request[Principal, Any, Any], imports: Imports, settings: SettingsDep
-    ) -> ImportSummary:
+    ) -> Any:
         media = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if media not in NDJSON_TYPES:
             raise HTTPException(status_code=415, detail="send application/x-ndjson")
-        items = parse_ndjson(await _read(request, settings.api.max_import_bytes))
-        if not items:
-            raise ValidationFailed("the import holds no lines", field="body")
-        return await imports.run(request.user, items)
+        api = settings.api
+        _declared_too_large(request, api.max_import_bytes)
+        limits = Limits(api.max_import_bytes, api.import_max_lines, api.import_max_line_bytes)
+        lines = await spool(request.stream(), limits)
+        if lines.invalid or not lines.numbers:
+            lines.file.close()
+            return _invalid(lines)
+        return Stream(_results(imports, request.user, lines), media_type="application/json")
+
+
+def _invalid(lines: Spool) -> Any:
+    if not lines.invalid:
+        return problem(422, "the import holds no lines", slug="invalid-import")
+    return problem(
+        422,
+        f"{lines.invalid} line(s) are invalid; nothing was imported",
+        slug="invalid-import",
+        title="Invalid import",
+        invalid_lines=lines.invalid,
+        errors=lines.errors,
+    )
