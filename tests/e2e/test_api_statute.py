@@ -153,3 +153,56 @@ def test_a_daily_penalty_shows_what_has_accrued_as_of_a_day(writer: httpx.Client
         page = browser.get(f"/dashboard/cases/{case_id}", params={"as_of": "2026-05-10"}).text
     assert "GBP 100.00 a day from" in page
     assert "10 of at most 60 days, GBP 1,000.00 accrued by" in page
+
+
+def open_enforcement(client: httpx.Client, regulator: str, regime: str) -> str:
+    case_id = f"{regulator}-{uuid.uuid4().hex[:10]}"
+    body = {
+        "case_id": case_id,
+        "regulator": regulator,
+        "regime": regime,
+        "subject": "X Corp",
+        "title": "Grok",
+        "opened_on": "2026-01-05",
+    }
+    assert client.post("/v1/cases", json=body).status_code == 201
+    opened = {"type": "investigation_opened", "occurred_on": "2026-01-12", "legal_basis": "x"}
+    assert client.post(f"/v1/cases/{case_id}/events", json=opened).status_code == 201
+    return case_id
+
+
+def test_procedure_refusals_name_their_rule_and_field(writer: httpx.Client) -> None:
+    ofcom = open_enforcement(writer, "ofcom", "osa-2023")
+    penalty_notice = {
+        "type": "notice_issued",
+        "occurred_on": "2026-03-02",
+        "notice_id": "pn-1",
+        "notice_kind": "penalty_notice",
+    }
+    problem = refused(writer, ofcom, penalty_notice)
+    assert (problem["rule"], problem["field"]) == (
+        "penalty_notice_requires_confirmation_decision",
+        "notice_kind",
+    )
+    ico = open_enforcement(writer, "ico", "uk-gdpr")
+    information_notice = {
+        "type": "notice_issued",
+        "occurred_on": "2026-03-10",
+        "notice_id": "in-1",
+        "notice_kind": "information_notice",
+        "respond_by": "2026-03-24",
+    }
+    problem = refused(writer, ico, information_notice)
+    assert (problem["rule"], problem["field"]) == ("ico_information_notice_response", "respond_by")
+    url = f"/v1/cases/{ico}/events"
+    assert writer.post(url, json={**information_notice, "urgent": True}).status_code == 201
+    dsa = open_enforcement(writer, "eu-commission", "dsa")
+    findings = {
+        "type": "notice_issued",
+        "occurred_on": "2026-03-02",
+        "notice_id": "pf-1",
+        "notice_kind": "preliminary_findings",
+        "period": {"amount": 10, "unit": "calendar_days"},
+    }
+    problem = refused(writer, dsa, findings)
+    assert (problem["rule"], problem["field"]) == ("dsa_observations_period", "period")
