@@ -269,6 +269,7 @@ class WorkerServices:
                 min_span_seconds=r.retry_span_seconds,
             ),
             r.claim_lease_seconds,
+            start_grace_seconds=r.claim_start_grace_seconds,
         )
         self.missed = MissedDeadlines(SqlOverdueSource(c.engine), c.cases, c.clock)
 
@@ -277,7 +278,9 @@ class WorkerServices:
         when a full batch suggests more are waiting."""
         r = self.settings.reminders
         now = self.container.clock.now()
-        return await claim_due(self.container.engine, now, r.claim_batch, r.claim_lease_seconds)
+        # The scan's claim holds only until the task starts (which takes the full lease).
+        grace = min(r.claim_start_grace_seconds, r.claim_lease_seconds)
+        return await claim_due(self.container.engine, now, r.claim_batch, grace)
 
     async def housekeeping(self) -> int:
         """Purge what has expired; returns how many rows went."""

@@ -215,6 +215,13 @@ class ReminderSettings:
         "A claimed reminder not delivered within this lease is claimable again.",
         "CASEMGMT_REMINDER_CLAIM_LEASE_SECONDS",
     )
+    claim_start_grace_seconds: float = _doc(
+        60.0,
+        "A claimed delivery whose task has not started within this is claimed and published "
+        "again (a broker that lost its queue strands a reminder no longer than this plus a "
+        "scan interval); a started task holds its claim for the whole lease.",
+        "CASEMGMT_REMINDER_START_GRACE_SECONDS",
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 from tests.support.receiver import Receiver, receiver
-from tests.support.worker import ADMIN, case_with_deadline
+from tests.support.worker import ADMIN, case_with_deadline, wait_until
 
 from casemgmt.adapters.clock import FixedClock
 from casemgmt.adapters.sql.engine import create_engine
@@ -254,3 +254,91 @@ async def test_a_missed_deadline_is_recorded_once_however_many_markers_run(
     assert sum(results) == 1
     assert await missed.mark(100) == 0
     assert await count(container, "deadline_missed", "late-1") == 1
+
+
+GRACE = 5.0
+
+
+@pytest.fixture
+async def graced(container: Container, clock: FixedClock) -> AsyncIterator[ReminderDelivery]:
+    """Delivery as the worker builds it: scans claim for ``GRACE``, tasks take ``LEASE``."""
+    client = build_client(5.0)
+    policy = RetryPolicy(max_attempts=3, base_seconds=1.0, max_seconds=1.0, floor_seconds=1.0)
+    yield ReminderDelivery(
+        SqlDeliveryStore(container.engine),
+        HttpxWebhookSender(client),
+        container.cases,
+        container.regimes,
+        clock,
+        policy,
+        LEASE,
+        random.Random(7),
+        start_grace_seconds=GRACE,
+    )
+    await client.aclose()
+
+
+async def test_a_claim_whose_task_a_broker_lost_is_claimed_again_after_the_grace(
+    container: Container, clock: FixedClock, graced: ReminderDelivery, hooks: Receiver
+) -> None:
+    await subscribe(container, hooks, "lost")
+    await reminder_due(container, clock, "lost-1", "lost")
+    [(rid, sid, lost)] = (await claim_due(container.engine, DUE, 10, GRACE))[0]
+    # The task never arrives (the broker lost it): within the grace nothing is claimable,
+    soon = DUE + timedelta(seconds=GRACE - 1)
+    assert (await claim_due(container.engine, soon, 10, GRACE))[0] == []
+    # after it, the next scan claims the delivery again, long before the lease would end.
+    clock.set(DUE + timedelta(seconds=GRACE + 1))
+    [(rid2, sid2, again)] = (await claim_due(container.engine, clock.now(), 10, GRACE))[0]
+    assert (rid2, sid2) == (rid, sid)
+    assert (await graced.deliver(rid, sid, again)).status == "delivered"
+    assert (await graced.deliver(rid, sid, lost)).status == "stale"  # the lost task, late
+    assert len(hooks.seen("lost")) == 1
+    assert await count(container, "reminder_sent", "lost-1") == 1
+
+
+async def test_a_started_task_holds_its_claim_beyond_the_grace(
+    container: Container, clock: FixedClock, graced: ReminderDelivery, hooks: Receiver
+) -> None:
+    await subscribe(container, hooks, "slow", hold_after=0)
+    await reminder_due(container, clock, "slow-1", "slow")
+    [(rid, sid, token)] = (await claim_due(container.engine, DUE, 10, GRACE))[0]
+    sending = asyncio.create_task(graced.deliver(rid, sid, token))
+    held = lambda: hooks.routes["slow"].served > 0  # noqa: E731 - the request is held
+    await asyncio.to_thread(wait_until, held, 30, "the request at the receiver")
+    later = DUE + timedelta(seconds=LEASE - 1)  # grace long over, lease not
+    reclaimed = (await claim_due(container.engine, later, 10, GRACE))[0]
+    hooks.released.set()
+    assert (await sending).status == "delivered"
+    assert reclaimed == []
+    assert len(hooks.seen("slow")) == 1
+
+
+async def test_a_late_task_that_starts_before_any_reclaim_keeps_its_claim(
+    container: Container, clock: FixedClock, graced: ReminderDelivery, hooks: Receiver
+) -> None:
+    await subscribe(container, hooks, "late-start")
+    await reminder_due(container, clock, "late-start-1", "late-start")
+    [(rid, sid, token)] = (await claim_due(container.engine, DUE, 10, GRACE))[0]
+    clock.set(DUE + timedelta(seconds=GRACE + 10))  # grace over, no scan has run yet
+    assert (await graced.deliver(rid, sid, token)).status == "delivered"
+    assert (await claim_due(container.engine, clock.now(), 10, GRACE))[0] == []
+    assert len(hooks.seen("late-start")) == 1
+
+
+async def test_a_lost_retry_is_claimed_again_after_its_delay_and_the_grace(
+    container: Container, clock: FixedClock, graced: ReminderDelivery, hooks: Receiver
+) -> None:
+    await subscribe(container, hooks, "lost-retry", fail=1)
+    await reminder_due(container, clock, "lost-retry-1", "lost-retry")
+    [(rid, sid, token)] = (await claim_due(container.engine, DUE, 10, GRACE))[0]
+    outcome = await graced.deliver(rid, sid, token)
+    assert (outcome.status, outcome.retry_in) == ("retry", 1.0)
+    # The retry task is lost with the broker; the claim lasts its delay plus the grace.
+    inside = DUE + timedelta(seconds=1.0 + GRACE - 1)
+    assert (await claim_due(container.engine, inside, 10, GRACE))[0] == []
+    clock.set(DUE + timedelta(seconds=1.0 + GRACE + 1))
+    [(_, _, again)] = (await claim_due(container.engine, clock.now(), 10, GRACE))[0]
+    assert (await graced.deliver(rid, sid, again)).status == "delivered"
+    assert [r.answered for r in hooks.seen("lost-retry")] == [500, 200]
+    assert await count(container, "reminder_sent", "lost-retry-1") == 1

@@ -8,10 +8,12 @@ Delivery contract (``ReminderDelivery.deliver``), for one claimed (reminder, sub
   a redelivered task finds it and sends nothing; a racing one cannot record it twice;
 - connection errors, timeouts, 5xx and 429 are retried on the ``RetryPolicy`` schedule
   (a floor per retry, a least total span, never sooner than ``Retry-After``); other 4xx,
-  or the last allowed attempt,
-  dead-letter the delivery and append ``reminder_failed``.
-The event is appended before the delivery row is closed, so a crash in between is repaired
-by the next claim of the delivery (the event is found; nothing is sent again).
+  or the last allowed attempt, dead-letter the delivery and append ``reminder_failed``.
+A claim first holds for a short start grace; the task takes it for the whole lease when it
+starts, so a task a broker lost is claimed and published again after the grace, and the
+claim token lets exactly one task send. The event is appended before the delivery row is
+closed, so a crash in between is repaired by the next claim of the delivery (the event is
+found; nothing is sent again).
 """
 
 from __future__ import annotations
@@ -116,7 +118,12 @@ class ReminderDelivery:
         policy: RetryPolicy,
         lease_seconds: float,
         rng: random.Random | None = None,
+        *,
+        start_grace_seconds: float | None = None,
     ) -> None:
+        """``lease_seconds``: how long a started delivery holds its claim;
+        ``start_grace_seconds`` (default: the lease): how long a retry's claim waits for
+        its task to start before the scanner may claim and publish it again."""
         self._store = store
         self._sender = sender
         self._cases = cases
@@ -124,6 +131,8 @@ class ReminderDelivery:
         self._clock = clock
         self._policy = policy
         self._lease = timedelta(seconds=lease_seconds)
+        grace = lease_seconds if start_grace_seconds is None else start_grace_seconds
+        self._grace = timedelta(seconds=min(grace, lease_seconds))
         self._rng = rng or random.Random()
 
     async def deliver(self, reminder_id: str, subscription_id: str, token: str) -> DeliveryOutcome:
@@ -138,6 +147,11 @@ class ReminderDelivery:
         if job.reminder_status != "pending" or job.subscription_deleted:
             await self._store.finish(job, "cancelled", None, None, now)
             return DeliveryOutcome(status="cancelled")
+        # Take the claim for the whole lease before sending. Until now it held only for
+        # the start grace, after which a scan re-claims (new token) and publishes again a
+        # delivery whose task a broker lost; the token decides which one task sends.
+        if not await self._store.finish(job, "pending", None, now + self._lease, now):
+            return DeliveryOutcome(status="stale")
         body = _ENCODER.encode(self.body(job, now))
         result = await self._sender.send(job.url, job.secret, job.webhook_id, body)
         return await self._settle(job, result, self._clock.now())
@@ -162,7 +176,7 @@ class ReminderDelivery:
             return DeliveryOutcome(status="delivered")
         if result.retryable and n < self._policy.max_attempts:
             delay = self._policy.delay(n, result.retry_after, self._rng)
-            lease = now + timedelta(seconds=delay) + self._lease
+            lease = now + timedelta(seconds=delay) + self._grace
             held = await self._store.finish(
                 job, "pending", _attempt(job, n, result, now, "retry"), lease, now
             )
