@@ -9,13 +9,15 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from casemgmt.domain import decide, evolve
+from casemgmt.domain import Event, RuleViolation, decide, evolve, fold
 from casemgmt.domain.calendar.calendars import get_calendar
 from casemgmt.domain.calendar.explain import Explanation, Step, explain_period
 from casemgmt.domain.events import (
+    ClarificationReceived,
+    ClarificationRequested,
     DeadlineExtended,
     DeadlineSet,
     FeePaid,
@@ -25,7 +27,8 @@ from casemgmt.domain.events import (
 )
 from casemgmt.domain.events.fields import Period
 
-from ._support import open_case, regime
+from ._support import open_case, opened, regime
+from .test_properties import START, TODAY, scenario
 
 D = date
 ONE = timedelta(days=1)
@@ -320,3 +323,58 @@ def test_the_dsa_commission_calendar_replays_too() -> None:
                 timezone=None,
             )
             assert replay(e) == p.due_on, (start, amount, unit)
+
+
+@settings(deadline=None, max_examples=150, suppress_health_check=[HealthCheck.too_slow])
+@given(case=scenario())
+def test_every_deadline_decide_dates_carries_an_explanation_that_replays_to_it(
+    case: tuple[tuple[str, str], list[Event]],
+) -> None:
+    which, proposed = case
+    r = regime(*which)
+    state = fold(decide(None, opened(*which, START), r, TODAY))
+    for action in proposed:
+        try:
+            for event in decide(state, action, r, TODAY, "key-prop"):
+                state = evolve(state, event)
+        except RuleViolation:
+            continue
+    assert state is not None
+    for d in state.deadlines:
+        e = d.explanation
+        assert e is not None, d.deadline_id
+        assert e.due_on == d.due_on, d.deadline_id
+        assert replay(e) == d.due_on, (d.deadline_id, e.steps)
+        if d.rule is None:  # set by hand: it says so, and by whom
+            manual = [s for s in e.steps if s.kind == "manual"]
+            assert manual, d.deadline_id
+            assert "by key-prop" in manual[0].text
+
+
+def test_a_notice_of_intent_stating_21_days_is_counted_beginning_with_the_day_given() -> None:
+    case = _ico(D(2026, 12, 10))
+    _issue(
+        case, "notice_of_intent", D(2026, 12, 10), period=Period(amount=21, unit="calendar_days")
+    )
+    d = case.deadline("representations_due-n-1")
+    assert d.due_on == D(2026, 12, 30)  # "after" would give Thu 31 Dec, one day too many
+    assert d.explanation.sentence.startswith("21 days beginning with Thu 10 Dec 2026")  # type: ignore[union-attr]
+
+
+def test_a_clarification_restarts_the_count_and_the_explanation_shows_the_pause() -> None:
+    received = D(2026, 1, 7)
+    case = open_case("ofcom", "foi-2000", received, today=D(2026, 2, 20), received_on=received)
+    case.do(ClarificationRequested(occurred_on=D(2026, 1, 9), summary="Which years?"))
+    case.do(ClarificationReceived(occurred_on=D(2026, 1, 14)))
+    d = case.deadline("response_due")
+    e = d.explanation
+    assert e is not None
+    assert d.due_on == e.due_on == D(2026, 2, 11)  # 20 working days after Wed 14 Jan
+    kinds = [s.kind for s in e.steps]
+    assert kinds.index("pause") < kinds.index("restart") < len(kinds) - kinds[::-1].index("trigger")
+    assert [s.on for s in e.steps if s.kind in ("pause", "restart")] == [
+        D(2026, 1, 9),
+        D(2026, 1, 14),
+    ]
+    assert e.citation == "FOIA 2000 s.1(3), s.10(6)(b)"
+    assert replay(e) == D(2026, 2, 11)

@@ -171,9 +171,10 @@ def explain_restart(d: DeadlineState, rule: ClockStopRule, a: Event, ctx: Contex
     restart = step(
         "restart", a.occurred_on, f"the period runs afresh from {fmt_day(a.occurred_on)}"
     )
+    before = d.explanation.steps if d.explanation else ()
     return replace(
         base,
-        steps=(pause, restart, *base.steps),
+        steps=(*before, pause, restart, *base.steps),
         sentence=f"the clock stopped on {fmt_day(paused)} and restarted: {base.sentence}",
     )
 
