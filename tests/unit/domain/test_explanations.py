@@ -39,7 +39,8 @@ def replay(e: Explanation) -> date:
 
     The last ``trigger`` starts the final count: ``amount`` ``unit`` counted after (or
     beginning with) it, working days passing over the listed ``skip`` days; a ``roll``
-    passes over listed skip days; a ``floor`` counts two unskipped days from the trigger.
+    passes over listed skip days; a ``floor`` counts two unskipped days from the period's
+    first day.
     A ``stated``, ``extension`` or ``manual`` step after the count gives its day as is.
     """
     skips = {s.on for s in e.steps if s.kind == "skip"}
@@ -55,8 +56,9 @@ def replay(e: Explanation) -> date:
             assert day is not None
             while day in skips:
                 day += ONE
-        elif s.kind == "floor":
-            day = _nth_unskipped(trigger, 2, skips)
+        elif s.kind == "floor":  # counted from the period's first day, like the count
+            inclusive = any(c.counting == "beginning_with" for c in steps if c.kind == "count")
+            day = _nth_unskipped(trigger - ONE if inclusive else trigger, 2, skips)
         elif s.kind in ("stated", "extension", "manual"):
             day = s.on
     assert day is not None
