@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
+import re
 import uuid
 
 import pytest
@@ -140,3 +141,21 @@ def test_database_errors_never_log_statement_parameters(module_database_url: str
     assert "database error" in logged
     assert "whsec_c2Vj" not in logged
     logging.getLogger().handlers.clear()
+
+
+def test_the_api_docs_load_nothing_from_elsewhere(server: LiveServer) -> None:
+    with server.client() as client:
+        page = client.get("/schema")
+        assert page.status_code == 200
+        sources = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+        assert sources
+        assert all(s.startswith(("/schema/assets/", "data:")) for s in sources), sources
+        csp = page.headers["content-security-policy"]
+        assert "script-src 'self'" in csp
+        assert "frame-ancestors 'none'" in csp
+        assert "<script>" not in page.text.replace(" ", "")  # no inline script
+        for source in sources:
+            if source.startswith("/"):
+                asset = client.get(source)
+                assert asset.status_code == 200, source
+                assert len(asset.content) > 100

@@ -31,7 +31,7 @@ from casemgmt.entrypoints.http.deps import dependencies
 from casemgmt.entrypoints.http.errors import exception_handlers
 from casemgmt.entrypoints.http.guards import NulGuard, security_headers
 from casemgmt.entrypoints.http.observability import metrics_endpoint, middleware_factory
-from casemgmt.entrypoints.http.openapi import openapi_config
+from casemgmt.entrypoints.http.openapi import docs_assets_router, openapi_config
 from casemgmt.entrypoints.http.ratelimit import RateLimits
 from casemgmt.observability import configure_logging
 from casemgmt.settings import Settings
@@ -70,7 +70,7 @@ def create_app(settings: Settings, container: Container | None = None) -> Litest
                 await built.aclose()
 
     app = Litestar(
-        route_handlers=[*ROUTES, static_files_router()],
+        route_handlers=[*ROUTES, static_files_router(), docs_assets_router()],
         template_config=template_config(),
         dependencies=dependencies(built),
         middleware=[

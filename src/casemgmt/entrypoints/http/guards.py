@@ -18,6 +18,7 @@ from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, ReceiveMessage, Scope, Send
 
 from casemgmt.application.errors import ValidationFailed
+from casemgmt.entrypoints.http.openapi import ASSETS, DOCS_CSP
 
 __all__ = ["DEFAULT_CSP", "NulGuard", "security_headers"]
 
@@ -81,7 +82,8 @@ async def security_headers(message: Message, scope: Scope) -> None:
         return
     headers = MutableScopeHeaders.from_message(message)
     if "content-security-policy" not in headers:
-        headers["Content-Security-Policy"] = DEFAULT_CSP
+        docs = scope["path"] == "/schema" or scope["path"].startswith(("/schema/", ASSETS))
+        headers["Content-Security-Policy"] = DOCS_CSP if docs else DEFAULT_CSP
     headers["X-Content-Type-Options"] = "nosniff"
     headers["X-Frame-Options"] = "DENY"
     if "referrer-policy" not in headers:

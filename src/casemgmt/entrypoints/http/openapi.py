@@ -4,24 +4,72 @@ The event routes read their body themselves (to take ``event_id`` and ``expected
 off before decoding the event struct), so Litestar cannot infer their schema. The render
 plugins below patch it in from the event catalogue: one schema per postable event type,
 ``EventBody`` as a ``oneOf`` discriminated by ``type``, and ``EventBatch``.
+
+The interactive docs at ``/schema`` load Swagger UI from this server (``/schema/assets``,
+the files of the pinned ``swagger-ui-py`` package), never from a CDN, and start it from a
+script file rather than an inline script, so the page's CSP allows only this site's.
 """
 
 from __future__ import annotations
 
 import copy
+import html
+import importlib.util
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import msgspec
-from litestar import Request
+from litestar import Request, Router
+from litestar.datastructures import CacheControlHeader
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
+from litestar.static_files import create_static_files_router
 
 from casemgmt import __version__
 from casemgmt.entrypoints.http.bodies import postable_event_types
 
-__all__ = ["openapi_config", "patch_schema"]
+__all__ = ["DOCS_CSP", "docs_assets_router", "openapi_config", "patch_schema"]
+
+ASSETS = "/schema/assets"
+#: The docs page: scripts, styles and the document from this site only; never framed.
+#: (Swagger UI sets inline style attributes, hence 'unsafe-inline' for styles alone.)
+DOCS_CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; connect-src 'self'; font-src 'self' data:; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+_PAGE = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{title}</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="data:,">
+<link rel="stylesheet" href="{assets}/swagger-ui.css">
+</head><body><div id="swagger-ui"></div>
+<script src="{assets}/swagger-ui-bundle.js"></script>
+<script src="{assets}/swagger-ui-standalone-preset.js"></script>
+<script src="{assets}/casemgmt-init.js"></script>
+</body></html>
+"""
+
+
+def _swagger_ui_dir() -> Path:
+    spec = importlib.util.find_spec("swagger_ui")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("the swagger-ui-py package is missing (pip install -e .)")
+    return Path(next(iter(spec.submodule_search_locations))) / "static"
+
+
+def docs_assets_router() -> Router:
+    """``/schema/assets/...``: Swagger UI's files and the script that starts it."""
+    return create_static_files_router(
+        path=ASSETS,
+        directories=[_swagger_ui_dir(), Path(__file__).parent / "docs_assets"],
+        name="docs-assets",
+        include_in_schema=False,
+        cache_control=CacheControlHeader(max_age=3600, public=True),
+    )
+
 
 REF = "#/components/schemas/{name}"
 ENVELOPE_FIELDS = {
@@ -100,7 +148,8 @@ class _JsonPlugin(JsonRenderPlugin):
 
 class _SwaggerPlugin(SwaggerRenderPlugin):
     def render(self, request: Request[Any, Any, Any], openapi_schema: dict[str, Any]) -> bytes:
-        return super().render(request, patch_schema(openapi_schema))
+        title = html.escape(str(openapi_schema.get("info", {}).get("title", "API")))
+        return _PAGE.format(title=title, assets=ASSETS).encode()
 
 
 def openapi_config() -> OpenAPIConfig:
