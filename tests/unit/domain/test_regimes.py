@@ -198,6 +198,32 @@ BAD_FILES = [
         "a statutory period needs amount and unit",
     ),
     (
+        "when_overdue naming a deadline kind no rule produces",
+        (
+            "[[transitions]]",
+            '[[when_overdue]]\nid = "early"\non = "note_added"\nstages = ["opened"]\n'
+            'kind = "response_due"\n\n[[transitions]]',
+        ),
+        "when_overdue[0].kind",
+        "no deadline rule produces deadline kind 'response_due'",
+    ),
+    (
+        "an extension by an event that states no new date",
+        (
+            "[[transitions]]",
+            '[[extensions]]\nid = "x"\non = "note_added"\nkind = "information_response_due"'
+            "\n\n[[transitions]]",
+        ),
+        "extensions[0].on",
+        "only extension_agreed, public_interest_extension state an extension",
+    ),
+    (
+        "a minimum not before a kind no rule produces",
+        ('unit = "calendar_days"\n', 'unit = "calendar_days"\nminimum = { not_before = "x" }\n'),
+        "deadline_rules[0].minimum.not_before",
+        "no deadline rule produces deadline kind 'x'",
+    ),
+    (
         "derived event as an action",
         ('allows = ["investigation_opened"]', 'allows = ["stage_changed"]'),
         "stages[0].allows[0]",
