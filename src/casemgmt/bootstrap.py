@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
@@ -53,7 +54,7 @@ from casemgmt.adapters.webhooks import HttpxWebhookSender, build_client
 from casemgmt.application.access import AccessService
 from casemgmt.application.cases import CaseService
 from casemgmt.application.imports import ImportService
-from casemgmt.application.ports import Clock, Gauges, KeyRepository, Probe, Probes
+from casemgmt.application.ports import Clock, Gauges, KeyRepository, Probe, Probes, Reader
 from casemgmt.application.queries import CaseQueryService
 from casemgmt.application.reminders.delivery import MissedDeadlines, ReminderDelivery
 from casemgmt.application.reminders.policy import RetryPolicy, SubscriptionService
@@ -177,7 +178,7 @@ class Container:
         gauges.extra.append(reminder_gauges(self.metrics.registry))
         return gauges
 
-    def reader(self) -> SqlReader:
+    def reader(self) -> AbstractAsyncContextManager[Reader]:
         """A read-only transaction over the store (``async with container.reader() as r``)."""
         return SqlReader(self.engine, self.codec)
 

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 
 import click
 
 from casemgmt.application.demo import LoadReport, demo_cases, load_demo
 from casemgmt.application.errors import ValidationFailed
-from casemgmt.bootstrap import build_container
-from casemgmt.settings import Settings
+from casemgmt.bootstrap import Container
+from casemgmt.entrypoints.cli.common import run_with_container
 
 __all__ = ["register"]
 
@@ -31,7 +30,7 @@ def demo_load(synthetic: bool) -> None:
     """Record the demo cases through the application; a second run loads nothing twice."""
     started = time.perf_counter()
     try:
-        report = asyncio.run(_load(Settings.from_env(), synthetic))
+        report = run_with_container(lambda c: _load(c, synthetic))
     except ValidationFailed as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(
@@ -41,13 +40,9 @@ def demo_load(synthetic: bool) -> None:
     )
 
 
-async def _load(settings: Settings, synthetic: bool) -> LoadReport:
-    container = build_container(settings)
-    try:
-        today = container.clock.now().date()
-        return await load_demo(container.cases, demo_cases(synthetic=synthetic), today)
-    finally:
-        await container.aclose()
+async def _load(container: Container, synthetic: bool) -> LoadReport:
+    today = container.clock.now().date()
+    return await load_demo(container.cases, demo_cases(synthetic=synthetic), today)
 
 
 def register(main: click.Group) -> None:
