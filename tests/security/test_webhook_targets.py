@@ -118,3 +118,35 @@ def test_the_policy_allows_public_addresses() -> None:
     assert TargetPolicy().refusal("hooks.example") is None
     assert TargetPolicy().refusal("017700000001") is not None
     assert socket.inet_aton("017700000001") == bytes([127, 0, 0, 1])
+
+
+def _resolving_to(monkeypatch: pytest.MonkeyPatch, address: str) -> list[str]:
+    """Every name resolves to ``address`` (the system resolver stands in for DNS);
+    returns the names asked for."""
+    asked: list[str] = []
+
+    async def getaddrinfo(
+        self: asyncio.AbstractEventLoop, host: str, port: int, **_: object
+    ) -> list[tuple[object, ...]]:
+        asked.append(host)
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))]
+
+    monkeypatch.setattr(asyncio.BaseEventLoop, "getaddrinfo", getaddrinfo)
+    return asked
+
+
+def test_the_connection_goes_to_the_address_that_was_checked(
+    hooks: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    secret = new_secret()
+    url = hooks.route("pinned", secret).replace("127.0.0.1", "hooks.rebind.invalid")
+    asked = _resolving_to(monkeypatch, "127.0.0.1")
+    refused = _send(TargetPolicy(), url, secret)
+    assert refused.error == "refused_target"
+    assert hooks.seen("pinned") == []
+    # Allowed: the name (unknown to any real resolver) is resolved once, and the socket
+    # goes to the address that was checked, not to a second lookup's answer.
+    delivered = _send(TargetPolicy.parse(LOOPBACK), url, secret)
+    assert delivered.status_code == 200
+    assert asked == ["hooks.rebind.invalid", "hooks.rebind.invalid"]
+    assert len(hooks.seen("pinned")) == 1
