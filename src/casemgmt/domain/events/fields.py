@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Literal
+from functools import cache
+from typing import Annotated, Literal, get_args
 
 import msgspec
 
@@ -107,9 +108,21 @@ class DateOutOfRange(ValueError):
 def check_dates(struct: msgspec.Struct) -> None:
     """Raise ``DateOutOfRange`` for the first date or datetime field of ``struct`` out of
     bounds (called by ``__post_init__`` of every struct that carries dates)."""
-    for name in struct.__struct_fields__:
+    for name in _dated_fields(type(struct)):
         value = getattr(struct, name)
-        if isinstance(value, date):
-            day = value.date() if isinstance(value, datetime) else value
-            if not EARLIEST_DAY <= day <= LATEST_DAY:
-                raise DateOutOfRange(name, value)
+        if value is None:
+            continue
+        day = value.date() if isinstance(value, datetime) else value
+        if not EARLIEST_DAY <= day <= LATEST_DAY:
+            raise DateOutOfRange(name, value)
+
+
+@cache
+def _dated_fields(cls: type[msgspec.Struct]) -> tuple[str, ...]:
+    """The fields of ``cls`` typed ``date`` or ``datetime`` (optional or not)."""
+    names = []
+    for info in msgspec.structs.fields(cls):
+        kinds = get_args(info.type) or (info.type,)
+        if any(isinstance(kind, type) and issubclass(kind, date) for kind in kinds):
+            names.append(info.name)
+    return tuple(names)
