@@ -124,10 +124,14 @@ def _bearer(token: str) -> dict[str, str]:
 def _highlight(d: dict[str, Any]) -> str:
     """The row highlight the dashboard should give a deadline of the API's queue."""
     if d["overdue"]:
-        return "overdue"
-    if d["status"] == "missed":
-        return "missed"
-    return "due-soon" if d["status"] == "open" and d["working_days_remaining"] <= 5 else ""
+        if not d["ours"]:
+            return "their-overdue"
+        return "missed" if d["status"] == "missed" else "overdue"
+    past = d["status"] == "open" and d["days_remaining"] < 0
+    if d["obligation"] == "window" and (d["status"] == "closed" or past):
+        return "lost-right" if d["ours"] else ""
+    soon = d["status"] == "open" and d["working_days_remaining"] <= 5
+    return "due-soon" if soon and (d["ours"] or d["obligation"] == "duty") else ""
 
 
 def _column(page: Page, table: str, n: int) -> list[str]:
@@ -152,6 +156,11 @@ def test_sign_in_overview_and_sign_out(context: BrowserContext, keys: dict[str, 
     expect(tiles).to_contain_text("open cases")
     assert int(tiles.locator(".tile-overdue strong").inner_text()) > 0
     assert int(tiles.locator(".tile-missed strong").inner_text().rstrip("+")) > 0
+    sides = page.get_by_role("list", name="By side")
+    assert int(sides.locator(".tile-breach strong").inner_text()) > 0
+    assert int(sides.locator(".tile-theirs strong").inner_text()) > 0
+    for title in ("Our duties", "Our windows", "Their duties"):
+        expect(page.get_by_role("heading", name=title)).to_be_visible()
     for name in ("Office of Communications", "Information Commissioner", "European Commission"):
         expect(page.get_by_role("heading", name=name)).to_be_visible()
     _shot(page, "02-overview")
@@ -201,6 +210,8 @@ def test_filter_search_open_the_ofcom_grok_case_and_go_back_in_time(
     explain = page.locator("#deadlines tbody tr", has_text="explain-1")
     expect(explain).to_contain_text("Fri 2026-01-09")
     expect(explain).to_contain_text("Met")
+    expect(explain).to_contain_text("Subject · duty")
+    expect(page.locator("#case-our-party")).to_contain_text("Regulator's case team")
     expect(page.get_by_text("No notices issued.")).to_be_visible()
     expect(page.get_by_text("No penalties imposed.")).to_be_visible()
     _shot(page, "05-case-ofcom-grok")
@@ -241,21 +252,68 @@ def test_the_deadline_queue_highlights_overdue_and_due_soon(
     )
     if "due-soon" in classes:
         expect(page.locator("tr.due-soon td:nth-child(3)").first).to_have_text(
-            re.compile(r"due today|\d+ working days? left")
+            re.compile(r"due today|closes today|\d+ working days? left")
         )
     _shot(page, "07-deadline-queue")
 
-    page.get_by_label("Overdue only").check()
+    page.get_by_label("Overdue duties only").check()
     page.get_by_role("button", name="Apply").click()
     expect(page).to_have_url(re.compile(r"overdue=true"))
-    assert rows.count() == page.locator("table.queue tbody tr.overdue").count() > 0
+    late = "table.queue tbody tr.overdue, table.queue tbody tr.missed, tr.their-overdue"
+    assert rows.count() == page.locator(late).count() > 0
 
-    page.get_by_label("Overdue only").uncheck()
+    page.get_by_label("Overdue duties only").uncheck()
     page.get_by_label("Status").select_option("missed")
     page.get_by_role("button", name="Apply").click()
     expect(page).to_have_url(re.compile(r"status=missed"))
-    assert rows.count() == page.locator("table.queue tbody tr.missed").count() > 0
+    missed = "table.queue tbody tr.missed, table.queue tbody tr.their-overdue"
+    assert rows.count() == page.locator(missed).count() > 0
+    # ours first (most days late first), then theirs
+    classes = [row.get_attribute("class") or "" for row in rows.all()]
+    assert classes == sorted(classes, key=lambda c: c != "missed")
     expect(rows.first).to_contain_text("Missed")
+
+
+def test_each_team_sees_its_duties_apart_our_missed_ones_on_top(
+    context: BrowserContext, server: LiveServer, keys: dict[str, str]
+) -> None:
+    page = context.new_page()
+    _sign_in(page, keys["reader"])
+    whose_cases = page.get_by_role("navigation", name="Whose cases")
+    whose_cases.get_by_role("link", name="Company's compliance team").click()
+    expect(page).to_have_url("/dashboard?team=subject")
+    ours = page.locator(".list-our-duties tbody tr")
+    expect(ours.first).to_be_visible()
+    page.get_by_role("link", name="All our duties »").click()
+    expect(page).to_have_url(
+        re.compile(r"view=our-duties.*team=subject|team=subject.*view=our-duties")
+    )
+    rows = page.locator("table.queue tbody tr")
+    expect(rows.first).to_be_visible()
+    for who in _column(page, "table.queue", 5):
+        assert who.startswith("Subject · duty"), who
+        assert who.endswith("OURS"), who
+    classes = [row.get_attribute("class") or "" for row in rows.all()]
+    # our missed duties first, then ours soonest due
+    first_other = next((i for i, c in enumerate(classes) if c != "missed"), len(classes))
+    assert "missed" not in classes[first_other:]
+    with httpx.Client(base_url=server.base_url, headers=_bearer(keys["reader"])) as api:
+        params = {"ours": "true", "obligation": "duty", "our_party": "subject", "limit": 50}
+        items = api.get("/v1/deadlines", params=params).json()["items"]
+    assert [_highlight(d) for d in items] == classes
+    _shot(page, "08-queue-company-our-duties")
+
+    page.get_by_role("navigation", name="Whose cases").get_by_role(
+        "link", name="Regulator's case team"
+    ).click()
+    page.get_by_role("navigation", name="Whose deadlines").get_by_role(
+        "link", name="Their duties"
+    ).click()
+    expect(page).to_have_url(re.compile(r"team=regulator"))
+    for who in _column(page, "table.queue", 5):
+        assert who.endswith("THEIRS"), who
+    expect(page.locator("tr.their-overdue").first).to_contain_text("(theirs)")
+    _shot(page, "09-queue-regulator-their-duties")
 
 
 def test_a_key_scoped_to_the_ico_sees_no_ofcom_case(

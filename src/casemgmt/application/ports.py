@@ -340,8 +340,11 @@ class CaseQueries(Protocol):
         """Per regulator: duties past due at ``now`` and not met (open or missed)."""
         ...
 
-    async def side_counts(self, scope: Collection[str] | None, now: datetime) -> SideCounts:
-        """The queue at ``now`` counted by side, obligation and lateness."""
+    async def side_counts(
+        self, scope: Collection[str] | None, now: datetime, our_party: str | None = None
+    ) -> SideCounts:
+        """The queue at ``now`` counted by side, obligation and lateness (of the cases
+        tracked by ``our_party``, or all)."""
         ...
 
 

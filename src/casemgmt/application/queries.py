@@ -205,14 +205,16 @@ class CaseQueryService:
         async with self._reader() as reader:
             return await reader.events.read_all(after, limit, principal.scope())
 
-    async def stats(self, principal: Principal) -> Stats:
+    async def stats(self, principal: Principal, our_party: str | None = None) -> Stats:
+        """Open cases by stage, overdue duties per regulator, and the queue by side (of
+        the cases tracked by ``our_party``, or all)."""
         now = self._clock.now()
         scope = principal.scope()
         return Stats(
             open_cases_by_stage=await self._queries.stage_counts(scope),
             overdue_deadlines=await self._queries.overdue_counts(scope, now),
             as_of=now,
-            deadlines=await self._queries.side_counts(scope, now),
+            deadlines=await self._queries.side_counts(scope, now, our_party),
         )
 
 

@@ -115,6 +115,7 @@ class DeadlineFilter(msgspec.Struct, frozen=True, kw_only=True):
     """``status``: one status, ``"unresolved"`` (open, paused, missed) or None (all).
 
     ``overdue_at``: duties past due at that instant and not met (open or missed).
+    ``our_party``: only cases tracked by that side (a regulator's team, a company's...).
     """
 
     regulator: str | None = None
@@ -126,6 +127,7 @@ class DeadlineFilter(msgspec.Struct, frozen=True, kw_only=True):
     party: str | None = None
     obligation: str | None = None
     ours: bool | None = None
+    our_party: str | None = None
 
 
 class SideCounts(msgspec.Struct, frozen=True, kw_only=True):

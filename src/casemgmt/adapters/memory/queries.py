@@ -60,11 +60,17 @@ class MemoryCaseQueries:
             (
                 row
                 for row in _in_scope(self._db.tables.deadlines.values(), scope)
-                if _deadline_matches(row, filters) and (after is None or _key(row) > after)
+                if _deadline_matches(row, filters)
+                and (after is None or _key(row) > after)
+                and (filters.our_party is None or self._tracked_by(row, filters.our_party))
             ),
             key=_key,
         )
         return rows if limit is None else rows[:limit]
+
+    def _tracked_by(self, row: DeadlineRow, our_party: str) -> bool:
+        case = self._db.tables.cases.get(row.case_id)
+        return case is not None and case.our_party == our_party
 
     async def stage_counts(self, scope: Collection[str] | None) -> list[StageCount]:
         await round_trip()
@@ -88,10 +94,14 @@ class MemoryCaseQueries:
             )
         )
 
-    async def side_counts(self, scope: Collection[str] | None, now: datetime) -> SideCounts:
+    async def side_counts(
+        self, scope: Collection[str] | None, now: datetime, our_party: str | None = None
+    ) -> SideCounts:
         await round_trip()
         counts: Counter[str] = Counter()
         for row in _in_scope(self._db.tables.deadlines.values(), scope):
+            if our_party is not None and not self._tracked_by(row, our_party):
+                continue
             bucket = _bucket(row, now)
             if bucket:
                 counts[bucket] += 1

@@ -127,7 +127,9 @@ class SqlCaseQueries:
             query = query.where(t.c.regulator.in_(sorted(scope)))
         return {row[0]: int(row[1]) for row in await self._all(query)}
 
-    async def side_counts(self, scope: Collection[str] | None, now: datetime) -> SideCounts:
+    async def side_counts(
+        self, scope: Collection[str] | None, now: datetime, our_party: str | None = None
+    ) -> SideCounts:
         t = deadlines
         duty, window = t.c.obligation == "duty", t.c.obligation == "window"
         late, open_ = _overdue(now), t.c.status.in_(("open", "paused"))
@@ -144,6 +146,8 @@ class SqlCaseQueries:
         ]
         query: Any = sa.select(*columns)
         query = query.where(t.c.status.in_(("open", "paused", "missed", "closed")))
+        if our_party is not None:
+            query = query.where(_tracked_by(our_party))
         if scope is not None:
             query = query.where(t.c.regulator.in_(sorted(scope)))
         row = (await self._all(query))[0]
@@ -173,4 +177,12 @@ def _deadline_filters(f: DeadlineFilter) -> list[sa.ColumnElement[bool]]:
         where.append(t.c.due_on < f.due_before)
     if f.overdue_at is not None:
         where.append(_overdue(f.overdue_at))
+    if f.our_party is not None:
+        where.append(_tracked_by(f.our_party))
     return where
+
+
+def _tracked_by(our_party: str) -> sa.ColumnElement[bool]:
+    """Deadlines of the cases whose team is ``our_party``."""
+    cases = sa.select(case_summary.c.case_id).where(case_summary.c.our_party == our_party)
+    return deadlines.c.case_id.in_(cases)

@@ -47,6 +47,13 @@ OursParam = Annotated[
     bool | None,
     Parameter(description="true: the case team's own deadlines; false: the other side's."),
 ]
+TeamParam = Annotated[
+    str | None,
+    Parameter(
+        pattern="^(regulator|subject|requester)$",
+        description="Only cases tracked by this side (the case's our_party).",
+    ),
+]
 OverdueParam = Annotated[
     bool, Parameter(description="Only duties past due and not met (open or missed).")
 ]
@@ -63,6 +70,7 @@ def deadline_filter(
     party: PartyParam = None,
     obligation: ObligationParam = None,
     ours: OursParam = None,
+    our_party: TeamParam = None,
 ) -> DeadlineFilter:
     """The filters of the deadline queue, shared by its JSON, CSV and iCalendar forms."""
     return DeadlineFilter(
@@ -75,6 +83,7 @@ def deadline_filter(
         party=party,
         obligation=obligation,
         ours=ours,
+        our_party=our_party,
     )
 
 
@@ -126,5 +135,7 @@ class DeadlinesController(Controller):
         )
 
     @get("/stats", operation_id="getStatistics", summary="Open cases by stage, overdue deadlines")
-    async def stats(self, request: Request[Principal, Any, Any], queries: Queries) -> Stats:
-        return await queries.stats(request.user)
+    async def stats(
+        self, request: Request[Principal, Any, Any], queries: Queries, our_party: TeamParam = None
+    ) -> Stats:
+        return await queries.stats(request.user, our_party)

@@ -20,6 +20,15 @@ from casemgmt.application.readmodels import CaseFilter, DeadlineFilter
 from casemgmt.application.views import envelope_view
 from casemgmt.domain.regime.registry import RegimeRegistry
 from casemgmt.entrypoints.http.dashboard.present import Names, page_url
+from casemgmt.entrypoints.http.dashboard.sides import (
+    TEAMS,
+    VIEWS,
+    Team,
+    View,
+    attention,
+    tabs,
+    view_filter,
+)
 
 __all__ = [
     "CASES_PAGE",
@@ -28,6 +37,7 @@ __all__ = [
     "CaseQuery",
     "DeadlineQuery",
     "Sources",
+    "TeamQuery",
     "case_page",
     "cases_page",
     "deadlines_page",
@@ -65,14 +75,25 @@ class CaseQuery(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class DeadlineQuery(msgspec.Struct, frozen=True, kw_only=True):
-    """The deadline queue's filters (``status``: a deadline status or ``all``)."""
+    """The deadline queue's filters (``status``: a deadline status, ``unresolved`` or
+    ``all``; ``view``: whose deadlines, see ``sides.VIEWS``; ``team``: whose cases)."""
 
     regulator: Short | None = None
-    status: Literal["open", "met", "missed", "cancelled", "paused", "all"] = "open"
+    status: Literal[
+        "unresolved", "open", "met", "met_late", "missed", "closed", "cancelled", "paused", "all"
+    ] = "unresolved"
     kind: Short | None = None
     overdue: bool = False
     due_before: date | None = None
+    view: View = "all"
+    team: Team | None = None
     cursor: Short | None = None
+
+
+class TeamQuery(msgspec.Struct, frozen=True, kw_only=True):
+    """The overview's team tab (None: every team)."""
+
+    team: Team | None = None
 
 
 class CaseAt(msgspec.Struct, frozen=True, kw_only=True):
@@ -89,9 +110,12 @@ def _today(sources: Sources) -> date:
     return sources.clock.now().date()
 
 
-async def overview_page(sources: Sources, principal: Principal) -> dict[str, Any]:
+async def overview_page(
+    sources: Sources, principal: Principal, query: TeamQuery | None = None
+) -> dict[str, Any]:
+    team = query.team if query else None
     names = Names(sources.regimes, principal)
-    stats = await sources.queries.stats(principal)
+    stats = await sources.queries.stats(principal, team)
     groups: dict[str, list[dict[str, Any]]] = {code: [] for code in names.regulators}
     ordered = sorted(
         stats.open_cases_by_stage,
@@ -127,6 +151,11 @@ async def overview_page(sources: Sources, principal: Principal) -> dict[str, Any
         "due_soon": [d for d in upcoming.items if not d.overdue],
         "due_soon_days": DUE_SOON_DAYS,
         "as_of": stats.as_of,
+        "team": team,
+        "team_tabs": tabs("/dashboard", {}, "team", dict(TEAMS), team or ""),
+        "sides": stats.deadlines,
+        "attention": await attention(sources.queries, principal, team),
+        "queue_url": lambda view: page_url("/dashboard/deadlines", {"view": view, "team": team}),
     }
 
 
@@ -162,12 +191,15 @@ async def deadlines_page(
     filters = DeadlineFilter(
         regulator=query.regulator,
         kind=query.kind,
-        status="open" if query.overdue else (None if query.status == "all" else query.status),
+        status=None if query.status == "all" else query.status,
         due_before=query.due_before,
         overdue_at=sources.clock.now() if query.overdue else None,
+        our_party=query.team,
+        **view_filter(query.view),
     )
     page = await sources.queries.deadlines(principal, filters, query.cursor, DEADLINES_PAGE)
     params = _params(query)
+    views = {code: label for code, (label, _, _) in VIEWS.items()}
     kinds = sorted(
         {rule.kind for regime in sources.regimes.all() for rule in regime.deadline_rules}
         | {"response_due"}
@@ -181,8 +213,19 @@ async def deadlines_page(
         if page.next_cursor
         else None,
         "first_url": page_url("/dashboard/deadlines", params) if query.cursor else None,
-        "csv_url": page_url("/v1/deadlines.csv", params),
+        "csv_url": page_url("/v1/deadlines.csv", _csv_deadline_params(filters)),
+        "view_tabs": tabs("/dashboard/deadlines", params, "view", views, query.view),
+        "team_tabs": tabs("/dashboard/deadlines", params, "team", dict(TEAMS), query.team or ""),
     }
+
+
+def _csv_deadline_params(filters: DeadlineFilter) -> Mapping[str, Any]:
+    """The API's query parameters for the same filters (``overdue`` instead of its instant)."""
+    params = {k: v for k, v in msgspec.to_builtins(filters).items() if v is not None}
+    if params.pop("overdue_at", None) is not None:
+        params["overdue"] = "true"
+    params["status"] = params.get("status", "all")
+    return {k: str(v).lower() if isinstance(v, bool) else v for k, v in params.items()}
 
 
 async def case_page(
@@ -209,5 +252,6 @@ async def case_page(
         "as_of": as_of,
         "today": _today(sources),
         "events": [envelope_view(e) for e in shown],
+        "team_names": dict(TEAMS),
         "total_events": len(timeline),
     }

@@ -28,6 +28,7 @@ from casemgmt.entrypoints.http.dashboard.context import (
     CaseQuery,
     DeadlineQuery,
     Sources,
+    TeamQuery,
     case_page,
     cases_page,
     deadlines_page,
@@ -118,7 +119,7 @@ class DashboardController(Controller):
 
     @get("/", operation_id="dashboardOverview", name="dashboard")
     async def overview(self, request: Request[Principal, Any, Any], sources: Sources) -> Template:
-        context = await overview_page(sources, request.user)
+        context = await overview_page(sources, request.user, _query(request, TeamQuery))
         return render("overview.html", request, context)
 
     @get("/cases", operation_id="dashboardCases")

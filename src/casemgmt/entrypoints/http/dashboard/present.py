@@ -103,20 +103,22 @@ def _past(d: DeadlineView) -> bool:
 
 def deadline_state(d: DeadlineView) -> str:
     """The highlight of a deadline row: ``missed`` / ``overdue`` (a duty of ours past due,
-    recorded missed or not yet), ``their-overdue`` (their duty past due), ``lost-right``
-    (our window closed unused), ``due-soon`` (ours, a few working days away) or ``""``.
+        recorded missed or not yet), ``their-overdue`` (their duty past due), ``lost-right``
+        (our window closed unused), ``due-soon`` (a duty, or our window, a few working days
+    away) or ``""``.
 
-    A missed duty stays highlighted until it is met late, waived or cancelled.
+        A missed duty stays highlighted until it is met late, waived or cancelled.
     """
     late = d.status == "missed" or (d.obligation == "duty" and _past(d))
     if late:
         if not d.ours:
             return "their-overdue"
         return "missed" if d.status == "missed" else "overdue"
-    if d.ours and d.status == "closed":
-        return "lost-right"
+    if d.obligation == "window" and (d.status == "closed" or _past(d)):
+        return "lost-right" if d.ours else ""
     left = d.working_days_remaining
-    if d.ours and d.status == "open" and left is not None and left <= DUE_SOON_WORKING_DAYS:
+    soon = d.status == "open" and left is not None and left <= DUE_SOON_WORKING_DAYS
+    if soon and (d.ours or d.obligation == "duty"):  # their window closing: information
         return "due-soon"
     return ""
 
