@@ -262,7 +262,7 @@ GRACE = 5.0
 @pytest.fixture
 async def graced(container: Container, clock: FixedClock) -> AsyncIterator[ReminderDelivery]:
     """Delivery as the worker builds it: scans claim for ``GRACE``, tasks take ``LEASE``."""
-    client = build_client(5.0)
+    client = build_client(5.0, container.targets)
     policy = RetryPolicy(max_attempts=3, base_seconds=1.0, max_seconds=1.0, floor_seconds=1.0)
     yield ReminderDelivery(
         SqlDeliveryStore(container.engine),
