@@ -16,9 +16,12 @@ from casemgmt.domain.events import (
     DeadlineExtended,
     DeadlineMissed,
     Event,
+    ExtensionAgreed,
     FeePaid,
     FeesNoticeIssued,
+    InvestigationOpened,
     NoteAdded,
+    NoticeIssued,
     PublicInterestExtension,
     RegulatorComplaintLodged,
     ResponseSent,
@@ -94,3 +97,46 @@ def test_the_foi_response_deadline_moves_only_through_statutory_events(
             if h.rule == "foi_public_interest_extension"
         )
         assert added <= 20
+
+
+WINDOW = "penalty_notice_due-noi-1"
+
+
+def _ico_action(kind: int, day: date, other: date) -> Event:
+    makers = (
+        lambda: DeadlineExtended(occurred_on=day, deadline_id=WINDOW, due_on=other, reason="r"),
+        lambda: ExtensionAgreed(occurred_on=day, deadline_id=WINDOW, extended_to=other),
+        lambda: DeadlineClosed(occurred_on=day, deadline_id=WINDOW),
+        lambda: NoteAdded(occurred_on=day, text="n"),
+        lambda: NoticeIssued(occurred_on=day, notice_id="pn-1", notice_kind="penalty_notice"),
+    )
+    return makers[kind % len(makers)]()
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 4), st.integers(0, 300), st.integers(1, 120)), max_size=10)
+)
+def test_the_six_month_penalty_notice_window_moves_only_by_agreement(
+    plan: list[tuple[int, int, int]],
+) -> None:
+    noi = date(2026, 3, 15)
+    case = open_case("ico", "uk-gdpr", date(2026, 1, 7), today=TODAY)
+    case.do(InvestigationOpened(occurred_on=noi, legal_basis="UK GDPR"))
+    case.do(
+        NoticeIssued(
+            occurred_on=noi, notice_id="noi-1", notice_kind="notice_of_intent",
+            respond_by=date(2026, 4, 10),
+        )
+    )  # fmt: skip
+    for kind, offset, later in sorted(plan, key=lambda p: p[1]):
+        day = noi + timedelta(days=offset)
+        before = case.deadline(WINDOW).due_on
+        try:
+            out = case.do(_ico_action(kind, day, day + timedelta(days=later)))
+        except RuleViolation:
+            continue
+        if case.deadline(WINDOW).due_on != before:
+            assert out[0].type_tag() == "extension_agreed"
+        if out[0].type_tag() == "notice_issued":  # given within the (agreed) window
+            assert day <= before
