@@ -143,7 +143,7 @@ class Container:
         self.targets = TargetPolicy.parse(self.settings.reminders.webhook_allowed_networks)
         self.projectors = inline_projectors(projection_specs(self.regimes))
         self.keys = SqlKeyRepository(self.engine)
-        self.access = AccessService(self.keys, self.clock)
+        self.access = AccessService(self.keys, self.clock, regulators=self.regimes.regulators())
         self.gauges = self._gauges()
         uow = partial(CaseSqlUnitOfWork, self.engine, self.codec, self.clock, self.projectors)
         self.cases = CaseService(

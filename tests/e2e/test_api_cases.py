@@ -139,7 +139,8 @@ def test_stale_expected_version_is_a_conflict_naming_the_current_version(
     assert stale.headers["content-type"].startswith(PROBLEM)
     assert stale.json()["current_version"] == current + 1
     by_header = writer.post(url, json=note, headers={"If-Match": f'"{current}"'})
-    assert by_header.status_code == 409
+    assert by_header.status_code == 412  # a stale If-Match is a failed precondition
+    assert by_header.headers["ETag"] == f'"{current + 1}"'
     assert writer.get(f"/v1/cases/{case['case_id']}").json()["version"] == current + 1
 
 

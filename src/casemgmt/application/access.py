@@ -42,10 +42,33 @@ _log = get_logger("casemgmt.access")
 class AccessService:
     """Authentication and credential management over one ``KeyRepository``."""
 
-    def __init__(self, keys: KeyRepository, clock: Clock, session_hours: float = 12) -> None:
+    def __init__(
+        self,
+        keys: KeyRepository,
+        clock: Clock,
+        session_hours: float = 12,
+        regulators: Collection[str] | None = None,
+    ) -> None:
+        """``regulators``: the codes a credential may be scoped to (None: any)."""
         self.keys = keys
         self._clock = clock
         self._session = timedelta(hours=session_hours)
+        self._regulators = None if regulators is None else frozenset(regulators)
+
+    def scope(self, regulators: Collection[str] | None) -> list[str] | None:
+        """``regulators`` normalised (lower case, each once); ``ValidationFailed`` naming
+        any code that is not a known regulator's."""
+        if regulators is None:
+            return None
+        codes = list(dict.fromkeys(code.strip().lower() for code in regulators))
+        unknown = [c for c in codes if self._regulators is not None and c not in self._regulators]
+        if unknown:
+            known = ", ".join(sorted(self._regulators or ()))
+            raise ValidationFailed(
+                f"unknown regulator {', '.join(map(repr, unknown))}; known: {known}",
+                field="regulators",
+            )
+        return codes
 
     async def authenticate(self, token: str) -> Principal | None:
         """The principal of a valid, unrevoked API key; None otherwise (no reason leaks)."""
@@ -62,7 +85,8 @@ class AccessService:
         self, by: Principal | None, name: str, role: Role, regulators: Collection[str] | None
     ) -> IssuedKey:
         """A new key made by ``by`` (None: the command line); ``ValidationFailed`` if it
-        would have more power than ``by``."""
+        would have more power than ``by`` or names a regulator that does not exist."""
+        regulators = self.scope(regulators)
         if by is not None and not may_grant(by, role, regulators):
             raise ValidationFailed(
                 "a key may not have a stronger role or reach regulators beyond your own",
@@ -138,7 +162,8 @@ class AccessService:
         """A read-only calendar feed token of ``by``'s key, at most ``by``'s scope."""
         if not name.strip():
             raise ValidationFailed("a feed token needs a name", field="name")
-        scope = by.regulators if regulators is None else frozenset(regulators)
+        narrowed = self.scope(regulators)
+        scope = by.regulators if narrowed is None else frozenset(narrowed)
         if not may_grant(by, Role.READER, scope):
             raise ValidationFailed(
                 "a feed may not reach beyond your regulators", field="regulators"

@@ -18,6 +18,7 @@ from casemgmt.application.auth import Principal
 from casemgmt.application.envelope import AppendResult, Envelope, NewEvent
 from casemgmt.application.errors import (
     ConcurrencyConflict,
+    Forbidden,
     IdempotencyConflict,
     NotFound,
     ValidationFailed,
@@ -93,7 +94,7 @@ class CaseService:
     ) -> AppendResult:
         """Open a case; re-posting the same case (same id, same content) is idempotent."""
         if not principal.can_see(opened.regulator):
-            raise ValidationFailed(
+            raise Forbidden(
                 f"this key may not open cases for regulator {opened.regulator!r}",
                 field="regulator",
             )

@@ -2,6 +2,7 @@
 
 CasemgmtError
 ├── NotFound                 the case (or resource) does not exist or is out of scope
+├── Forbidden                the key may not act on that regulator (asked of no case)
 ├── ConcurrencyConflict      stale expected version; carries the current version
 ├── IdempotencyConflict      same event id or key, different content
 └── ValidationFailed         well-formed input that breaks a field rule (names the field)
@@ -18,6 +19,7 @@ from __future__ import annotations
 __all__ = [
     "CasemgmtError",
     "ConcurrencyConflict",
+    "Forbidden",
     "IdempotencyConflict",
     "NotFound",
     "OutOfRange",
@@ -34,6 +36,15 @@ class NotFound(CasemgmtError):
         super().__init__(f"{what} {key!r} not found")
         self.what = what
         self.key = key
+
+
+class Forbidden(CasemgmtError):
+    """The principal may not act for ``regulator``: decided before any case is read, so
+    the answer is the same whether or not the case exists."""
+
+    def __init__(self, detail: str, field: str | None = None) -> None:
+        super().__init__(detail)
+        self.field = field
 
 
 class ConcurrencyConflict(CasemgmtError):

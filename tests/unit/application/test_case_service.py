@@ -13,6 +13,7 @@ from casemgmt.application.auth import Principal, Role
 from casemgmt.application.cases import CaseService, Proposal, RecordCommand
 from casemgmt.application.errors import (
     ConcurrencyConflict,
+    Forbidden,
     IdempotencyConflict,
     NotFound,
     ValidationFailed,
@@ -223,7 +224,7 @@ async def test_a_principal_may_not_open_a_case_for_another_regulator(
         opened_on=JAN5,
     )
 
-    with pytest.raises(ValidationFailed) as caught:
+    with pytest.raises(Forbidden) as caught:
         await cases.open_case(ICO_ONLY, opened)
 
     assert caught.value.field == "regulator"

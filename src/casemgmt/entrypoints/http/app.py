@@ -22,6 +22,7 @@ from casemgmt.entrypoints.http.controllers.imports import ImportController
 from casemgmt.entrypoints.http.controllers.keys import FeedTokensController, KeysController
 from casemgmt.entrypoints.http.controllers.regulators import RegulatorsController
 from casemgmt.entrypoints.http.controllers.subscriptions import SubscriptionsController
+from casemgmt.entrypoints.http.conventions import ConditionalGet, known_query_only
 from casemgmt.entrypoints.http.dashboard import (
     DASHBOARD_ROUTES,
     static_files_router,
@@ -76,11 +77,13 @@ def create_app(settings: Settings, container: Container | None = None) -> Litest
         middleware=[
             middleware_factory(built.metrics.http_seconds),
             NulGuard,
+            ConditionalGet,
             DefineMiddleware(ApiKeyAuthMiddleware, exclude=PUBLIC_PATHS),
         ],
         logging_config=None,  # structlog, configured above, owns logging
+        guards=[known_query_only],
         exception_handlers=exception_handlers(),
-        openapi_config=openapi_config(),
+        openapi_config=openapi_config(built.regimes),
         lifespan=[lifespan],
         before_send=[security_headers],
         request_max_body_size=settings.api.max_body_bytes,

@@ -28,6 +28,7 @@ from litestar.types import ExceptionHandlersMap
 
 from casemgmt.application.errors import (
     ConcurrencyConflict,
+    Forbidden,
     IdempotencyConflict,
     NotFound,
     OutOfRange,
@@ -38,7 +39,13 @@ from casemgmt.domain.errors import CalendarYearUnavailable, RuleViolation
 from casemgmt.domain.events.fields import DateOutOfRange
 from casemgmt.entrypoints.http.bodies import DATE_RANGE
 
-__all__ = ["PROBLEM_JSON", "exception_handlers", "problem", "problem_from_decode_error"]
+__all__ = [
+    "PROBLEM_JSON",
+    "PreconditionFailed",
+    "exception_handlers",
+    "problem",
+    "problem_from_decode_error",
+]
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_BASE = "https://casemgmt.dev/problems/"
@@ -52,6 +59,7 @@ _TITLES = {
     405: "Method Not Allowed",
     406: "Not Acceptable",
     409: "Conflict",
+    412: "Precondition Failed",
     413: "Content Too Large",
     415: "Unsupported Media Type",
     422: "Unprocessable Content",
@@ -178,6 +186,35 @@ def _conflict(_: Request[Any, Any, Any], exc: ConcurrencyConflict) -> Response[A
     )
 
 
+class PreconditionFailed(Exception):
+    """An ``If-Match`` that names an older version than the case's (412, not 409: the
+    409 is for a body's ``expected_version``)."""
+
+    def __init__(self, conflict: ConcurrencyConflict) -> None:
+        super().__init__(str(conflict))
+        self.conflict = conflict
+
+
+def _precondition(_: Request[Any, Any, Any], exc: PreconditionFailed) -> Response[Any]:
+    return problem(
+        412,
+        f"If-Match does not match: {exc.conflict}",
+        slug="precondition-failed",
+        current_version=exc.conflict.current,
+        expected_version=exc.conflict.expected,
+        headers={"ETag": f'"{exc.conflict.current}"'},
+    )
+
+
+def _forbidden(_: Request[Any, Any, Any], exc: Forbidden) -> Response[Any]:
+    return problem(
+        403,
+        str(exc),
+        slug="forbidden",
+        errors=[{"field": exc.field, "message": str(exc)}] if exc.field else None,
+    )
+
+
 def _idempotency(_: Request[Any, Any, Any], exc: IdempotencyConflict) -> Response[Any]:
     return problem(
         HTTP_409_CONFLICT, str(exc), slug="idempotency-conflict", title="Idempotency conflict"
@@ -251,6 +288,8 @@ def exception_handlers() -> ExceptionHandlersMap:
         CalendarYearUnavailable: _calendar_year,
         NotFound: _not_found,
         ConcurrencyConflict: _conflict,
+        PreconditionFailed: _precondition,
+        Forbidden: _forbidden,
         IdempotencyConflict: _idempotency,
         ValidationException: _validation_exception,
         HTTPException: _http_exception,

@@ -1,4 +1,5 @@
-"""The OpenAPI document: Litestar's, plus the event bodies as a discriminated ``oneOf``.
+"""The OpenAPI document: Litestar's, plus the event bodies as a discriminated ``oneOf``,
+the problem+json errors every operation may answer, and the codes that are enums.
 
 The event routes read their body themselves (to take ``event_id`` and ``expected_version``
 off before decoding the event struct), so Litestar cannot infer their schema. The render
@@ -28,7 +29,9 @@ from litestar.openapi.spec import Components, SecurityScheme
 from litestar.static_files import create_static_files_router
 
 from casemgmt import __version__
+from casemgmt.domain.regime.registry import RegimeRegistry
 from casemgmt.entrypoints.http.bodies import postable_event_types
+from casemgmt.entrypoints.http.errors import PROBLEM_JSON
 
 __all__ = ["DOCS_CSP", "docs_assets_router", "openapi_config", "patch_schema"]
 
@@ -83,6 +86,81 @@ BODIES = {
 }
 
 
+#: Every error an operation may answer, each as RFC 9457 problem+json (see errors.py).
+PROBLEM_STATUSES = {
+    "400": "Bad request: a malformed body, an unknown or invalid query parameter (named)",
+    "401": "No valid API key",
+    "403": "The key's role or regulators do not allow this",
+    "404": "No such resource within the key's scope",
+    "409": "Version conflict (body expected_version) or idempotency conflict",
+    "412": "If-Match names an older version; the ETag header gives the current one",
+    "413": "Body or import too large",
+    "415": "Send the body as application/json",
+    "422": "A rule of the regime or a value out of range refused the request",
+    "429": "Too many requests; see Retry-After",
+    "503": "A dependency is unavailable; see Retry-After",
+}
+PROBLEM_SCHEMA = {
+    "type": "object",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "field": {"type": ["string", "null"]},
+                    "message": {"type": "string"},
+                },
+            },
+        },
+        "regime": {"type": "string"},
+        "rule": {"type": "string"},
+        "current_version": {"type": "integer"},
+        "expected_version": {"type": "integer"},
+    },
+    "additionalProperties": True,
+}
+#: Operations that answer ``If-None-Match`` with 304 (see conventions.ConditionalGet).
+CONDITIONAL = frozenset(
+    {"listCases", "getCase", "getCaseTimeline", "listDeadlines", "deadlinesCalendar", "readFeed"}
+)
+
+
+def _problem_responses() -> dict[str, Any]:
+    content = {PROBLEM_JSON: {"schema": {"$ref": REF.format(name="Problem")}}}
+    return {
+        code: {"description": text, "content": content} for code, text in PROBLEM_STATUSES.items()
+    }
+
+
+def _enums(regimes: RegimeRegistry) -> dict[str, list[str]]:
+    """Query parameter name -> its closed set of values, from the regime files."""
+    return {
+        "regulator": sorted(regimes.regulators()),
+        "regime": sorted({r.code for r in regimes.all()}),
+    }
+
+
+def _patch_operation(operation: dict[str, Any], enums: dict[str, list[str]]) -> None:
+    responses = operation.setdefault("responses", {})
+    responses.update(_problem_responses())
+    if operation.get("operationId") in CONDITIONAL:
+        responses["304"] = {"description": "Not modified: If-None-Match names the ETag"}
+    for parameter in operation.get("parameters", []):
+        values = enums.get(parameter.get("name", ""))
+        if parameter.get("in") == "query" and values:
+            schema = parameter.setdefault("schema", {})
+            for option in schema.get("oneOf", [schema]):
+                if option.get("type") == "string":
+                    option["enum"] = values
+            parameter["description"] = "Case-insensitive code, one of the enum's values."
+
+
 @cache
 def _event_components() -> dict[str, Any]:
     types = postable_event_types()
@@ -123,14 +201,18 @@ def _event_components() -> dict[str, Any]:
     return components
 
 
-def patch_schema(document: dict[str, Any]) -> dict[str, Any]:
+def patch_schema(document: dict[str, Any], regimes: RegimeRegistry) -> dict[str, Any]:
     patched = copy.deepcopy(document)
     schemas = patched.setdefault("components", {}).setdefault("schemas", {})
     schemas.update(_event_components())
-    for path in patched.get("paths", {}).values():
+    schemas["Problem"] = PROBLEM_SCHEMA
+    enums = _enums(regimes)
+    for route, path in patched.get("paths", {}).items():
         for operation in path.values():
             if not isinstance(operation, dict):
                 continue
+            if route.startswith("/v1/"):
+                _patch_operation(operation, enums)
             body = BODIES.get(operation.get("operationId", ""))
             if body is not None:
                 media, name = body
@@ -142,8 +224,12 @@ def patch_schema(document: dict[str, Any]) -> dict[str, Any]:
 
 
 class _JsonPlugin(JsonRenderPlugin):
+    def __init__(self, regimes: RegimeRegistry, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.regimes = regimes
+
     def render(self, request: Request[Any, Any, Any], openapi_schema: dict[str, Any]) -> bytes:
-        return super().render(request, patch_schema(openapi_schema))
+        return super().render(request, patch_schema(openapi_schema, self.regimes))
 
 
 class _SwaggerPlugin(SwaggerRenderPlugin):
@@ -152,7 +238,8 @@ class _SwaggerPlugin(SwaggerRenderPlugin):
         return _PAGE.format(title=title, assets=ASSETS).encode()
 
 
-def openapi_config() -> OpenAPIConfig:
+def openapi_config(regimes: RegimeRegistry) -> OpenAPIConfig:
+    """The document's settings; ``regimes`` gives the enums of regulator and regime."""
     return OpenAPIConfig(
         title="casemgmt",
         version=__version__,
@@ -161,7 +248,7 @@ def openapi_config() -> OpenAPIConfig:
             "`Authorization: Bearer <api key>`; errors are RFC 9457 problem+json."
         ),
         path="/schema",
-        render_plugins=[_SwaggerPlugin(path="/"), _JsonPlugin()],
+        render_plugins=[_SwaggerPlugin(path="/"), _JsonPlugin(regimes)],
         components=Components(
             security_schemes={
                 "apiKey": SecurityScheme(type="http", scheme="bearer", description="API key")

@@ -12,14 +12,17 @@ from litestar.params import Parameter
 from casemgmt.application.auth import Principal, Role
 from casemgmt.application.cases import RecordCommand
 from casemgmt.application.envelope import AppendResult
-from casemgmt.application.errors import ValidationFailed
+from casemgmt.application.errors import ConcurrencyConflict, ValidationFailed
 from casemgmt.application.ids import derived_event_id, request_hash
 from casemgmt.application.readmodels import CaseFilter, Page
 from casemgmt.application.views import CaseDetail, CaseSummary, envelope_view
 from casemgmt.domain.events import CaseOpened
 from casemgmt.entrypoints.http.auth import requires
 from casemgmt.entrypoints.http.bodies import decode_events_body
-from casemgmt.entrypoints.http.deps import Cases, Queries, require_json
+from casemgmt.entrypoints.http.conventions import known_code
+from casemgmt.entrypoints.http.deps import Cases, Queries, Regimes, require_json
+from casemgmt.entrypoints.http.errors import PreconditionFailed
+from casemgmt.entrypoints.http.paging import bind_cursor, unbind_cursor, with_link
 from casemgmt.entrypoints.http.schemas import AppendedEvents, EventPage, OpenCaseRequest
 
 __all__ = ["CasesController"]
@@ -112,6 +115,7 @@ class CasesController(Controller):
         self,
         request: Request[Principal, Any, Any],
         queries: Queries,
+        regimes: Regimes,
         regulator: str | None = None,
         regime: str | None = None,
         status: Annotated[str | None, Parameter(pattern="^(open|closed)$")] = None,
@@ -120,11 +124,20 @@ class CasesController(Controller):
         q: Annotated[str | None, Parameter(max_length=200)] = None,
         cursor: str | None = None,
         limit: Limit = 50,
-    ) -> Page[CaseSummary]:
+    ) -> Response[Page[CaseSummary]]:
         filters = CaseFilter(
-            regulator=regulator, regime=regime, status=status, stage=stage, subject=subject, q=q
+            regulator=known_code(regulator, regimes.regulators(), "regulator"),
+            regime=known_code(regime, {r.code for r in regimes.all()}, "regime"),
+            status=status,
+            stage=stage,
+            subject=subject,
+            q=q,
         )
-        return await queries.list_cases(request.user, filters, cursor, limit)
+        page = await queries.list_cases(
+            request.user, filters, unbind_cursor(request, cursor), limit
+        )
+        bound = Page(items=page.items, next_cursor=bind_cursor(request, page.next_cursor))
+        return with_link(request, bound, "cursor", bound.next_cursor)
 
     @get("/{case_id:str}", operation_id="getCase", summary="A case's current state")
     async def get_case(
@@ -152,14 +165,15 @@ class CasesController(Controller):
         case_id: str,
         after_version: Annotated[int, Parameter(ge=0, le=2**31 - 1)] = 0,
         limit: Annotated[int, Parameter(ge=1, le=1000)] = 1000,
-    ) -> EventPage:
+    ) -> Response[EventPage]:
         envelopes = await queries.timeline(request.user, case_id)
         page = [e for e in envelopes if e.version > after_version][:limit]
         more = bool(page) and page[-1].version < envelopes[-1].version
-        return EventPage(
+        body = EventPage(
             items=[envelope_view(e) for e in page],
             next_cursor=str(page[-1].version) if more else None,
         )
+        return with_link(request, body, "after_version", body.next_cursor)
 
     @post(
         "/{case_id:str}/events",
@@ -187,4 +201,10 @@ class CasesController(Controller):
             request_hash=request_hash(raw),
             correlation_id=_correlation(request),
         )
-        return _appended(await cases.record(request.user, command), case_id)
+        try:
+            result = await cases.record(request.user, command)
+        except ConcurrencyConflict as exc:
+            if if_match is None:
+                raise
+            raise PreconditionFailed(exc) from exc
+        return _appended(result, case_id)

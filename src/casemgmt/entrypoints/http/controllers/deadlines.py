@@ -13,8 +13,10 @@ from casemgmt.application.auth import Principal
 from casemgmt.application.queries import Stats
 from casemgmt.application.readmodels import DeadlineFilter, Page
 from casemgmt.application.views import DeadlineView
-from casemgmt.entrypoints.http.deps import ClockDep, Queries
+from casemgmt.entrypoints.http.conventions import known_code
+from casemgmt.entrypoints.http.deps import ClockDep, Queries, Regimes
 from casemgmt.entrypoints.http.ical import deadlines_calendar
+from casemgmt.entrypoints.http.paging import bind_cursor, unbind_cursor, with_link
 
 __all__ = ["FILTER_DEPENDENCY", "DeadlinesController", "deadline_filter"]
 
@@ -61,6 +63,7 @@ OverdueParam = Annotated[
 
 def deadline_filter(
     clock: ClockDep,
+    regimes: Regimes,
     regulator: str | None = None,
     status: Status = "unresolved",
     due_before: date | None = None,
@@ -74,9 +77,9 @@ def deadline_filter(
 ) -> DeadlineFilter:
     """The filters of the deadline queue, shared by its JSON, CSV and iCalendar forms."""
     return DeadlineFilter(
-        regulator=regulator,
+        regulator=known_code(regulator, regimes.regulators(), "regulator"),
         case_id=case_id,
-        kind=kind,
+        kind=kind,  # open-ended: a case may set a kind its regime does not declare
         status=None if status == "all" else status,
         due_before=due_before,
         overdue_at=clock.now() if overdue else None,
@@ -109,8 +112,10 @@ class DeadlinesController(Controller):
         filters: DeadlineFilter,
         cursor: str | None = None,
         limit: Annotated[int, Parameter(ge=1, le=500)] = 50,
-    ) -> Page[DeadlineView]:
-        return await queries.deadlines(request.user, filters, cursor, limit)
+    ) -> Response[Page[DeadlineView]]:
+        page = await queries.deadlines(request.user, filters, unbind_cursor(request, cursor), limit)
+        bound = Page(items=page.items, next_cursor=bind_cursor(request, page.next_cursor))
+        return with_link(request, bound, "cursor", bound.next_cursor)
 
     @get(
         "/deadlines.ics",
