@@ -99,41 +99,58 @@ def _too_large(detail: str) -> HTTPException:
 
 async def spool(chunks: AsyncIterator[bytes], limits: Limits) -> Spool:
     """Read, bound and validate the body; ``HTTPException`` 413 past a limit."""
-    result = Spool()
-    pending, number, size, skipping = bytearray(), 0, 0, False
+    reader = _Lines(limits)
+    size = 0
     async for chunk in chunks:
         size += len(chunk)
         if size > limits.max_bytes:
             raise _too_large(f"imports are limited to {limits.max_bytes} bytes")
+        for _ in reader.feed(chunk):
+            await asyncio.sleep(0)  # let other requests in between long bodies
+    return reader.finish()
+
+
+class _Lines:
+    """Splits chunks into lines, never holding more than one line of ``max_line_bytes``."""
+
+    def __init__(self, limits: Limits) -> None:
+        self.limits = limits
+        self.spool = Spool()
+        self.pending = bytearray()
+        self.number = 0  # lines completed so far
+        self.skipping = False  # inside a line already reported too long
+
+    def feed(self, chunk: bytes) -> Iterator[None]:
+        """Take ``chunk``; yields every thousand lines so the caller can pause."""
         start = 0
         while (end := chunk.find(b"\n", start)) >= 0:
-            number += 1
-            if number > limits.max_lines:
-                raise _too_large(f"imports are limited to {limits.max_lines} lines")
-            if not skipping:
-                pending += chunk[start:end]
-                _take(result, number, bytes(pending), limits)
-            pending.clear()
-            skipping, start = False, end + 1
-            if number % 1000 == 0:
-                await asyncio.sleep(0)  # let other requests in between long bodies
-        if not skipping:
-            pending += chunk[start:]
-            if len(pending) > limits.max_line_bytes:
-                pending.clear()
-                skipping = True
-                result.reject(number + 1, _long(limits), "body")
-    if pending.strip() and not skipping:
-        _take(result, number + 1, bytes(pending), limits)
-    return result
+            self.number += 1
+            if self.number > self.limits.max_lines:
+                raise _too_large(f"imports are limited to {self.limits.max_lines} lines")
+            if not self.skipping:
+                self.pending += chunk[start:end]
+                self._take(self.number, bytes(self.pending))
+            self.pending.clear()
+            self.skipping, start = False, end + 1
+            if self.number % 1000 == 0:
+                yield
+        if not self.skipping:
+            self.pending += chunk[start:]
+            if len(self.pending) > self.limits.max_line_bytes:
+                self.pending.clear()
+                self.skipping = True
+                self.spool.reject(self.number + 1, self._long(), "body")
 
+    def finish(self) -> Spool:
+        if self.pending.strip() and not self.skipping:
+            self._take(self.number + 1, bytes(self.pending))
+        return self.spool
 
-def _take(result: Spool, number: int, raw: bytes, limits: Limits) -> None:
-    if len(raw) > limits.max_line_bytes:
-        result.reject(number, _long(limits), "body")
-    elif raw.strip():
-        result.add(number, raw)
+    def _take(self, number: int, raw: bytes) -> None:
+        if len(raw) > self.limits.max_line_bytes:
+            self.spool.reject(number, self._long(), "body")
+        elif raw.strip():
+            self.spool.add(number, raw)
 
-
-def _long(limits: Limits) -> str:
-    return f"line longer than {limits.max_line_bytes} bytes"
+    def _long(self) -> str:
+        return f"line longer than {self.limits.max_line_bytes} bytes"
