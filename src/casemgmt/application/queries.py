@@ -141,7 +141,6 @@ class CaseQueryService:
             deadline_view(deadline_row(state, d), today, now, calendar) for d in state.deadlines
         ]
         open_views = [v for v in views if v.status == "open"]
-        views.sort(key=_urgency)
         return CaseDetail(
             case_id=state.case_id,
             regulator=state.regulator,
@@ -216,12 +215,6 @@ class CaseQueryService:
             as_of=now,
             deadlines=await self._queries.side_counts(scope, now, our_party),
         )
-
-
-def _urgency(v: DeadlineView) -> tuple[int, int, datetime]:
-    """A case's deadlines in the queue's order, unresolved before the rest."""
-    rank = (0 if v.status == "missed" else 1) if v.ours else 2
-    return (v.status not in ("open", "paused", "missed"), rank, v.due_at)
 
 
 def _summary(row: CaseRow) -> CaseSummary:

@@ -24,12 +24,13 @@ from casemgmt.application.cases import CaseService
 from casemgmt.application.reminders.delivery import (
     MissedDeadlines,
     ReminderDelivery,
+    closed_event_id,
     failed_event_id,
     missed_event_id,
     sent_event_id,
 )
 from casemgmt.application.reminders.policy import RetryPolicy, SendResult
-from casemgmt.domain.events import DeadlineMet
+from casemgmt.domain.events import DeadlineMet, DeadlineSet
 from tests.support.worker import case_with_deadline, post
 from tests.unit.application.conftest import NOW, regimes
 
@@ -102,6 +103,8 @@ async def test_a_2xx_records_reminder_sent_and_closes_the_delivery_with_it(
     assert url == "https://hooks.example.org/casemgmt"
     assert body["data"]["deadline"]["deadline_id"] == "d1"  # type: ignore[index]
     assert body["data"]["days_left"] == 1  # type: ignore[index]
+    sides = {k: body["data"]["deadline"][k] for k in ("party", "obligation", "ours", "side")}  # type: ignore[index]
+    assert sides == {"party": "subject", "obligation": "duty", "ours": False, "side": "theirs"}
 
 
 async def test_a_5xx_is_retried_after_a_jittered_backoff_holding_the_lease(
@@ -258,3 +261,26 @@ async def test_a_deadline_due_today_is_not_missed_yet(
 
     assert await missed(db, cases, clock).mark(limit=10) == 0
     assert event_ids(db, "deadline_missed") == []
+
+
+async def test_a_passed_window_is_closed_never_missed(
+    cases: CaseService, db: MemoryDatabase, clock: FixedClock
+) -> None:
+    await case_with_deadline(cases, "c-1", JAN5, date(2026, 1, 9))
+    window = DeadlineSet(
+        occurred_on=JAN5,
+        deadline_id="w1",
+        kind="call_back_window",
+        label="the company may ask for a call",
+        due_on=date(2026, 1, 9),
+        party="subject",
+        obligation="window",
+    )
+    await post(cases, "c-1", window)
+
+    assert await missed(db, cases, clock).mark(limit=10) == 2
+
+    assert event_ids(db, "deadline_missed") == [missed_event_id("c-1", "d1", "2026-01-09")]
+    assert event_ids(db, "deadline_closed") == [closed_event_id("c-1", "w1", "2026-01-09")]
+    assert db.tables.deadlines[("c-1", "w1")].status == "closed"
+    assert db.tables.deadlines[("c-1", "d1")].status == "missed"
