@@ -12,6 +12,7 @@ import click
 
 from casemgmt.bootstrap import Operations, upgrade_database
 from casemgmt.entrypoints.cli.common import run_with_container
+from casemgmt.observability import configure_logging
 from casemgmt.settings import Settings
 
 __all__ = ["main"]
@@ -20,6 +21,9 @@ __all__ = ["main"]
 @click.group()
 def main() -> None:
     """Event-sourced case management for regulatory enforcement."""
+    # Logs go to stderr, so a command's output (a new key, a report) is all stdout holds.
+    log = Settings.from_env().log
+    configure_logging(log.level, json=log.json)
 
 
 @main.group()
@@ -53,9 +57,9 @@ def verify() -> None:
 
 def _register_commands() -> None:
     # The subcommand modules register themselves on ``main``.
-    from casemgmt.entrypoints.cli import admin, demo, run, worker
+    from casemgmt.entrypoints.cli import admin, demo, receive, run, worker
 
-    for module in (admin, demo, run, worker):
+    for module in (admin, demo, receive, run, worker):
         module.register(main)
 
 
