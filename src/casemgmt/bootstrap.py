@@ -24,6 +24,7 @@ from casemgmt.adapters.codec import EventCodec
 from casemgmt.adapters.outages import unavailable_dependency
 from casemgmt.adapters.regime_files import load_registry
 from casemgmt.adapters.sql.case_uow import CaseSqlUnitOfWork, ProjectorFactory
+from casemgmt.adapters.sql.diagnose import database_problem, masked_url
 from casemgmt.adapters.sql.engine import create_engine, ping
 from casemgmt.adapters.sql.eventstore.verify import VerifyReport, verify_chains
 from casemgmt.adapters.sql.migrations import upgrade_to_head
@@ -71,7 +72,9 @@ __all__ = [
     "build_codec",
     "build_container",
     "build_worker",
+    "database_problem",
     "load_regimes",
+    "masked_url",
     "projection_specs",
     "unavailable_dependency",
     "upgrade_database",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import click
 
-from casemgmt.bootstrap import Operations, upgrade_database
+from casemgmt.bootstrap import Operations, database_problem, upgrade_database
 from casemgmt.entrypoints.cli.common import run_with_container
 from casemgmt.observability import configure_logging
 from casemgmt.settings import Settings
@@ -18,7 +18,23 @@ from casemgmt.settings import Settings
 __all__ = ["main"]
 
 
-@click.group()
+class _Commands(click.Group):
+    """The command group: a database that is missing, unmigrated or unreachable is one
+    line saying so and what fixes it (``casemgmt db upgrade``), not a traceback."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except Exception as exc:
+            problem = database_problem(exc, Settings.from_env().database.url)
+            if problem is None:
+                raise
+            raise click.ClickException(problem) from None
+
+
+@click.group(cls=_Commands)
 def main() -> None:
     """Event-sourced case management for regulatory enforcement."""
     # Logs go to stderr, so a command's output (a new key, a report) is all stdout holds.
