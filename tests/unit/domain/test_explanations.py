@@ -380,3 +380,24 @@ def test_a_clarification_restarts_the_count_and_the_explanation_shows_the_pause(
     ]
     assert e.citation == "FOIA 2000 s.1(3), s.10(6)(b)"
     assert replay(e) == D(2026, 2, 11)
+
+
+def test_an_information_notice_shows_its_appeal_period_minimum_or_that_urgency_waives_it() -> None:
+    case = _ico(D(2026, 4, 27))
+    _issue(case, "information_notice", D(2026, 4, 27), respond_by=D(2026, 6, 1))
+    e = case.deadline("information_response_due-n-1").explanation
+    [minimum] = [s for s in e.steps if s.kind == "minimum"]
+    assert minimum.on == D(2026, 5, 26)  # the appeal window: 28 days, rolled past 25 May
+    assert minimum.text.startswith("minimum checked: not before the appeal window, Tue 26 May")
+    assert minimum.text.endswith(": met")
+    urgent = _ico(D(2026, 4, 27))
+    urgent.do(
+        NoticeIssued(
+            occurred_on=D(2026, 4, 27), notice_id="n-1", notice_kind="information_notice",
+            respond_by=D(2026, 4, 30), urgent=True,
+        )
+    )  # fmt: skip
+    e = urgent.deadline("information_response_due-n-1").explanation
+    [waived] = [s for s in e.steps if s.kind == "minimum"]
+    assert waived.text.startswith("minimum not applied: the notice says it is urgent")
+    assert replay(e) == D(2026, 4, 30)

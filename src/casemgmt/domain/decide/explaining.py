@@ -53,13 +53,16 @@ def explain_rule(rule: DeadlineRule, a: Event, ctx: Context) -> Explanation | No
     A date ``a`` gives in the rule's ``stated_by`` field (an appellant's own reckoning)
     replaces the computed one, and the explanation shows both.
     """
+    waived = bool(rule.minimum and rule.minimum.unless and getattr(a, rule.minimum.unless, False))
     if rule.period == "statutory":
         found = explain_count(ctx.regime, rule, basis_day(a), trigger_text(a, ctx))
     else:
         stated = stated_period(a, rule, ctx)
         if stated is None:
             return None
-        found = explain_count(ctx.regime, rule, a.occurred_on, trigger_text(a, ctx), stated)
+        found = explain_count(
+            ctx.regime, rule, a.occurred_on, trigger_text(a, ctx), stated, waived=waived
+        )
     given = getattr(a, rule.stated_by, None) if rule.stated_by else None
     if not isinstance(given, date) or given == found.due_on:
         return found
@@ -78,6 +81,8 @@ def explain_count(
     trigger: date,
     what: str,
     stated: date | PeriodEnd | None = None,
+    *,
+    waived: bool = False,
 ) -> Explanation:
     """``rule``'s due date for a trigger on ``trigger`` (``what`` happened), explained:
     its statutory period, or the ``stated`` date or counted period; then its minimum."""
@@ -108,14 +113,23 @@ def explain_count(
             ends_at=rule.ends_at,
             timezone=tz,
         )
-    return _with_minimum(found, rule, trigger, regime)
+    return _with_minimum(found, rule, trigger, regime, waived=waived)
 
 
-def _with_minimum(e: Explanation, rule: DeadlineRule, given: date, regime: Regime) -> Explanation:
-    """``e`` with the minimum the law sets on a stated date, and whether it was met."""
+def _with_minimum(
+    e: Explanation, rule: DeadlineRule, given: date, regime: Regime, *, waived: bool = False
+) -> Explanation:
+    """``e`` with the minimum the law sets on a stated date, and whether it was met (or,
+    ``waived``, that the event says it is ``unless`` so the minimum does not apply)."""
     m = rule.minimum
     if m is None:
         return e
+    cited = m.citation or rule.citation
+    if waived:
+        text = f"minimum not applied: the notice says it is {m.unless} ({cited})"
+        return replace(
+            e, steps=(*e.steps, step("minimum", None, text)), sentence=f"{e.sentence}; {text}"
+        )
     checks: list[tuple[date, str]] = []
     earliest = regime.earliest_lawful(rule, given)
     if earliest is not None:
@@ -137,11 +151,8 @@ def _with_minimum(e: Explanation, rule: DeadlineRule, given: date, regime: Regim
         checks.append((regime.count(other, given).due_on, f"the {other.kind.replace('_', ' ')}"))
     for bound, what in checks:
         verdict = "met" if e.due_on >= bound else "NOT met"
-        waiver = f" unless {m.unless}" if m.unless else ""
-        text = (
-            f"minimum checked: not before {what}, {fmt_day(bound)} "
-            f"({m.citation or rule.citation}{waiver}): {verdict}"
-        )
+        waiver = f", unless {m.unless}" if m.unless and m.unless not in cited else ""
+        text = f"minimum checked: not before {what}, {fmt_day(bound)} ({cited}{waiver}): {verdict}"
         e = replace(
             e,
             steps=(*e.steps, step("minimum", bound, text)),
