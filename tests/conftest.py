@@ -67,6 +67,24 @@ def pg_create_database(template: str | None = None) -> str:
     return name
 
 
+#: The role the API under test connects as on PostgreSQL (``tests/support/server.py``):
+#: it may read and append events but not alter, truncate or un-trigger them.
+APP_ROLE = "casemgmt_app"
+
+
+def pg_grant_app_role(url: str) -> None:
+    """Create the app role (once per cluster) and grant it the app's privileges at ``url``."""
+    from casemgmt.adapters.sql.roles import grant_app_role
+
+    asyncio.run(
+        _pg_exec(
+            f"DO $$ BEGIN CREATE ROLE {APP_ROLE} LOGIN; "
+            "EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$"
+        )
+    )
+    asyncio.run(grant_app_role(url, APP_ROLE))
+
+
 def pg_drop_database(name: str) -> None:
     asyncio.run(_pg_exec(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
@@ -83,6 +101,7 @@ def template_databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dic
     if PG_URL:
         pg_template = pg_create_database()
         upgrade_to_head(_pg_url_for(pg_template))
+        pg_grant_app_role(_pg_url_for(pg_template))
         templates["postgres"] = pg_template
     yield templates
     if pg_template:

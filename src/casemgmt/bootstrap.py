@@ -19,6 +19,7 @@ from functools import partial
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from casemgmt.adapters.broker import broker_check
+from casemgmt.adapters.chain import ChainKeys
 from casemgmt.adapters.clock import FileClock, SystemClock
 from casemgmt.adapters.codec import EventCodec
 from casemgmt.adapters.outages import unavailable_dependency
@@ -26,6 +27,7 @@ from casemgmt.adapters.regime_files import load_registry
 from casemgmt.adapters.sql.case_uow import CaseSqlUnitOfWork, ProjectorFactory
 from casemgmt.adapters.sql.diagnose import database_problem, masked_url
 from casemgmt.adapters.sql.engine import create_engine, ping
+from casemgmt.adapters.sql.eventstore.checkpoints import write_checkpoint
 from casemgmt.adapters.sql.eventstore.verify import VerifyReport, verify_chains
 from casemgmt.adapters.sql.migrations import upgrade_to_head
 from casemgmt.adapters.sql.ops.housekeeping import (
@@ -49,6 +51,7 @@ from casemgmt.adapters.sql.reminders.store import (
     claim_due,
 )
 from casemgmt.adapters.sql.reminders.subscriptions import SqlSubscriptionRepository
+from casemgmt.adapters.sql.roles import grant_app_role
 from casemgmt.adapters.sql.uow import SqlReader
 from casemgmt.adapters.upcasters import UPCASTERS
 from casemgmt.adapters.webhooks import HttpxWebhookSender, build_client
@@ -82,8 +85,9 @@ __all__ = [
 ]
 
 
-def build_codec() -> EventCodec:
-    return EventCodec(EVENT_TYPES.values(), UPCASTERS)
+def build_codec(chain: ChainKeys | None = None) -> EventCodec:
+    """The event codec; new rows are sealed with ``chain`` (default: unkeyed)."""
+    return EventCodec(EVENT_TYPES.values(), UPCASTERS, chain=chain)
 
 
 def load_regimes(settings: Settings) -> RegimeRegistry:
@@ -97,8 +101,14 @@ def worker_clock(settings: Settings) -> Clock | None:
 
 
 def upgrade_database(settings: Settings) -> None:
-    """Migrate ``CASEMGMT_DATABASE_URL`` to the newest schema revision."""
-    upgrade_to_head(settings.database.url)
+    """Migrate to the newest schema revision as the owner (``CASEMGMT_DATABASE_OWNER_URL``,
+    default ``CASEMGMT_DATABASE_URL``), then grant ``CASEMGMT_DB_APP_ROLE`` (if set) the
+    app's privileges and no more."""
+    db = settings.database
+    owner = db.owner_url or db.url
+    upgrade_to_head(owner)
+    if db.app_role:
+        asyncio.run(grant_app_role(owner, db.app_role))
 
 
 def _broker_probe(url: str) -> Probe:
@@ -204,7 +214,7 @@ def build_container(
     return Container(
         settings=settings,
         engine=engine,
-        codec=build_codec(),
+        codec=build_codec(ChainKeys.parse(settings.database.chain_keys)),
         regimes=regimes or load_regimes(settings),
         clock=clock or SystemClock(),
         metrics=Metrics(),
@@ -227,7 +237,11 @@ class Operations:
 
     async def verify_chains(self) -> VerifyReport:
         """Recompute every case's hash chain (see ``casemgmt verify``)."""
-        return await verify_chains(self._c.engine)
+        return await verify_chains(self._c.engine, chain=self._c.codec.chain)
+
+    async def checkpoint(self) -> int:
+        """Write a signed checkpoint of every case's head; returns how many cases."""
+        return await write_checkpoint(self._c.engine, self._c.codec.chain, self._c.clock.now())
 
     async def rebuild(self, names: Sequence[str]) -> list[RebuildReport]:
         """Rebuild the named projections (every one when ``names`` is empty), in order;
@@ -287,8 +301,11 @@ class WorkerServices:
         return await claim_due(self.container.engine, now, r.claim_batch, grace)
 
     async def housekeeping(self) -> int:
-        """Purge what has expired; returns how many rows went."""
+        """Purge what has expired, and sign a checkpoint of the log when a chain key is
+        configured; returns how many rows were purged."""
         now = self.container.clock.now()
+        if self.container.codec.chain.active is not None:
+            await Operations(self.container).checkpoint()
         keys = await purge_expired_idempotency_keys(self.container.engine, now)
         broker = await asyncio.to_thread(
             purge_sqlite_broker,

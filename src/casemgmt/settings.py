@@ -50,6 +50,25 @@ class DatabaseSettings:
         "pooling mode.",
         "CASEMGMT_DB_STATEMENT_CACHE",
     )
+    owner_url: str = _doc(
+        "",
+        "PostgreSQL: URL of the role that owns the schema; casemgmt db upgrade migrates as "
+        "it (empty: CASEMGMT_DATABASE_URL). The app itself connects as CASEMGMT_DATABASE_URL.",
+        "CASEMGMT_DATABASE_OWNER_URL",
+    )
+    app_role: str = _doc(
+        "",
+        "PostgreSQL: the role the app connects as; casemgmt db upgrade grants it what the "
+        "app needs (events: SELECT and INSERT only) and nothing more. Empty: no grants.",
+        "CASEMGMT_DB_APP_ROLE",
+    )
+    chain_keys: str = _doc(
+        "",
+        "Keys of the tamper-evident hash chain, kept outside the database: id=secret pairs "
+        "(secrets of 32+ characters), comma-separated; the first seals new events and signs "
+        "checkpoints, all verify (rotation). Empty: plain SHA-256 (unkeyed).",
+        "CASEMGMT_CHAIN_KEYS",
+    )
 
 
 @dataclass(frozen=True, slots=True)

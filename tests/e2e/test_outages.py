@@ -36,7 +36,8 @@ def server(
 ) -> Iterator[LiveServer]:
     url = cluster.url()
     upgrade_to_head(url)
-    with live_server(url, tmp_path_factory.mktemp("logs")) as srv:
+    # The private cluster has no app role: the server connects as its superuser.
+    with live_server(url, tmp_path_factory.mktemp("logs"), app_role=False) as srv:
         yield srv
 
 

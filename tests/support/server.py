@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+from sqlalchemy.engine import make_url
 
 from casemgmt.application.auth import Role
 from casemgmt.bootstrap import build_container
@@ -61,15 +62,30 @@ class LiveServer:
         return self.log_path.read_text(errors="replace")
 
 
+def app_url(database_url: str) -> str:
+    """The URL the API connects with: on PostgreSQL as the app role (see ``tests/conftest``),
+    which cannot alter, truncate or un-trigger ``events``; SQLite as is."""
+    url = make_url(database_url)
+    if url.get_backend_name() != "postgresql":
+        return database_url
+    return url.set(username="casemgmt_app", password=None).render_as_string(hide_password=False)
+
+
 @contextmanager
 def live_server(
-    database_url: str, log_dir: Path, env: Mapping[str, str] | None = None
+    database_url: str,
+    log_dir: Path,
+    env: Mapping[str, str] | None = None,
+    *,
+    app_role: bool = True,
 ) -> Iterator[LiveServer]:
+    """uvicorn over ``database_url``; on PostgreSQL it connects as the app role unless
+    ``app_role`` is False (a private cluster without the role)."""
     port = free_port()
     log_path = log_dir / f"server-{port}.log"
     environment = {
         **os.environ,
-        "CASEMGMT_DATABASE_URL": database_url,
+        "CASEMGMT_DATABASE_URL": app_url(database_url) if app_role else database_url,
         "CASEMGMT_BROKER_URL": "",
         "CASEMGMT_LOG_LEVEL": "WARNING",
         "CASEMGMT_WEBHOOK_ALLOWED_NETWORKS": LOOPBACK,

@@ -8,13 +8,13 @@ payload stored under a tag that was renamed is read as the event of its new tag.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any, Union
 
 import msgspec
 
+from casemgmt.adapters.chain import ChainKeys, plain_hash
 from casemgmt.domain.events.base import Event
 
 __all__ = [
@@ -105,7 +105,10 @@ class EventCodec:
         self,
         event_types: Iterable[type[Event]],
         upcasters: UpcasterRegistry | None = None,
+        chain: ChainKeys | None = None,
     ) -> None:
+        #: The hash-chain keys new rows are sealed with (none: plain SHA-256).
+        self.chain = chain or ChainKeys()
         types = tuple(event_types)
         if not types:
             raise ValueError("an EventCodec needs at least one event type")
@@ -212,8 +215,7 @@ _CANONICAL = msgspec.json.Encoder(order="sorted")
 
 
 def chain_hash(prev_hash: str | None, canonical: bytes) -> str:
-    """SHA-256 (hex) over the previous event's hash in the case (empty for the first) and
-    this event's canonical bytes."""
-    digest = hashlib.sha256((prev_hash or "").encode("ascii"))
-    digest.update(canonical)
-    return digest.hexdigest()
+    """The plain (unkeyed) chain hash: SHA-256 (hex) over the previous event's hash in the
+    case (empty for the first) and this event's canonical bytes. Keyed sealing is
+    ``EventCodec.chain.seal`` (see ``casemgmt.adapters.chain``)."""
+    return plain_hash(prev_hash, canonical)

@@ -2,6 +2,7 @@
 
     casemgmt db upgrade     migrate CASEMGMT_DATABASE_URL to the newest schema
     casemgmt verify         recompute every case's hash chain; exit 1 on a broken link
+    casemgmt checkpoint     sign a checkpoint of every case's head (chain key needed)
 
 Add a command with ``@main.command()`` (or a group with ``@main.group()``) in this module.
 """
@@ -62,6 +63,14 @@ def verify() -> None:
         click.echo(f"OK: {report.events} events in {report.cases} cases")
         return
     broken = report.first_break
+    for finding in report.findings:
+        click.echo(f"BROKEN: {finding}", err=True)
+    for other in report.breaks:
+        if other != broken:
+            click.echo(
+                f"broken: case {other.case_id}, version {other.version}: {other.problem}",
+                err=True,
+            )
     click.echo(
         f"BROKEN: event {broken.event_id} (case {broken.case_id}, version {broken.version}, "
         f"position {broken.position}): {broken.problem}; "
@@ -69,6 +78,17 @@ def verify() -> None:
         err=True,
     )
     raise SystemExit(1)
+
+
+@main.command()
+def checkpoint() -> None:
+    """Sign a checkpoint of every case's head with the chain key (the worker does it
+    hourly); ``verify`` then catches any later loss of those events."""
+    try:
+        cases = run_with_container(lambda c: Operations(c).checkpoint())
+    except LookupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"checkpoint signed: {cases} case heads")
 
 
 def _register_commands() -> None:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from casemgmt.adapters.codec import EventCodec, canonical_bytes, chain_hash
+from casemgmt.adapters.codec import EventCodec, canonical_bytes
 from casemgmt.application.envelope import Envelope, NewEvent
 from casemgmt.domain.events.base import Event
 
@@ -21,7 +21,8 @@ def new_rows(
     head: tuple[int, str | None],
     recorded_at: datetime,
 ) -> list[dict[str, Any]]:
-    """The rows of ``events`` as versions head+1.., each hash chained to the one before.
+    """The rows of ``events`` as versions head+1.., each hash chained to the one before
+    (sealed with ``codec.chain``: keyed when a chain key is configured).
 
     ``ValueError`` if an ``occurred_at`` is naive.
     """
@@ -46,7 +47,7 @@ def new_rows(
             "causation_id": ne.causation_id,
             "data": data,
         }
-        row["hash"] = chain_hash(prev_hash, canonical_bytes(**row))
+        row["hash"] = codec.chain.seal(prev_hash, canonical_bytes(**row))
         row["data"] = data.decode()
         row["prev_hash"], prev_hash = prev_hash, row["hash"]
         rows.append(row)

@@ -1,23 +1,30 @@
-"""Tamper evidence: recompute every case's hash chain from the stored rows.
+"""Tamper evidence: recompute every case's hash chain from the stored rows, and cross-check
+each case's head against its summary and the signed checkpoints.
 
-Each event's ``hash`` is ``chain_hash(previous hash in the case, canonical bytes)``
-(see ``casemgmt.adapters.codec``). Verification needs no decoding, so it also checks
+Each event's ``hash`` is ``ChainKeys.seal(previous hash in the case, canonical bytes)``
+(see ``casemgmt.adapters.chain``). Verification needs no decoding, so it also checks
 events whose type this code no longer knows.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from casemgmt.adapters.codec import EventCodec, canonical_bytes, chain_hash
+from casemgmt.adapters.chain import KEYED_PREFIX, ChainKeys
+from casemgmt.adapters.codec import EventCodec, canonical_bytes
+from casemgmt.adapters.sql.eventstore.checkpoints import load_checkpoints
 from casemgmt.adapters.sql.eventstore.schema import COLUMNS
 from casemgmt.adapters.sql.eventstore.tables import events
+from casemgmt.adapters.sql.readmodels.tables import case_summary
 
-__all__ = ["ChainBreak", "VerifyReport", "verify_chains"]
+__all__ = ["MAX_LISTED", "ChainBreak", "VerifyReport", "verify_chains"]
+
+#: Broken cases listed one by one (the count covers them all).
+MAX_LISTED = 1000
 
 _ROWS = sa.select(*COLUMNS).order_by(events.c.case_id, events.c.version)
 
@@ -42,44 +49,131 @@ class VerifyReport:
     cases: int
     first_break: ChainBreak | None
     broken_cases: int
+    findings: list[str] = field(default_factory=list)
+    breaks: list[ChainBreak] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return self.first_break is None
 
 
-async def verify_chains(engine: AsyncEngine, codec: EventCodec | None = None) -> VerifyReport:
+async def verify_chains(
+    engine: AsyncEngine, codec: EventCodec | None = None, chain: ChainKeys | None = None
+) -> VerifyReport:
     """Recompute every case's chain in version order, streaming the table once.
 
     Checks per event: versions run 1, 2, ... without gaps; ``prev_hash`` is the previous
-    event's stored ``hash`` (None for version 1); ``hash`` matches the recomputed one.
-    ``codec``, when given, must also decode each payload (a payload that no longer fits
-    its struct is reported too).
+    event's stored ``hash`` (None for version 1); ``hash`` matches the recomputed one
+    (keyed with ``chain``, default ``codec.chain``; rows from before keys may be plain,
+    but not after the first keyed row); the hash a signed checkpoint recorded for that
+    version. Per case: its last version is the case summary's, and no version a checkpoint
+    recorded is missing (a truncated tail). ``codec``, when given, must also decode each
+    payload (a payload that no longer fits its struct is reported too).
     """
-    count, cases, broken = 0, 0, 0
-    first: ChainBreak | None = None
-    case_id, prev_hash, expect_version, case_broken = None, None, 1, False
+    keys = chain or (codec.chain if codec is not None else ChainKeys())
     async with engine.connect() as conn:
+        audit = await _Audit.load(conn, keys, codec)
         result = await conn.stream(_ROWS.execution_options(yield_per=2000))
         async for row in result:
-            count += 1
-            if row.case_id != case_id:
-                case_id, prev_hash, expect_version, case_broken = row.case_id, None, 1, False
-                cases += 1
-            problem = _problem(row, prev_hash, expect_version, codec)
-            if problem and not case_broken:
-                case_broken, broken = True, broken + 1
-                found = ChainBreak(row.event_id, row.case_id, row.version, row.position, problem)
-                if first is None or found.position < first.position:
-                    first = found
-            prev_hash, expect_version = row.hash, row.version + 1
-    return VerifyReport(events=count, cases=cases, first_break=first, broken_cases=broken)
+            audit.row(row)
+    return audit.report()
+
+
+class _Audit:
+    """The running state of one verification pass (rows arrive by case, then version)."""
+
+    def __init__(self, keys: ChainKeys, codec: EventCodec | None) -> None:
+        self.keys, self.codec = keys, codec
+        self.count, self.cases, self.broken = 0, 0, 0
+        self.first: ChainBreak | None = None
+        self.last: Any = None
+        self.case_broken = False
+        self.keyed_from: int | None = None
+        self.claims: dict[str, dict[int, tuple[int, str]]] = {}
+        self.summaries: dict[str, int] = {}
+        self.has_summaries = False
+        self.findings: list[str] = []
+        self.breaks: list[ChainBreak] = []
+
+    @classmethod
+    async def load(cls, conn: AsyncConnection, keys: ChainKeys, codec: EventCodec | None) -> _Audit:
+        audit = cls(keys, codec)
+        keyed = sa.select(sa.func.min(events.c.position)).where(events.c.hash.like("hmac-%"))
+        audit.keyed_from = (await conn.execute(keyed)).scalar()
+        for cp in await load_checkpoints(conn, keys):
+            if cp.problem:
+                audit.findings.append(cp.problem)
+                continue
+            for case_id, (version, digest) in cp.heads.items():
+                audit.claims.setdefault(case_id, {})[version] = (cp.checkpoint_id, digest)
+        summary = sa.select(case_summary.c.case_id, case_summary.c.version)
+        audit.summaries = {r.case_id: r.version for r in await conn.execute(summary)}
+        # A store without read models (the store's own tests) has nothing to compare with.
+        audit.has_summaries = bool(audit.summaries)
+        return audit
+
+    def row(self, row: Any) -> None:
+        self.count += 1
+        last = self.last
+        if last is None or row.case_id != last.case_id:
+            self._close_case()
+            self.cases, self.case_broken, last = self.cases + 1, False, None
+        prev_hash = None if last is None else last.hash
+        expect = 1 if last is None else last.version + 1
+        self._flag(row, _problem(row, prev_hash, expect, self.keys, self.codec) or self._keyed(row))
+        self.last = row
+
+    def _keyed(self, row: Any) -> str | None:
+        after = self.keyed_from is not None and row.position > self.keyed_from
+        if after and not row.hash.startswith(KEYED_PREFIX):
+            return f"unkeyed hash after the chain was keyed at position {self.keyed_from}"
+        claim = self.claims.get(row.case_id, {}).get(row.version)
+        if claim is not None and claim[1] != row.hash:
+            return f"hash differs from the one signed in checkpoint {claim[0]}"
+        return None
+
+    def _close_case(self) -> None:
+        last = self.last
+        if last is None:
+            return
+        recorded = self.summaries.pop(last.case_id, None)
+        claimed = max(self.claims.pop(last.case_id, {}) or {0: (0, "")})
+        if self.has_summaries and recorded != last.version:
+            self._flag(last, f"last event is version {last.version}; the summary says {recorded}")
+        elif claimed > last.version:
+            self._flag(last, f"version {claimed}, signed in a checkpoint, is missing")
+
+    def _flag(self, row: Any, problem: str | None) -> None:
+        if not problem or self.case_broken:
+            return
+        self.case_broken, self.broken = True, self.broken + 1
+        found = ChainBreak(row.event_id, row.case_id, row.version, row.position, problem)
+        if len(self.breaks) < MAX_LISTED:
+            self.breaks.append(found)
+        if self.first is None or found.position < self.first.position:
+            self.first = found
+
+    def report(self) -> VerifyReport:
+        self._close_case()
+        lost = sorted({*self.summaries, *self.claims})
+        self.findings += [f"case {c} has a summary or checkpoint but no events" for c in lost]
+        if self.findings and self.first is None:
+            self.first = ChainBreak("", lost[0] if lost else "", 0, 0, self.findings[0])
+        return VerifyReport(
+            events=self.count,
+            cases=self.cases,
+            first_break=self.first,
+            broken_cases=self.broken + len(lost),
+            findings=self.findings,
+            breaks=sorted(self.breaks, key=lambda b: b.position),
+        )
 
 
 def _problem(
     row: Any,
     prev_hash: str | None,
     expect_version: int,
+    keys: ChainKeys,
     codec: EventCodec | None,
 ) -> str | None:
     if row.version != expect_version:
@@ -100,8 +194,9 @@ def _problem(
         causation_id=row.causation_id,
         data=row.data,
     )
-    if chain_hash(prev_hash, canonical) != row.hash:
-        return "hash does not match the stored content (event altered)"
+    problem = keys.problem(row.hash, prev_hash, canonical)
+    if problem:
+        return problem
     if codec is not None:
         try:
             codec.decode(row.type, row.schema_version, row.data)
