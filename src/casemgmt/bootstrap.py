@@ -24,6 +24,7 @@ from casemgmt.adapters.clock import FileClock, SystemClock
 from casemgmt.adapters.codec import EventCodec
 from casemgmt.adapters.outages import unavailable_dependency
 from casemgmt.adapters.regime_files import load_registry
+from casemgmt.adapters.secretbox import SecretBox
 from casemgmt.adapters.sql.case_uow import CaseSqlUnitOfWork, ProjectorFactory
 from casemgmt.adapters.sql.diagnose import database_problem, masked_url
 from casemgmt.adapters.sql.engine import create_engine, ping
@@ -149,6 +150,7 @@ class Container:
     cases: CaseService = field(init=False)
     queries: CaseQueryService = field(init=False)
     imports: ImportService = field(init=False)
+    secrets: SecretBox = field(init=False)
     subscriptions: SubscriptionService = field(init=False)
     targets: TargetPolicy = field(init=False)
 
@@ -177,8 +179,9 @@ class Container:
         self.queries = CaseQueryService(
             SqlCaseQueries(self.engine), self.reader, self.regimes, self.clock
         )
+        self.secrets = SecretBox(self.settings.secret_keys)
         self.subscriptions = SubscriptionService(
-            SqlSubscriptionRepository(self.engine), self.targets
+            SqlSubscriptionRepository(self.engine, self.secrets), self.targets
         )
 
     def _gauges(self) -> Gauges:
@@ -239,6 +242,10 @@ class Operations:
         """Recompute every case's hash chain (see ``casemgmt verify``)."""
         return await verify_chains(self._c.engine, chain=self._c.codec.chain)
 
+    async def rotate_secrets(self) -> int:
+        """Re-encrypt every stored webhook secret with the first ``CASEMGMT_SECRET_KEYS``."""
+        return await SqlSubscriptionRepository(self._c.engine, self._c.secrets).rotate_secrets()
+
     async def checkpoint(self) -> int:
         """Write a signed checkpoint of every case's head; returns how many cases."""
         return await write_checkpoint(self._c.engine, self._c.codec.chain, self._c.clock.now())
@@ -274,7 +281,7 @@ class WorkerServices:
         self.client = build_client(r.timeout_seconds, self.container.targets)
         c = self.container
         self.delivery = ReminderDelivery(
-            SqlDeliveryStore(c.engine),
+            SqlDeliveryStore(c.engine, c.secrets),
             HttpxWebhookSender(self.client),
             c.cases,
             c.regimes,

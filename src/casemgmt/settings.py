@@ -261,6 +261,13 @@ class Settings:
         "Extra directory of regime TOML files (adds or overrides regulators).",
         "CASEMGMT_REGIMES_DIR",
     )
+    secret_keys: str = _doc(
+        "",
+        "Fernet keys encrypting webhook secrets at rest, comma-separated: the first "
+        "encrypts, all decrypt (rotation: put a new key first, run casemgmt secrets "
+        "rotate, then drop the old). Empty: secrets are stored unencrypted.",
+        "CASEMGMT_SECRET_KEYS",
+    )
     var_dir: str = _doc("var", "Directory for the embedded databases and logs.", "CASEMGMT_VAR_DIR")
     our_party: str = _doc(
         "regulator",

@@ -3,6 +3,7 @@
     casemgmt db upgrade     migrate CASEMGMT_DATABASE_URL to the newest schema
     casemgmt verify         recompute every case's hash chain; exit 1 on a broken link
     casemgmt checkpoint     sign a checkpoint of every case's head (chain key needed)
+    casemgmt secrets rotate re-encrypt stored webhook secrets with the first key
 
 Add a command with ``@main.command()`` (or a group with ``@main.group()``) in this module.
 """
@@ -89,6 +90,18 @@ def checkpoint() -> None:
     except LookupError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"checkpoint signed: {cases} case heads")
+
+
+@main.group()
+def secrets() -> None:
+    """Webhook secrets at rest (CASEMGMT_SECRET_KEYS)."""
+
+
+@secrets.command("rotate")
+def secrets_rotate() -> None:
+    """Re-encrypt every stored webhook secret with the first key (also encrypts plain ones)."""
+    count = run_with_container(lambda c: Operations(c).rotate_secrets())
+    click.echo(f"{count} webhook secrets re-encrypted")
 
 
 def _register_commands() -> None:

@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from casemgmt.adapters.secretbox import SecretBox
 from casemgmt.adapters.sql.engine import dialect_of
 from casemgmt.adapters.sql.eventstore.tables import events
 from casemgmt.adapters.sql.readmodels.tables import deadlines
@@ -146,8 +147,9 @@ async def _claim(
 class SqlDeliveryStore:
     """``DeliveryStore`` over ``deliveries``, ``delivery_attempts`` and their joins."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, secrets: SecretBox | None = None) -> None:
         self._engine = engine
+        self._secrets = secrets or SecretBox()
 
     async def job(self, reminder_id: str, subscription_id: str, sent_id: str) -> DeliveryJob | None:
         d, r, dl, s = deliveries, reminders, deadlines, subscriptions
@@ -198,6 +200,7 @@ class SqlDeliveryStore:
         values = dict(row)
         for flag in ("subscription_deleted", "already_sent", "ours"):
             values[flag] = bool(values[flag])
+        values["secret"] = self._secrets.open(values["secret"])
         return DeliveryJob(**values)
 
     async def finish(

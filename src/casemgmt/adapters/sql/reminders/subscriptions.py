@@ -10,6 +10,7 @@ import msgspec
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from casemgmt.adapters.secretbox import SecretBox
 from casemgmt.adapters.sql.reminders.tables import deliveries, delivery_attempts, subscriptions
 from casemgmt.adapters.sql.transactions import write_transaction
 from casemgmt.application.reminders.policy import DeliveryAttempt, DeliveryRecord, Subscription
@@ -41,11 +42,15 @@ async def active_subscriptions(conn: AsyncConnection) -> list[Subscription]:
 
 
 class SqlSubscriptionRepository:
-    def __init__(self, engine: AsyncEngine) -> None:
+    """Subscriptions with their signing secret encrypted at rest (``SecretBox``)."""
+
+    def __init__(self, engine: AsyncEngine, secrets: SecretBox | None = None) -> None:
         self._engine = engine
+        self._secrets = secrets or SecretBox()
 
     async def add(self, subscription: Subscription) -> None:
         row = msgspec.structs.asdict(subscription)
+        row["secret"] = self._secrets.seal(subscription.secret)
         row["regulators"] = _encode(subscription.regulators)
         row["kinds"] = _encode(subscription.kinds)
         async with write_transaction(self._engine) as conn:
@@ -55,11 +60,27 @@ class SqlSubscriptionRepository:
         query = sa.select(subscriptions).where(subscriptions.c.subscription_id == subscription_id)
         async with self._engine.connect() as conn:
             row = (await conn.execute(query)).first()
-        return None if row is None else _subscription(row)
+        return None if row is None else self._opened(_subscription(row))
+
+    def _opened(self, subscription: Subscription) -> Subscription:
+        return msgspec.structs.replace(subscription, secret=self._secrets.open(subscription.secret))
 
     async def active(self) -> list[Subscription]:
         async with self._engine.connect() as conn:
-            return await active_subscriptions(conn)
+            return [self._opened(s) for s in await active_subscriptions(conn)]
+
+    async def rotate_secrets(self) -> int:
+        """Re-encrypt every stored secret with the first configured key; returns how many."""
+        s = subscriptions
+        async with write_transaction(self._engine) as conn:
+            rows = (await conn.execute(sa.select(s.c.subscription_id, s.c.secret))).all()
+            for row in rows:
+                await conn.execute(
+                    sa.update(s)
+                    .where(s.c.subscription_id == row.subscription_id)
+                    .values(secret=self._secrets.rotate(row.secret))
+                )
+        return len(rows)
 
     async def delete(self, subscription_id: str, at: datetime) -> None:
         s = subscriptions
