@@ -8,7 +8,7 @@ commit. Everything happens in one unit of work, so a refusal writes nothing.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -38,6 +38,8 @@ __all__ = [
     "CaseService",
     "Proposal",
     "RecordCommand",
+    "in_namespace",
+    "namespace_error",
 ]
 
 _RACE_ATTEMPTS = 5
@@ -99,6 +101,7 @@ class CaseService:
                 field="regulator",
             )
         regime = self._regime(opened.regulator, opened.regime)
+        namespaced = in_namespace(opened.regulator, opened.case_id, self._regimes.regulators())
         command = RecordCommand(
             case_id=opened.case_id,
             proposals=[Proposal(event=opened, event_id=derived_event_id("case", opened.case_id))],
@@ -111,6 +114,8 @@ class CaseService:
             replay = await self._replay(uow, principal, command)
             if replay is not None:
                 return replay
+            if not namespaced:
+                return await self._legacy_open(uow, principal, command, opened.regulator)
             loaded = await uow.snapshots.load(opened.case_id)
             if loaded is not None:
                 return await self._existing_open(uow, principal, command, loaded[0])
@@ -134,6 +139,11 @@ class CaseService:
 
     async def _record_once(self, principal: Principal, command: RecordCommand) -> AppendResult:
         async with self._uow() as uow:
+            # Scope first, from one indexed row: another regulator's case and no case cost
+            # the same and answer the same 404, whatever the case's size.
+            first = await uow.events.read_case(command.case_id, 1, 1)
+            if not first or not principal.can_see(first[0].regulator):
+                raise NotFound("case", command.case_id)
             # The key's record is read after the state: a concurrent copy of this request
             # that committed before the state was read is found, not decided again.
             loaded = await uow.snapshots.load(command.case_id)
@@ -254,6 +264,17 @@ class CaseService:
             envelopes=await _with_derived(uow, command.case_id, found), replayed=True
         )
 
+    async def _legacy_open(
+        self, uow: CaseUnitOfWork, principal: Principal, command: RecordCommand, regulator: str
+    ) -> AppendResult:
+        """An id outside the regulator's namespace: only re-opening a case of one's own
+        (stored before ids were namespaced) is answered; whether another regulator has
+        it or nobody does, the answer is the same 400, after the same one-row read."""
+        first = await uow.events.read_case(command.case_id, 1, 1)
+        if first and principal.can_see(first[0].regulator):
+            return await self._existing_open(uow, principal, command, first[0].version)
+        raise ValidationFailed(namespace_error(regulator, command.case_id), field="case_id")
+
     async def _existing_open(
         self, uow: CaseUnitOfWork, principal: Principal, command: RecordCommand, version: int
     ) -> AppendResult:
@@ -303,3 +324,17 @@ async def _with_derived(
     lowest = min(e.version for e in roots.values())
     later = await uow.events.read_case(case_id, lowest)
     return [e for e in later if e.event_id in roots or e.causation_id in roots]
+
+
+def in_namespace(regulator: str, case_id: str, regulators: Iterable[str]) -> bool:
+    """Whether ``regulator`` may open a case ``case_id``: not when the id lies in another
+    regulator's namespace (``<other>-...``), so no regulator can take, block or probe
+    another's ids. Ids with no regulator's prefix are shared (first come)."""
+    return not any(case_id.startswith(f"{other}-") for other in regulators if other != regulator)
+
+
+def namespace_error(regulator: str, case_id: str) -> str:
+    return (
+        f"case id {case_id!r} is in another regulator's namespace: a {regulator} case id "
+        f"begins with {regulator + '-'!r} or with no regulator's code"
+    )

@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 import msgspec
 
 from casemgmt.application.auth import Principal
-from casemgmt.application.cases import Proposal
+from casemgmt.application.cases import Proposal, in_namespace, namespace_error
 from casemgmt.application.envelope import Envelope, NewEvent
 from casemgmt.application.errors import ConcurrencyConflict
 from casemgmt.application.ids import derived_event_id, local_day, same_event, start_of_day
@@ -94,6 +94,7 @@ class ImportService:
         our_party: str = "regulator",
     ) -> None:
         self._our_party = check_our_party(our_party)
+        self._regulators = list(regimes.regulators())
         self._on_appended = on_appended
         self._uow = uow
         self._regimes = regimes
@@ -183,9 +184,16 @@ class ImportService:
         if item.proposal is None or item.case_id is None:
             return _rejected(item, item.error or "undecodable line", field=item.field)
         proposal, case_id = item.proposal, item.case_id
+        known = cases.get(case_id)
+        state = known.state if known is not None else None
+        opening = state is None and isinstance(proposal.event, CaseOpened)
+        if not opening and (state is None or not principal.can_see(state.regulator)):
+            return _rejected(item, f"case {case_id!r} not found")  # before any other lookup
         event_id = proposal.event_id
         assert event_id is not None, "stream() assigns every line an id"
         earlier = stored.get(event_id)
+        if earlier is not None and not principal.can_see(earlier.regulator):
+            return _rejected(item, f"event {event_id} cannot be used")
         if earlier is not None:
             if earlier.case_id == case_id and same_event(earlier, proposal.event):
                 return ImportResult(
@@ -218,6 +226,9 @@ class ImportService:
             return _rejected(item, f"case {item.case_id!r} not found")
         if case.state is None and isinstance(event, CaseOpened) and event.case_id != item.case_id:
             return _rejected(item, "case_opened names another case_id", field="case_id")
+        case_id = item.case_id or ""
+        if case.state is None and not in_namespace(regulator, case_id, self._regulators):
+            return _rejected(item, namespace_error(regulator, case_id), field="case_id")
         try:
             regime_code = case.state.regime if case.state else getattr(event, "regime", "")
             regime = self._regimes.get(regulator, regime_code)

@@ -119,10 +119,11 @@ class CaseQueryService:
 
     async def timeline(self, principal: Principal, case_id: str) -> list[Envelope]:
         async with self._reader() as reader:
-            envelopes = await reader.events.read_case(case_id)
-        if not envelopes or not principal.can_see(envelopes[0].regulator):
-            raise NotFound("case", case_id)
-        return envelopes
+            # Scope before the read: another regulator's case costs what no case costs.
+            first = await reader.events.read_case(case_id, 1, 1)
+            if not first or not principal.can_see(first[0].regulator):
+                raise NotFound("case", case_id)
+            return await reader.events.read_case(case_id)
 
     def _detail(
         self,

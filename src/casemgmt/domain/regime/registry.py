@@ -107,6 +107,18 @@ class RegimeRegistry:
                     regime.source, "code", f"{key[0]}/{key[1]} is also defined by {other}"
                 )
             self._by_key[key] = regime
+        self._check_namespaces()
+
+    def _check_namespaces(self) -> None:
+        """Case ids are namespaced ``<regulator>-...``: no regulator code may be another's
+        followed by ``-`` (``eu`` and ``eu-commission`` would share ids)."""
+        codes = {r.regulator: r for r in self._by_key.values() if not r.any_regulator}
+        for code, regime in codes.items():
+            for other in codes:
+                if other != code and other.startswith(f"{code}-"):
+                    raise RegimeFileError(
+                        regime.source, "regulator", f"case ids of {code!r} and {other!r} clash"
+                    )
 
     def get(self, regulator: str, code: str) -> Regime:
         """The regime ``code`` for ``regulator``; raises ``UnknownRegime``."""
