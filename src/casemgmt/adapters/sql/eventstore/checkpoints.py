@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from casemgmt.adapters.chain import ChainKeys
 from casemgmt.adapters.sql.eventstore.tables import UtcDateTime, events, metadata
-from casemgmt.adapters.sql.writes import write_transaction
+from casemgmt.adapters.sql.transactions import write_transaction
 
 __all__ = ["Checkpoint", "chain_checkpoints", "load_checkpoints", "write_checkpoint"]
 

@@ -1,7 +1,7 @@
 """Signed checkpoints of the event log (position and every case's head).
 
-Revision ID: 0005_chain_checkpoints
-Revises: 0004_credentials
+Revision ID: 0007_chain_checkpoints
+Revises: 0006_deadline_parties
 Create Date: 2026-11-30
 """
 
@@ -12,8 +12,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0005_chain_checkpoints"
-down_revision: str | None = "0004_credentials"
+revision: str = "0007_chain_checkpoints"
+down_revision: str | None = "0006_deadline_parties"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
