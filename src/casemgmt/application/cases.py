@@ -141,8 +141,8 @@ class CaseService:
         async with self._uow() as uow:
             # Scope first, from one indexed row: another regulator's case and no case cost
             # the same and answer the same 404, whatever the case's size.
-            first = await uow.events.read_case(command.case_id, 1, 1)
-            if not first or not principal.can_see(first[0].regulator):
+            regulator = await uow.events.regulator_of(command.case_id)
+            if regulator is None or not principal.can_see(regulator):
                 raise NotFound("case", command.case_id)
             # The key's record is read after the state: a concurrent copy of this request
             # that committed before the state was read is found, not decided again.
@@ -270,9 +270,9 @@ class CaseService:
         """An id outside the regulator's namespace: only re-opening a case of one's own
         (stored before ids were namespaced) is answered; whether another regulator has
         it or nobody does, the answer is the same 400, after the same one-row read."""
-        first = await uow.events.read_case(command.case_id, 1, 1)
-        if first and principal.can_see(first[0].regulator):
-            return await self._existing_open(uow, principal, command, first[0].version)
+        owner = await uow.events.regulator_of(command.case_id)
+        if owner is not None and principal.can_see(owner):
+            return await self._existing_open(uow, principal, command, 1)
         raise ValidationFailed(namespace_error(regulator, command.case_id), field="case_id")
 
     async def _existing_open(

@@ -137,6 +137,11 @@ class EventStore(Protocol):
         """The case's last version, 0 if it has no events."""
         ...
 
+    async def regulator_of(self, case_id: str) -> str | None:
+        """The case's regulator (one indexed row, nothing decoded), None if there is no
+        such case: the scope check that comes before any other read of a case."""
+        ...
+
     async def read_all(
         self,
         after_position: int,

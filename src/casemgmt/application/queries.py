@@ -120,8 +120,8 @@ class CaseQueryService:
     async def timeline(self, principal: Principal, case_id: str) -> list[Envelope]:
         async with self._reader() as reader:
             # Scope before the read: another regulator's case costs what no case costs.
-            first = await reader.events.read_case(case_id, 1, 1)
-            if not first or not principal.can_see(first[0].regulator):
+            regulator = await reader.events.regulator_of(case_id)
+            if regulator is None or not principal.can_see(regulator):
                 raise NotFound("case", case_id)
             return await reader.events.read_case(case_id)
 

@@ -105,6 +105,8 @@ async def test_append_numbers_versions_and_positions_increase(new_uow: UowFactor
         assert await uow.events.current_version("case-1") == 5
         assert await uow.events.current_version("nope") == 0
         assert await uow.events.read_case("nope") == []
+        assert await uow.events.regulator_of("case-1") == envelopes[0].regulator
+        assert await uow.events.regulator_of("nope") is None
 
 
 async def test_stale_expected_version_conflicts_and_writes_nothing(

@@ -126,6 +126,11 @@ class MemoryEventStore:
         found = [by_id[i] for i in set(event_ids) if i in by_id]
         return self._envelopes(sorted(found, key=lambda row: row.position))
 
+    async def regulator_of(self, case_id: str) -> str | None:
+        await round_trip()
+        stream = self._uow.tables.streams.get(case_id, ())
+        return stream[0].regulator if stream else None
+
     async def current_version(self, case_id: str) -> int:
         await round_trip()
         return len(self._uow.tables.streams.get(case_id, ()))

@@ -37,6 +37,7 @@ __all__ = [
     "pg_insert",
     "pg_insert_params",
     "read_case",
+    "regulator_of",
     "sqlite_insert",
     "sqlite_insert_params",
 ]
@@ -60,6 +61,7 @@ read_case = (
     )
     .order_by(events.c.version)
 )
+regulator_of = sa.select(events.c.regulator).where(events.c.case_id == _case, events.c.version == 1)
 current_version = sa.select(sa.func.coalesce(sa.func.max(events.c.version), 0)).where(
     events.c.case_id == _case
 )

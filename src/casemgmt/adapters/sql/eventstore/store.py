@@ -163,6 +163,11 @@ class SqlEventStore:
         result = await self._conn.execute(q.find_ids, {"event_ids": list(event_ids)})
         return to_envelopes(self._codec, result.all())
 
+    async def regulator_of(self, case_id: str) -> str | None:
+        """See ``EventStore.regulator_of``."""
+        found = await self._conn.scalar(q.regulator_of, {"case_id": case_id})
+        return None if found is None else str(found)
+
     async def current_version(self, case_id: str) -> int:
         """See ``EventStore.current_version``."""
         version = await self._conn.scalar(q.current_version, {"case_id": case_id})
