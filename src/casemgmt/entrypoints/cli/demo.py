@@ -10,6 +10,7 @@ from casemgmt.application.demo import LoadReport, demo_cases, load_demo
 from casemgmt.application.errors import ValidationFailed
 from casemgmt.bootstrap import Container
 from casemgmt.entrypoints.cli.common import run_with_container
+from casemgmt.entrypoints.cli.progress import progress_bar
 
 __all__ = ["register"]
 
@@ -42,7 +43,11 @@ def demo_load(synthetic: bool) -> None:
 
 async def _load(container: Container, synthetic: bool) -> LoadReport:
     today = container.clock.now().date()
-    return await load_demo(container.cases, demo_cases(synthetic=synthetic), today)
+    cases = demo_cases(synthetic=synthetic)
+    with progress_bar("demo cases", total=len(cases), unit="cases") as advance:
+        return await load_demo(
+            container.cases, cases, today, progress=lambda done, total: advance(1)
+        )
 
 
 def register(main: click.Group) -> None:

@@ -106,9 +106,9 @@ def secrets_rotate() -> None:
 
 def _register_commands() -> None:
     # The subcommand modules register themselves on ``main``.
-    from casemgmt.entrypoints.cli import admin, demo, receive, run, worker
+    from casemgmt.entrypoints.cli import admin, demo, importing, receive, run, worker
 
-    for module in (admin, demo, receive, run, worker):
+    for module in (admin, demo, importing, receive, run, worker):
         module.register(main)
 
 
