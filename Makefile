@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck importlint unit bench venv clean
+.PHONY: run test lint typecheck importlint unit bench chaos venv clean
 
 venv: $(STAMP)
 
@@ -40,6 +40,11 @@ unit: $(STAMP)
 ## CASEMGMT_BENCH_POSTGRES_URL (or CASEMGMT_TEST_POSTGRES_URL) is set.
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+## Fault injection (not part of `make test`): private PostgreSQL and Redis on free ports,
+## API, worker, beat, receiver, tailers; prints a table, writes bench/chaos.json.
+chaos: $(STAMP)
+	$(BIN)/python -m bench.chaos
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -143,6 +143,7 @@ class Container:
     clock: Clock
     metrics: Metrics
     probes: Probes
+    read_engine: AsyncEngine | None = None
     projectors: Sequence[ProjectorFactory] = field(init=False)
     keys: KeyRepository = field(init=False)
     access: AccessService = field(init=False)
@@ -176,8 +177,13 @@ class Container:
             on_appended=self.metrics.count_appended,
             our_party=self.settings.our_party,
         )
+        replica = self.read_engine or self.engine
         self.queries = CaseQueryService(
-            SqlCaseQueries(self.engine), self.reader, self.regimes, self.clock
+            SqlCaseQueries(replica),
+            self.reader,
+            self.regimes,
+            self.clock,
+            feed_reader=lambda: SqlReader(replica, self.codec),
         )
         self.secrets = SecretBox(self.settings.secret_keys)
         self.subscriptions = SubscriptionService(
@@ -200,19 +206,17 @@ class Container:
 
     async def aclose(self) -> None:
         await self.engine.dispose()
+        if self.read_engine is not None:
+            await self.read_engine.dispose()
 
 
 def build_container(
     settings: Settings, *, clock: Clock | None = None, regimes: RegimeRegistry | None = None
 ) -> Container:
     """Wire a container; the engine connects lazily, so this does no I/O but file reads."""
-    engine = create_engine(
-        settings.database.url,
-        pool_size=settings.database.pool_size,
-        echo=settings.database.echo,
-        pre_ping=settings.database.pre_ping,
-        statement_cache=settings.database.statement_cache,
-    )
+    engine, read_engine = _engine(settings, settings.database.url), None
+    if settings.database.read_url:
+        read_engine = _engine(settings, settings.database.read_url)
     broker = settings.worker.broker_url
     return Container(
         settings=settings,
@@ -224,6 +228,18 @@ def build_container(
         probes=Probes(
             database=partial(ping, engine), broker=_broker_probe(broker) if broker else None
         ),
+        read_engine=read_engine,
+    )
+
+
+def _engine(settings: Settings, url: str) -> AsyncEngine:
+    db = settings.database
+    return create_engine(
+        url,
+        pool_size=db.pool_size,
+        echo=db.echo,
+        pre_ping=db.pre_ping,
+        statement_cache=db.statement_cache,
     )
 
 

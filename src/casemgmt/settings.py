@@ -36,6 +36,13 @@ class DatabaseSettings:
         "(sqlite+aiosqlite:///path or postgresql+asyncpg://user@host/db).",
         "CASEMGMT_DATABASE_URL",
     )
+    read_url: str = _doc(
+        "",
+        "Optional URL of a read-only copy (a streaming replica) that case lists, the deadline "
+        "queue, statistics and the event feed read; a case and its timeline, read right "
+        "after a write, stay on CASEMGMT_DATABASE_URL. Empty: everything reads the primary.",
+        "CASEMGMT_DATABASE_READ_URL",
+    )
     pool_size: int = _doc(10, "Connections kept per process (PostgreSQL).", "CASEMGMT_DB_POOL_SIZE")
     echo: bool = _doc(False, "Log every SQL statement (debugging only).", "CASEMGMT_DB_ECHO")
     pre_ping: bool = _doc(

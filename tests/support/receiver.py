@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -32,6 +33,7 @@ class Route:
     always_fail: bool = False
     retry_after: str | None = None
     hold_after: int | None = None
+    delay: float = 0.0
     served: int = 0
 
 
@@ -76,6 +78,8 @@ class Receiver:
             n = route.served
         if route.hold_after is not None and n > route.hold_after:
             self.released.wait(timeout=60)
+        if route.delay:
+            time.sleep(route.delay)  # a slow receiver
         try:
             payload = Webhook(route.secret).verify(body, headers)
             verified = True

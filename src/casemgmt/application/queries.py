@@ -77,9 +77,14 @@ class CaseQueryService:
         reader: Callable[[], AbstractAsyncContextManager[Reader]],
         regimes: RegimeRegistry,
         clock: Clock,
+        feed_reader: Callable[[], AbstractAsyncContextManager[Reader]] | None = None,
     ) -> None:
+        """``queries`` (lists, queue, statistics) and ``feed_reader`` (the global feed) may
+        read a replica; ``reader`` (a case and its timeline, read right after a write)
+        reads the primary."""
         self._queries = queries
         self._reader = reader
+        self._feed_reader = feed_reader or reader
         self._regimes = regimes
         self._clock = clock
 
@@ -202,7 +207,7 @@ class CaseQueryService:
     # -- feed and statistics --------------------------------------------------------------
 
     async def feed(self, principal: Principal, after: int, limit: int) -> list[Envelope]:
-        async with self._reader() as reader:
+        async with self._feed_reader() as reader:
             return await reader.events.read_all(after, limit, principal.scope())
 
     async def stats(self, principal: Principal, our_party: str | None = None) -> Stats:

@@ -1,0 +1,1 @@
+"""The fault-injection suite (``make chaos``): see ``bench.chaos.run``."""
