@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from casemgmt.application.auth import Role
-from casemgmt.application.demo import ICO_GROK, OFCOM_GROK, demo_cases, load_demo
+from casemgmt.application.demo import FOI_02127153, ICO_GROK, OFCOM_GROK, demo_cases, load_demo
 from casemgmt.bootstrap import build_container
 from casemgmt.settings import DatabaseSettings, Settings
 from tests.support.server import LiveServer, live_server
@@ -154,6 +154,16 @@ def test_the_case_page_as_of_a_date(server: LiveServer) -> None:
     assert 'id="as-of-banner"' in then
     assert before.status_code == 200
     assert "it was opened on Mon 2026-01-05" in before.text
+
+
+def test_the_timeline_shows_a_derived_deadlines_explanation_as_its_sentence(
+    server: LiveServer,
+) -> None:
+    with _browser(server, server.key(Role.READER)) as client:
+        page = client.get(f"/dashboard/cases/{FOI_02127153}").text
+    assert "(FOIA 2000 s.10(1)) is Wed 4 Feb 2026" in page
+    assert "'kind': 'trigger'" not in page
+    assert "&#39;kind&#39;" not in page
 
 
 def test_server_log_has_no_tracebacks(server: LiveServer) -> None:

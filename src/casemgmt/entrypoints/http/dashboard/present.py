@@ -127,6 +127,8 @@ def _value(value: Any) -> str:
     if isinstance(value, list):
         return ", ".join(_value(v) for v in value)
     if isinstance(value, dict):
+        if "sentence" in value:  # an explanation: its steps are under the deadline above
+            return str(value["sentence"])
         if {"amount", "unit"} <= value.keys():
             return f"{value['amount']} {humanize(str(value['unit'])).lower()}"
         return ", ".join(f"{humanize(k).lower()}: {_value(v)}" for k, v in value.items())
