@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,8 @@ __all__ = [
     "ReminderSettings",
     "Settings",
     "WorkerSettings",
+    "project_root",
+    "resolve_sqlite_url",
     "setting_rows",
 ]
 
@@ -302,12 +304,38 @@ class Settings:
                     if g.metadata["env"] in env
                 }
             )
-        return cls(**values)
+        return _resolved(cls(**values), project_root())
 
     def ensure_var_dir(self) -> Path:
         path = Path(self.var_dir)
         path.mkdir(parents=True, exist_ok=True)
         return path
+
+
+def project_root() -> Path:
+    """Where relative SQLite paths and ``CASEMGMT_VAR_DIR`` resolve: the source checkout
+    (the directory of ``pyproject.toml``) when running from one, else the current one."""
+    checkout = Path(__file__).resolve().parents[2]
+    return checkout if (checkout / "pyproject.toml").is_file() else Path.cwd()
+
+
+def resolve_sqlite_url(url: str, base: Path) -> str:
+    """``url`` with a relative SQLite path made absolute under ``base``; others unchanged."""
+    scheme, sep, path = url.partition(":///")
+    if not sep or "sqlite" not in scheme or not path or path.startswith(("/", ":memory:")):
+        return url
+    return f"{scheme}:///{base / path}"
+
+
+def _resolved(settings: Settings, base: Path) -> Settings:
+    """``settings`` with relative SQLite paths and var dir anchored at ``base``, so every
+    command finds the same files whatever the current directory."""
+    database = replace(settings.database, url=resolve_sqlite_url(settings.database.url, base))
+    worker = replace(
+        settings.worker, broker_url=resolve_sqlite_url(settings.worker.broker_url, base)
+    )
+    var_dir = str(base / settings.var_dir)  # an absolute var_dir stays as it is
+    return replace(settings, database=database, worker=worker, var_dir=var_dir)
 
 
 def _coerce(raw: str, kind: type) -> Any:
