@@ -37,6 +37,8 @@ __all__ = [
 UNDECLARED = frozenset({"token"})
 #: GET paths (prefixes) that answer conditional requests.
 CONDITIONAL_PATHS = ("/v1/cases", "/v1/deadlines", "/v1/events")
+#: Streamed exports under those prefixes: never buffered to compute a tag.
+STREAMED_SUFFIXES = (".csv",)
 
 
 def _declared(app: Any) -> dict[str, frozenset[str]]:
@@ -102,6 +104,7 @@ class ConditionalGet:
             scope["type"] != ScopeType.HTTP
             or scope.get("method") != "GET"
             or not scope["path"].startswith(CONDITIONAL_PATHS)
+            or scope["path"].endswith(STREAMED_SUFFIXES)
         ):
             await self.app(scope, receive, send)
             return
