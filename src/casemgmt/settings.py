@@ -330,7 +330,11 @@ def resolve_sqlite_url(url: str, base: Path) -> str:
 def _resolved(settings: Settings, base: Path) -> Settings:
     """``settings`` with relative SQLite paths and var dir anchored at ``base``, so every
     command finds the same files whatever the current directory."""
-    database = replace(settings.database, url=resolve_sqlite_url(settings.database.url, base))
+    database = replace(
+        settings.database,
+        url=resolve_sqlite_url(settings.database.url, base),
+        read_url=resolve_sqlite_url(settings.database.read_url, base),
+    )
     worker = replace(
         settings.worker, broker_url=resolve_sqlite_url(settings.worker.broker_url, base)
     )

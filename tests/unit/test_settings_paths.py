@@ -20,8 +20,12 @@ def test_relative_paths_resolve_against_the_root_whatever_the_cwd(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    settings = Settings.from_env({"CASEMGMT_DATABASE_URL": "sqlite+aiosqlite:///var/x.sqlite"})
+    relative = "sqlite+aiosqlite:///var/x.sqlite"
+    settings = Settings.from_env(
+        {"CASEMGMT_DATABASE_URL": relative, "CASEMGMT_DATABASE_READ_URL": relative}
+    )
     assert settings.database.url == f"sqlite+aiosqlite:///{ROOT}/var/x.sqlite"
+    assert settings.database.read_url == settings.database.url
     assert settings.worker.broker_url == f"sqla+sqlite:///{ROOT}/var/broker.sqlite"
     assert settings.var_dir == str(ROOT / "var")
 
