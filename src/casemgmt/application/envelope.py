@@ -6,9 +6,10 @@ from datetime import datetime
 
 import msgspec
 
+from casemgmt.application.errors import IdempotencyConflict
 from casemgmt.domain.events.base import Event
 
-__all__ = ["AppendResult", "Envelope", "NewEvent"]
+__all__ = ["AppendResult", "Envelope", "NewEvent", "ensure_same_event"]
 
 
 class NewEvent(msgspec.Struct, frozen=True, kw_only=True):
@@ -55,3 +56,23 @@ class AppendResult(msgspec.Struct, frozen=True, kw_only=True):
     @property
     def version(self) -> int:
         return self.envelopes[-1].version if self.envelopes else 0
+
+
+def ensure_same_event(case_id: str, new: NewEvent, stored: Envelope) -> None:
+    """Raise ``IdempotencyConflict`` unless ``new`` is the event already ``stored`` under
+    its id. Idempotency compares the event (case, content, instant, cause), never the
+    request that carried it: a retry has its own request and correlation id, and may come
+    from another process of the same client, yet it is the same event. Every store judges
+    a re-appended event id by this one rule."""
+    same = (
+        stored.case_id == case_id
+        and stored.event == new.event
+        and stored.occurred_at == new.occurred_at
+        and stored.causation_id == new.causation_id
+    )
+    if not same:
+        where = "" if stored.case_id == case_id else f" in case {stored.case_id!r}"
+        raise IdempotencyConflict(
+            f"event id {new.event_id!r} is already stored{where} with other content",
+            new.event_id,
+        )

@@ -9,7 +9,7 @@ from typing import Any, Self
 
 from casemgmt.adapters.codec import canonical_bytes, chain_hash
 from casemgmt.adapters.memory.database import MemoryDatabase, StoredEvent, Tables, round_trip
-from casemgmt.application.envelope import AppendResult, Envelope, NewEvent
+from casemgmt.application.envelope import AppendResult, Envelope, NewEvent, ensure_same_event
 from casemgmt.application.errors import ConcurrencyConflict, IdempotencyConflict
 
 __all__ = ["MemoryEventStore", "MemoryReader", "MemoryUnitOfWork"]
@@ -240,7 +240,7 @@ class MemoryEventStore:
                     ne.event_id,
                 )
             (envelope,) = self._envelopes([row])
-            _check_same(case_id, ne, envelope)
+            ensure_same_event(case_id, ne, envelope)
             envelopes.append(envelope)
         return AppendResult(envelopes=envelopes, replayed=True)
 
@@ -251,19 +251,3 @@ def _check_batch(events: Sequence[NewEvent]) -> None:
     ids = [ne.event_id for ne in events]
     if len(set(ids)) != len(ids):
         raise ValueError(f"an event id appears twice in one append: {ids}")
-
-
-def _check_same(case_id: str, ne: NewEvent, env: Envelope) -> None:
-    """The event, not the request that carried it (as the SQL store)."""
-    same = (
-        env.case_id == case_id
-        and env.event == ne.event
-        and env.occurred_at == ne.occurred_at
-        and env.causation_id == ne.causation_id
-    )
-    if not same:
-        where = "" if env.case_id == case_id else f" in case {env.case_id!r}"
-        raise IdempotencyConflict(
-            f"event id {ne.event_id!r} is already stored{where} with other content",
-            ne.event_id,
-        )

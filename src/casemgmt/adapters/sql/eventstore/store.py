@@ -36,7 +36,7 @@ from casemgmt.adapters.sql.eventstore import bulk
 from casemgmt.adapters.sql.eventstore import statements as q
 from casemgmt.adapters.sql.eventstore.rows import appended_envelope, new_rows, utc
 from casemgmt.adapters.sql.eventstore.rows import envelopes as to_envelopes
-from casemgmt.application.envelope import AppendResult, Envelope, NewEvent
+from casemgmt.application.envelope import AppendResult, Envelope, NewEvent, ensure_same_event
 from casemgmt.application.errors import ConcurrencyConflict, IdempotencyConflict
 from casemgmt.application.ports import Clock
 
@@ -286,7 +286,7 @@ class SqlEventStore:
                     f"only some event ids of this append are stored ({ne.event_id!r} is not)",
                     ne.event_id,
                 )
-            _check_same(case_id, ne, env)
+            ensure_same_event(case_id, ne, env)
         return AppendResult(envelopes=[stored[i] for i in ids], replayed=True)
 
     # -- reading ---------------------------------------------------------------------
@@ -298,24 +298,6 @@ def _check_batch(events: Sequence[NewEvent]) -> None:
     ids = [ne.event_id for ne in events]
     if len(set(ids)) != len(ids):
         raise ValueError(f"an event id appears twice in one append: {ids}")
-
-
-def _check_same(case_id: str, ne: NewEvent, env: Envelope) -> None:
-    """Idempotency compares the event (case, content, instant, cause), never the request
-    that carried it: a retry has its own request and correlation id, and may come from
-    another process of the same client, yet it is the same event."""
-    same = (
-        env.case_id == case_id
-        and env.event == ne.event
-        and env.occurred_at == ne.occurred_at
-        and env.causation_id == ne.causation_id
-    )
-    if not same:
-        where = "" if env.case_id == case_id else f" in case {env.case_id!r}"
-        raise IdempotencyConflict(
-            f"event id {ne.event_id!r} is already stored{where} with other content",
-            ne.event_id,
-        )
 
 
 def _is_unique_violation(exc: IntegrityError) -> bool:
