@@ -84,8 +84,17 @@ deadlines = sa.Table(
     # The day it was met, missed, closed or cancelled (days late of a duty met late).
     sa.Column("settled_on", sa.Date),
     sa.Index("ix_deadlines_status_due", "status", "due_at", "case_id", "deadline_id"),
+    # The queue's order (most urgent first) with any status filter applied while scanning:
+    # the default "unresolved" view is status IN (...), which a status-first index cannot
+    # give in this order without sorting every matching row.
+    sa.Index("ix_deadlines_rank_due", "queue_rank", "due_at", "case_id", "deadline_id"),
     sa.Index(
-        "ix_deadlines_status_rank_due", "status", "queue_rank", "due_at", "case_id", "deadline_id"
+        "ix_deadlines_regulator_rank_due",
+        "regulator",
+        "queue_rank",
+        "due_at",
+        "case_id",
+        "deadline_id",
     ),
     sa.Index(
         "ix_deadlines_regulator_status_due",
