@@ -82,12 +82,16 @@ def create_engine(
 def _asyncpg_args(statement_cache: bool) -> dict[str, Any]:
     # JIT compilation costs tens of ms on the large scans the feed planner
     # estimates; the store's queries are short index scans that never gain.
+    settings = {"jit": "off", "application_name": "casemgmt"}
     args: dict[str, Any] = {
-        "server_settings": {"jit": "off", "application_name": "casemgmt"},
+        "server_settings": settings,
         # A connection attempt to a host that is down fails in bounded time.
         "timeout": 10,
     }
     if not statement_cache:
+        # Behind PgBouncer: it refuses startup parameters it does not track (``jit``);
+        # docs/operations.md has the role turn JIT off instead (ALTER ROLE ... SET jit).
+        del settings["jit"]
         args["statement_cache_size"] = 0
         args["prepared_statement_cache_size"] = 0
         # Unique names: a pooled server connection may have seen another client's.
