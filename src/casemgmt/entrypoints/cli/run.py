@@ -1,4 +1,5 @@
-"""``casemgmt up``: the whole system on one machine (what ``make run`` calls).
+"""``casemgmt up``: the whole system on one machine (what ``make run`` calls), and
+``casemgmt serve``: the API alone, as production runs it (N uvicorn worker processes).
 
 Migrates the database, loads the demo once, makes sure there is a demo admin key, then
 runs the API (uvicorn) and a Celery worker with embedded beat as child processes, prints
@@ -138,5 +139,49 @@ def up(demo: bool) -> None:
     raise SystemExit(_supervise(processes))
 
 
+def _fastest(module: str, name: str) -> str:
+    """``name`` (uvloop, httptools) when ``module`` is installed, else uvicorn's default."""
+    try:
+        __import__(module)
+    except ImportError:
+        return "auto"
+    return name
+
+
+def serve_command(settings: Settings, root: Path, workers: int) -> list[str]:
+    """The uvicorn command line ``casemgmt serve`` runs (uvloop and httptools when
+    available, no access log: the app logs each request itself)."""
+    return [
+        sys.executable, "-m", "uvicorn", "api.app:app", "--app-dir", str(root),
+        "--host", settings.api.host, "--port", str(settings.api.port),
+        "--workers", str(workers), "--no-access-log", "--no-proxy-headers",
+        "--loop", _fastest("uvloop", "uvloop"), "--http", _fastest("httptools", "httptools"),
+    ]  # fmt: skip
+
+
+@click.command("serve")
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="API worker processes (default: one per CPU core; 1 with CASEMGMT_DEBUG).",
+)
+def serve(workers: int | None) -> None:
+    """Run the API on CASEMGMT_HOST:CASEMGMT_PORT with N worker processes (production)."""
+    settings = Settings.from_env()
+    root = Path.cwd()
+    if not (root / "api" / "app.py").is_file():
+        raise click.ClickException("run `casemgmt serve` from the project's root")
+    if workers is None:
+        workers = 1 if settings.api.debug else (os.cpu_count() or 1)
+    command = serve_command(settings, root, workers)
+    click.echo(
+        f"API on http://{settings.api.host}:{settings.api.port} with {workers} worker(s)",
+        err=True,
+    )
+    os.execv(command[0], command)
+
+
 def register(main: click.Group) -> None:
     main.add_command(up)
+    main.add_command(serve)
