@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import datetime
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 import msgspec
@@ -96,15 +96,15 @@ class SqlCaseQueries:
         limit: int | None,
     ) -> list[DeadlineRow]:
         t = deadlines
-        key = (t.c.queue_rank, t.c.due_at, t.c.case_id, t.c.deadline_id)
-        query = sa.select(*_DEADLINE_COLUMNS).where(*_deadline_filters(filters)).order_by(*key)
-        if limit is not None:
-            query = query.limit(limit)
+        where = _deadline_filters(filters)
         if scope is not None:
-            query = query.where(t.c.regulator.in_(sorted(scope)))
-        if after is not None:
-            query = query.where(sa.tuple_(*key) > after)
-        return [_deadline(row) for row in await self._all(query)]
+            where.append(t.c.regulator.in_(sorted(scope)))
+        if limit is None:  # the whole queue (exports): one ordered scan
+            query = sa.select(*_DEADLINE_COLUMNS).where(*where).order_by(*_QUEUE_KEY)
+            if after is not None:
+                query = query.where(sa.tuple_(*_QUEUE_KEY) > after)
+            return [_deadline(row) for row in await self._all(query)]
+        return [_deadline(row) for row in await self._all(_queue_page(where, after, limit))]
 
     async def stage_counts(self, scope: Collection[str] | None) -> list[StageCount]:
         t = case_summary
@@ -154,6 +154,49 @@ class SqlCaseQueries:
         return SideCounts(**{name: int(row._mapping[name] or 0) for name in buckets})
 
 
+#: The queue's order; ``queue_rank`` takes only these values (``application.views``: 0
+#: our missed duty, 1 ours, 2 theirs).
+_QUEUE_KEY = (
+    deadlines.c.queue_rank,
+    deadlines.c.due_at,
+    deadlines.c.case_id,
+    deadlines.c.deadline_id,
+)
+_QUEUE_RANKS = (0, 1, 2)
+
+
+def _queue_page(
+    where: list[sa.ColumnElement[bool]], after: tuple[int, datetime, str, str] | None, limit: int
+) -> sa.Select[Any]:
+    """One page of the queue as one index range scan per rank, merged (UNION ALL).
+
+    The indexes are ``([regulator,] queue_rank, due_at, ...)``. Read as one scan in queue
+    order, a filter on the day (``due_before``) or a cursor is only a filter behind
+    ``queue_rank``, so a selective one made PostgreSQL read (or sort) every deadline of
+    the regulator: 38 ms at 100,000. With ``queue_rank`` fixed per branch, the due bound
+    and the cursor are range conditions on the index, and each branch stops at ``limit``
+    rows: well under a millisecond whatever the filters (EXPLAIN ANALYZE in the commit).
+    """
+    t = deadlines
+    branches = []
+    for rank in _QUEUE_RANKS:
+        conditions = [*where, t.c.queue_rank == rank]
+        if after is not None:
+            if rank < after[0]:
+                continue
+            if rank == after[0]:
+                conditions.append(sa.tuple_(*_QUEUE_KEY[1:]) > after[1:])
+        branch = (
+            sa.select(*_DEADLINE_COLUMNS).where(*conditions).order_by(*_QUEUE_KEY[1:]).limit(limit)
+        )
+        branches.append(sa.select(branch.subquery()))
+    if not branches:  # a cursor past the last rank
+        return sa.select(*_DEADLINE_COLUMNS).where(sa.false())
+    merged = sa.union_all(*branches).subquery()
+    order = [merged.c[c.name] for c in _QUEUE_KEY]
+    return sa.select(*(merged.c[c.name] for c in _DEADLINE_COLUMNS)).order_by(*order).limit(limit)
+
+
 def _overdue(now: datetime) -> sa.ColumnElement[bool]:
     """Duties past due and not met: open past their due instant, or recorded missed."""
     t = deadlines
@@ -175,6 +218,10 @@ def _deadline_filters(f: DeadlineFilter) -> list[sa.ColumnElement[bool]]:
         where.append(t.c.status == f.status)
     if f.due_before is not None:
         where.append(t.c.due_on < f.due_before)
+        # The same bound on ``due_at`` (a local time on ``due_on``; UTC-12 is the latest
+        # zone), which the queue's indexes can range over: due_on < D => due_at < D+1 UTC.
+        bound = datetime.combine(f.due_before + timedelta(days=1), time(), tzinfo=UTC)
+        where.append(t.c.due_at < bound)
     if f.overdue_at is not None:
         where.append(_overdue(f.overdue_at))
     if f.our_party is not None:
