@@ -154,7 +154,8 @@ async def _admin(url: str, sql: str) -> None:
         await conn.close()
 
 
-FILTERED = "?regulator=ico&due_before=2027-03-01"
+# Selective on purpose (about 2% of the queue): the case a filter behind queue_rank made slow.
+FILTERED = "?regulator=ico&due_before=2027-01-08"
 
 
 def run() -> dict[str, Any]:
