@@ -199,14 +199,21 @@ def test_filter_search_open_the_ofcom_grok_case_and_go_back_in_time(
     page.get_by_role("link", name="sexualised images").click()
     expect(page).to_have_url(f"/dashboard/cases/{OFCOM_GROK}")
     expect(page.locator("#case-stage")).to_contain_text("Investigation")
-    types = _column(page, "#timeline", 5)
+    types = _column(page, "#timeline", 3)
     for tag in ("case_opened", "contact_recorded", "deadline_set", "assessment_started"):
         assert any(t.startswith(tag) for t in types), tag
     assert any(t.startswith("deadline_met") for t in types)
     assert any(t.startswith("investigation_opened") for t in types)
+    events = page.locator("details.events")
+    expect(events.locator("summary")).to_contain_text("events")
     first = page.locator("#timeline tbody tr").first
-    expect(first).to_contain_text("2026-01-05 00:00:00 GMT")  # occurred
+    expect(first.locator("td").nth(1)).to_have_text("Mon 2026-01-05")  # a date-only event
+    expect(first).not_to_contain_text("00:00:00")
     expect(first).to_contain_text("UTC")  # recorded
+    glance = page.locator("svg#case-timeline")
+    expect(glance).to_have_attribute("role", "img")
+    expect(glance.locator("rect.tl-bar")).not_to_have_count(0)
+    expect(glance.locator("line.tl-today")).to_have_count(1)
     explain = page.locator("#deadlines tbody tr", has_text="explain-1")
     expect(explain).to_contain_text("Fri 2026-01-09")
     expect(explain).to_contain_text("Met")
@@ -221,7 +228,8 @@ def test_filter_search_open_the_ofcom_grok_case_and_go_back_in_time(
     expect(page).to_have_url(f"/dashboard/cases/{OFCOM_GROK}?as_of=2026-01-07")
     expect(page.get_by_role("status")).to_contain_text("Showing the case as of")
     expect(page.locator("#case-stage")).to_contain_text("Assessment")
-    assert not any(t.startswith("investigation_opened") for t in _column(page, "#timeline", 5))
+    assert not any(t.startswith("investigation_opened") for t in _column(page, "#timeline", 3))
+    expect(page.locator("svg#case-timeline text.tl-today-label")).to_have_text("as of")
     explain = page.locator("#deadlines tbody tr", has_text="explain-1")
     expect(explain).not_to_contain_text("Met")
     expect(explain).to_have_class("due-soon")

@@ -19,7 +19,7 @@ from casemgmt.application.queries import CaseQueryService
 from casemgmt.application.readmodels import CaseFilter, DeadlineFilter
 from casemgmt.application.views import envelope_view
 from casemgmt.domain.regime.registry import RegimeRegistry
-from casemgmt.entrypoints.http.dashboard.present import Names, page_url
+from casemgmt.entrypoints.http.dashboard.present import Names, deadline_state, page_url
 from casemgmt.entrypoints.http.dashboard.sides import (
     TEAMS,
     VIEWS,
@@ -28,6 +28,14 @@ from casemgmt.entrypoints.http.dashboard.sides import (
     attention,
     tabs,
     view_filter,
+)
+from casemgmt.entrypoints.http.dashboard.svg import (
+    StageCount,
+    case_timeline,
+    render_stage_chart,
+    render_timeline,
+    render_week_chart,
+    weeks_ahead,
 )
 
 __all__ = [
@@ -49,6 +57,10 @@ DEADLINES_PAGE = 50
 DUE_SOON_DAYS = 14
 #: The overview counts missed deadlines up to this many ("500+" beyond).
 MISSED_COUNT_LIMIT = 500
+#: The overview's chart counts open deadlines due in this many weeks from this Monday,
+#: reading at most this many of them (the queue's order: ours first).
+CHART_WEEKS = 8
+CHART_DEADLINE_LIMIT = 5000
 
 
 Short = Annotated[str, msgspec.Meta(max_length=200)]
@@ -140,7 +152,31 @@ async def overview_page(
     upcoming = await sources.queries.deadlines(
         principal, DeadlineFilter(status="open", due_before=horizon), None, None
     )
+    monday = _today(sources) - timedelta(days=_today(sources).weekday())
+    week_horizon = monday + timedelta(weeks=CHART_WEEKS)
+    due = await sources.queries.deadlines(
+        principal,
+        DeadlineFilter(status="open", due_before=week_horizon, our_party=team),
+        None,
+        CHART_DEADLINE_LIMIT,
+    )
+    weeks = weeks_ahead(_today(sources), CHART_WEEKS, ((d.due_on, d.ours) for d in due.items))
+    stage_rows = [
+        StageCount(
+            f"{code} · {row['regime']} · {row['stage']}",
+            row["count"],
+            row["url"],
+            code,
+        )
+        for code, rows in groups.items()
+        for row in rows
+    ]
     return {
+        "stage_chart": render_stage_chart(stage_rows),
+        "week_chart": render_week_chart(weeks, _today(sources)),
+        "weeks": weeks,
+        "weeks_truncated": due.next_cursor is not None,
+        "chart_limit": CHART_DEADLINE_LIMIT,
         "names": names,
         "groups": groups,
         "totals": {code: sum(r["count"] for r in rows) for code, rows in groups.items()},
@@ -243,6 +279,18 @@ async def case_page(
     first = timeline[0]
     names = Names(sources.regimes, principal)
     regime = str(getattr(first.event, "regime", ""))
+    events = [envelope_view(e) for e in shown]
+    glance = None
+    if case is not None:
+        glance = case_timeline(
+            events,
+            case.deadlines,
+            as_of or _today(sources),
+            stage_name=names.stage_names(first.regulator, regime),
+            initial_stage="opened",
+            state={d.deadline_id: deadline_state(d) for d in case.deadlines},
+            today_label="as of" if as_of else "today",
+        )
     return {
         "names": names,
         "case_id": case_id,
@@ -251,7 +299,11 @@ async def case_page(
         "timezone": names.timezone(first.regulator, regime),
         "as_of": as_of,
         "today": _today(sources),
-        "events": [envelope_view(e) for e in shown],
+        "events": events,
+        "glance": glance,
+        "glance_svg": render_timeline(glance, f"{case.title}: the case at a glance")
+        if glance and case
+        else None,
         "team_names": dict(TEAMS),
         "total_events": len(timeline),
     }

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import msgspec
 
 from casemgmt.application.auth import Principal
-from casemgmt.application.views import DeadlineView
+from casemgmt.application.views import DeadlineView, EnvelopeView
 from casemgmt.domain.errors import UnknownRegime
 from casemgmt.domain.regime.registry import RegimeRegistry
 
@@ -25,6 +25,7 @@ __all__ = [
     "deadline_state",
     "event_fields",
     "humanize",
+    "occurred",
     "page_url",
     "register_filters",
 ]
@@ -77,6 +78,13 @@ class Names:
         except UnknownRegime:
             return humanize(code)
         return next((s.name for s in found.stages if s.code == code), humanize(code))
+
+    def stage_names(self, regulator: str, regime: str) -> dict[str, str]:
+        """Stage code -> the regime's own name, for every stage of the regime."""
+        try:
+            return {s.code: s.name for s in self._regimes.get(regulator, regime).stages}
+        except UnknownRegime:
+            return {}
 
     def stage_order(self, regulator: str, regime: str, code: str) -> int:
         try:
@@ -160,6 +168,24 @@ def _datetime(value: datetime | None, tz: str = "UTC") -> str:
     return f"{local:%Y-%m-%d %H:%M:%S} {local.tzname()}"
 
 
+def _datetime_short(value: datetime | None, tz: str = "UTC") -> str:
+    """``Mon 2026-01-05 09:12 UTC``: to the minute (seconds never matter here)."""
+    if value is None:
+        return ""
+    local = value.astimezone(ZoneInfo(tz))
+    return f"{local:%a %Y-%m-%d %H:%M} {local.tzname()}"
+
+
+def occurred(event: EnvelopeView, tz: str = "UTC") -> str:
+    """When an event happened: its day, and the local time only if the poster gave one
+    (a date-only event is not "00:00:00")."""
+    given = event.data.get("occurred_at")
+    if given:
+        return _datetime_short(event.occurred_at, tz)
+    day = event.data.get("occurred_on")
+    return _date(day if isinstance(day, str) else event.occurred_at.date())
+
+
 def _date(value: date | str | None) -> str:
     if value is None:
         return ""
@@ -201,6 +227,8 @@ def register_filters(filters: dict[str, Any]) -> None:
     filters.update(
         humanize=humanize,
         when=_datetime,
+        when_short=_datetime_short,
+        occurred=occurred,
         day=_date,
         days_left=_days,
         deadline_state=deadline_state,
