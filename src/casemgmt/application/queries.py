@@ -163,6 +163,7 @@ class CaseQueryService:
             next_due_on=min((v.due_on for v in open_views), default=None),
             related_parties=list(state.related_parties),
             our_party=state.our_party,
+            assignee=state.assignee,
             received_on=state.received_on,
             closed_on=state.closed_on,
             deadlines=views,

@@ -59,6 +59,8 @@ class CaseSummary(msgspec.Struct, frozen=True, kw_only=True):
     next_due_on: date | None
     related_parties: list[str] = []
     our_party: str = "regulator"
+    #: The person the case is assigned to (its latest ``case_assigned``), None if nobody.
+    assignee: str | None = None
 
 
 class CaseRow(CaseSummary, frozen=True, kw_only=True):
@@ -104,6 +106,7 @@ class CaseFilter(msgspec.Struct, frozen=True, kw_only=True):
     stage: str | None = None
     subject: str | None = None
     q: str | None = None
+    assignee: str | None = None
 
 
 #: The queue's default status filter: what still needs someone to act (open, paused, and

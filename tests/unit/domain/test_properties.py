@@ -50,6 +50,7 @@ def actions(notice_kinds: st.SearchStrategy[str]) -> st.SearchStrategy[Event]:
     """Any action, with notice kinds drawn from ``notice_kinds`` (closing is kept apart)."""
     return st.one_of(
         _at(ev.NoteAdded, text=st.just("note")),
+        _at(ev.CaseAssigned, assignee=st.sampled_from(["alice", "bob"])),
         _at(ev.ContactRecorded, direction=st.sampled_from(["inbound", "outbound"]),
             channel=st.just("email"), summary=st.just("s"), urgent=st.booleans()),
         _at(ev.DeadlineSet, deadline_id=deadline_ids, kind=st.just("response_due"),

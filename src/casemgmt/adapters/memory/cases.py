@@ -115,5 +115,6 @@ def _summary(state: CaseState, envelopes: list[Envelope]) -> CaseRow:
         next_due_on=min((d.due_on for d in active), default=None),
         related_parties=list(state.related_parties),
         our_party=state.our_party,
+        assignee=state.assignee,
         seq=envelopes[0].position,
     )

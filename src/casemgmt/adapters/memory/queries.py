@@ -140,7 +140,7 @@ def _in_scope(rows: Iterable[R], scope: Collection[str] | None) -> list[R]:
 def _case_matches(row: CaseRow, f: CaseFilter) -> bool:
     exact = all(
         getattr(f, name) is None or getattr(f, name) == getattr(row, name)
-        for name in ("regulator", "regime", "status", "stage")
+        for name in ("regulator", "regime", "status", "stage", "assignee")
     )
     subject = not f.subject or row.subject.lower() == f.subject.lower()
     return exact and subject and (not f.q or f.q.lower() in _search_text(row))

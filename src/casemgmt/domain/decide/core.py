@@ -7,9 +7,10 @@ the events the regime derives from it; or raises ``RuleViolation``.
 
 Built-in rule ids besides those of ``decide.guards``: ``occurred_in_future``,
 ``case_already_open``, ``case_not_open``, ``regime_mismatch``, ``case_settings_mismatch``,
-``derived_event``, ``case_closed`` and ``action_not_allowed_in_stage``. On a closed case
-only ``ALLOWED_WHEN_CLOSED`` may be recorded: notes, and the outcome of reminders already
-in flight.
+``derived_event``, ``case_closed``, ``action_not_allowed_in_stage`` and
+``already_assigned`` (a ``case_assigned`` to the person who has the case already). On a
+closed case only ``ALLOWED_WHEN_CLOSED`` may be recorded: notes, and the outcome of
+reminders already in flight.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from casemgmt.domain.events import (
     AnyEvent,
     AppealDecided,
     AppealLodged,
+    CaseAssigned,
     CaseOpened,
     DeadlineCancelled,
     DeadlineClosed,
@@ -201,6 +203,10 @@ def _check(s: CaseState, a: AnyEvent, ctx: Context) -> Event:
             return replace(a, appeal_id=_pending_appeal(s, a.appeal_id, ctx))
         case PublicInterestExtension() | ExtensionAgreed():
             statute.check_extension_request(s, a, ctx)
+        case CaseAssigned() if a.assignee == s.assignee:
+            raise ctx.refuse(
+                "already_assigned", f"the case is already assigned to {a.assignee!r}", "assignee"
+            )
         case ResponseSent() if a.review_window is not None and a.review_by is not None:
             raise ctx.refuse(
                 "notice_period_ambiguous", "state review_by or review_window, not both", "review_by"

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Annotated, Literal
+
+import msgspec
 
 from casemgmt.domain.events.base import Event
 from casemgmt.domain.events.fields import Code, Id, LongText, Name, Names, Text, TimeZone
@@ -14,6 +16,8 @@ __all__ = [
     "AppealLodged",
     "AssessmentConcluded",
     "AssessmentStarted",
+    "Assignee",
+    "CaseAssigned",
     "CaseClosed",
     "CaseOpened",
     "ContactRecorded",
@@ -47,6 +51,26 @@ class CaseOpened(Event, frozen=True, kw_only=True, tag="case_opened"):
     calendar: Code | None = None
     stage: Code | None = None
     our_party: OurParty | None = None
+
+
+Assignee = Annotated[
+    str,
+    msgspec.Meta(
+        min_length=1,
+        max_length=120,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:@\-]*$",
+        description="The id of the person (user) the case is assigned to: letters, digits, "
+        "'_', '.', ':', '@' and '-'.",
+    ),
+]
+
+
+class CaseAssigned(Event, frozen=True, kw_only=True, tag="case_assigned"):
+    """The case was given to ``assignee`` (a person's id) to work on, replacing whoever
+    had it before; ``note`` says why (a handover, a specialism, leave)."""
+
+    assignee: Assignee
+    note: Text | None = None
 
 
 class CaseClosed(Event, frozen=True, kw_only=True, tag="case_closed"):

@@ -18,6 +18,7 @@ __all__ = ["DERIVED_ONLY", "EVENT_TYPES", "AnyEvent"]
 AnyEvent: TypeAlias = (
     case.CaseOpened
     | case.CaseClosed
+    | case.CaseAssigned
     | case.NoteAdded
     | case.ContactRecorded
     | case.AssessmentStarted

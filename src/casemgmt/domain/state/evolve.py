@@ -22,6 +22,7 @@ from casemgmt.domain.events import (
     AppealLodged,
     AssessmentConcluded,
     AssessmentStarted,
+    CaseAssigned,
     CaseClosed,
     CaseOpened,
     ClarificationReceived,
@@ -134,6 +135,8 @@ def _apply(s: CaseState, e: AnyEvent) -> CaseState:
             return replace(s, status="closed", closed_on=e.occurred_on)
         case NoteAdded():
             return replace(s, notes=s.notes + 1)
+        case CaseAssigned():
+            return replace(s, assignee=e.assignee)
         case ContactRecorded():
             return replace(s, contacts=s.contacts + 1)
         case AssessmentConcluded():

@@ -161,6 +161,8 @@ class CaseState(_State, frozen=True, kw_only=True):
     received_on: date | None = None
     closed_on: date | None = None
     our_party: OurParty = "regulator"
+    #: The person the case is assigned to (``case_assigned``), None until assigned.
+    assignee: str | None = None
     notices: tuple[NoticeState, ...] = ()
     deadlines: tuple[DeadlineState, ...] = ()
     penalties: tuple[PenaltyState, ...] = ()

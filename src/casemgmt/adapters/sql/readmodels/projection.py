@@ -134,6 +134,7 @@ class CaseProjector:
             "open_deadlines": len(active),
             "next_due_on": min((d.due_on for d in active), default=None),
             "our_party": state.our_party,
+            "assignee": state.assignee,
             "related_parties": _ENCODER.encode(parties).decode(),
             "search": _search_text(state),
             "position": max(e.position for e in change.envelopes),

@@ -71,7 +71,7 @@ class SqlCaseQueries:
         query = sa.select(*_CASE_COLUMNS).order_by(t.c.seq.desc()).limit(limit)
         if scope is not None:
             query = query.where(t.c.regulator.in_(sorted(scope)))
-        for column in ("regulator", "regime", "status", "stage"):
+        for column in ("regulator", "regime", "status", "stage", "assignee"):
             value = getattr(filters, column)
             if value is not None:
                 query = query.where(t.c[column] == value)

@@ -42,6 +42,8 @@ case_summary = sa.Table(
     sa.Column("open_deadlines", sa.Integer, nullable=False),
     sa.Column("next_due_on", sa.Date),
     sa.Column("our_party", sa.Text, nullable=False, server_default="regulator"),
+    # The person the case is assigned to (its latest case_assigned event), NULL if nobody.
+    sa.Column("assignee", sa.Text),
     sa.Column("related_parties", JsonText, nullable=False),
     sa.Column("search", sa.Text, nullable=False),
     sa.Column("position", sa.BigInteger, nullable=False),
@@ -52,6 +54,8 @@ case_summary = sa.Table(
     sa.Index("ix_case_summary_regulator_seq", "regulator", "seq"),
     sa.Index("ix_case_summary_status_stage", "status", "stage"),
     sa.Index("ix_case_summary_position", "position"),
+    # "My cases": one person's cases, newest first.
+    sa.Index("ix_case_summary_assignee_seq", "assignee", "seq"),
 )
 
 deadlines = sa.Table(

@@ -122,6 +122,10 @@ class CasesController(Controller):
         stage: str | None = None,
         subject: str | None = None,
         q: Annotated[str | None, Parameter(max_length=200)] = None,
+        assignee: Annotated[
+            str | None,
+            Parameter(max_length=120, description="Only cases assigned to this person (id)."),
+        ] = None,
         cursor: str | None = None,
         limit: Limit = 50,
     ) -> Response[Page[CaseSummary]]:
@@ -132,6 +136,7 @@ class CasesController(Controller):
             stage=stage,
             subject=subject,
             q=q,
+            assignee=assignee,
         )
         page = await queries.list_cases(
             request.user, filters, unbind_cursor(request, cursor), limit
