@@ -135,10 +135,15 @@ def test_deadlines_csv_matches_the_queue(reader: httpx.Client, params: dict[str,
         left = item["working_days_remaining"]
         assert row["working_days_remaining"] == ("" if left is None else str(left))
         assert row["overdue"] == str(item["overdue"]).lower()
-        assert (row["party"], row["obligation"], row["side"]) == (
+        assert (row["party"], row["obligation"], row["side"], row["ours"]) == (
             item["party"],
             item["obligation"],
             item["side"],
+            str(item["ours"]).lower(),
+        )
+        sentence = (item["explanation"] or {}).get("sentence", "")
+        assert row["explanation"] == (
+            "'" + sentence if sentence[:1] in "=+-@" and sentence else sentence
         )
         for name in ("party", "obligation"):
             assert params.get(name, item[name]) == item[name]
@@ -149,6 +154,10 @@ def test_the_seed_foi_deadlines_in_csv(reader: httpx.Client) -> None:
     params = {"case_id": FOI_02127153, "status": "all"}
     rows = {r["deadline_id"]: r for r in _csv(reader.get("/v1/deadlines.csv", params=params))}
     assert (rows["response_due"]["due_on"], rows["response_due"]["status"]) == ("2026-02-04", "met")
+    assert rows["response_due"]["explanation"].startswith(
+        "20 working days after Wed 7 Jan 2026 (FOIA 2000 s.10(1))"
+    )
+    assert rows["response_due"]["calendar_confirmed"] == "true"
     window = rows["internal_review_window"]
     assert (window["due_on"], window["status"], window["rule"]) == (
         "2026-04-04",

@@ -126,6 +126,7 @@ class DeadlineFilter(msgspec.Struct, frozen=True, kw_only=True):
     kind: str | None = None
     status: str | None = UNRESOLVED
     due_before: date | None = None
+    due_after: date | None = None  # due on or after (the calendar feed's recent settled ones)
     overdue_at: datetime | None = None
     party: str | None = None
     obligation: str | None = None

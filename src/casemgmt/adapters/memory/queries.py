@@ -165,5 +165,6 @@ def _deadline_matches(row: DeadlineRow, f: DeadlineFilter) -> bool:
         exact
         and status
         and (f.due_before is None or row.due_on < f.due_before)
+        and (f.due_after is None or row.due_on >= f.due_after)
         and (f.overdue_at is None or _overdue(row, f.overdue_at))
     )

@@ -222,6 +222,12 @@ def _deadline_filters(f: DeadlineFilter) -> list[sa.ColumnElement[bool]]:
         # zone), which the queue's indexes can range over: due_on < D => due_at < D+1 UTC.
         bound = datetime.combine(f.due_before + timedelta(days=1), time(), tzinfo=UTC)
         where.append(t.c.due_at < bound)
+    if f.due_after is not None:
+        where.append(t.c.due_on >= f.due_after)
+        # due_on >= D => due_at > D-1 00:00 UTC (UTC+14 is the earliest zone): a range too.
+        where.append(
+            t.c.due_at > datetime.combine(f.due_after - timedelta(days=1), time(), tzinfo=UTC)
+        )
     if f.overdue_at is not None:
         where.append(_overdue(f.overdue_at))
     if f.our_party is not None:

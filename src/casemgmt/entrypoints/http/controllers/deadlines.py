@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Annotated, Any
 
+import msgspec
 from litestar import Controller, Request, Response, get
 from litestar.di import Provide
 from litestar.params import Parameter
@@ -22,6 +23,9 @@ __all__ = ["FILTER_DEPENDENCY", "DeadlinesController", "deadline_filter"]
 
 #: The feed holds the most urgent deadlines, at most this many.
 ICS_LIMIT = 5000
+#: Without ``status=``, the feed also keeps the deadlines settled (met, closed, cancelled)
+#: that were due in this many days before today, so they do not vanish from calendars.
+ICS_SETTLED_DAYS = 90
 
 Status = Annotated[
     str,
@@ -120,7 +124,9 @@ class DeadlinesController(Controller):
     @get(
         "/deadlines.ics",
         operation_id="deadlinesCalendar",
-        summary="The deadline queue as an iCalendar feed (?token=<feed token> for calendar apps)",
+        summary="The deadline queue as an iCalendar feed (?token=<feed token> for calendar apps); "
+        "without status=, the unresolved ones and those settled in the last 90 days (met, "
+        "closed, cancelled: marked in the summary)",
         media_type="text/calendar",
         dependencies=FILTER_DEPENDENCY,
     )
@@ -132,10 +138,18 @@ class DeadlinesController(Controller):
         filters: DeadlineFilter,
     ) -> Response[bytes]:
         page = await queries.deadlines(request.user, filters, None, ICS_LIMIT)
-        body = deadlines_calendar(page.items, clock.now())
+        items = list(page.items)
+        if "status" not in request.query_params and len(items) < ICS_LIMIT:
+            # Settled ones due lately stay in the calendar, marked met / missed / closed.
+            since = clock.now().date() - timedelta(days=ICS_SETTLED_DAYS)
+            recent = msgspec.structs.replace(filters, status=None, due_after=since)
+            settled = await queries.deadlines(request.user, recent, None, ICS_LIMIT)
+            shown = {(d.case_id, d.deadline_id) for d in items}
+            items += [d for d in settled.items if (d.case_id, d.deadline_id) not in shown]
+        body = deadlines_calendar(items[:ICS_LIMIT], clock.now(), str(request.base_url))
         return Response(
             body,
-            media_type="text/calendar; charset=utf-8",
+            media_type="text/calendar",  # Litestar adds "; charset=utf-8"
             headers={"Content-Disposition": 'inline; filename="casemgmt-deadlines.ics"'},
         )
 

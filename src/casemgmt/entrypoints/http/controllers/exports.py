@@ -2,7 +2,9 @@
 
 Same filters and scope as ``GET /v1/cases`` and ``GET /v1/deadlines``; a header row, then
 every matching row, streamed page by page through the query service so that a large
-export never sits in memory. Text cells that a spreadsheet would read as a formula
+export never sits in memory. A deadline's ``explanation`` is its sentence (why it falls on
+its day; the steps are in the JSON), next to who must act (``party``, ``obligation``,
+``ours``/``side``). Text cells that a spreadsheet would read as a formula
 (starting with ``=``, ``+``, ``-``, ``@``, tab or CR) are prefixed with ``'``.
 """
 
@@ -59,11 +61,15 @@ DEADLINE_COLUMNS = (
     "working_days_late",
     "party",
     "obligation",
+    "ours",
     "side",
     "standing",
     "subject",
     "title",
     "rule",
+    "explanation",
+    "calendar",
+    "calendar_confirmed",
 )
 PAGE_SIZE = 500
 CSV_TYPE = "text/csv"  # Litestar adds "; charset=utf-8"
@@ -81,6 +87,8 @@ def _cell(value: Any) -> str | int:
         return value
     if isinstance(value, list):
         value = "; ".join(str(v) for v in value)
+    if isinstance(value, dict) and "sentence" in value:  # an explanation: its sentence
+        value = value["sentence"]
     text = str(value)
     return "'" + text if text.startswith(_FORMULA_STARTS) else text
 

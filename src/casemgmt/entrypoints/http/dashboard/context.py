@@ -156,7 +156,7 @@ async def overview_page(
     week_horizon = monday + timedelta(weeks=CHART_WEEKS)
     due = await sources.queries.deadlines(
         principal,
-        DeadlineFilter(status="open", due_before=week_horizon, our_party=team),
+        DeadlineFilter(status="open", due_after=monday, due_before=week_horizon, our_party=team),
         None,
         CHART_DEADLINE_LIMIT,
     )
