@@ -10,7 +10,7 @@ at import, and building does no I/O but file reads (engines connect lazily).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -39,7 +39,7 @@ from casemgmt.adapters.sql.ops.keys import SqlKeyRepository
 from casemgmt.adapters.sql.ops.metrics import SystemMetrics
 from casemgmt.adapters.sql.projections import inline_projectors, projection_specs
 from casemgmt.adapters.sql.readmodels.queries import SqlCaseQueries
-from casemgmt.adapters.sql.readmodels.rebuild import RebuildReport, rebuild_projection
+from casemgmt.adapters.sql.readmodels.rebuild import RebuildReport, rebuild_projections
 from casemgmt.adapters.sql.reminders.admin import (
     ReminderListing,
     list_reminders,
@@ -243,6 +243,10 @@ def _engine(settings: Settings, url: str) -> AsyncEngine:
     )
 
 
+#: ``progress(done, total)``: events processed so far, of ``total`` (None: unknown).
+Progress = Callable[[int, int | None], None]
+
+
 class Operations:
     """What operators run from the command line, on a container's database."""
 
@@ -254,9 +258,10 @@ class Operations:
     def projection_names(self) -> list[str]:
         return sorted(self._specs)
 
-    async def verify_chains(self) -> VerifyReport:
-        """Recompute every case's hash chain (see ``casemgmt verify``)."""
-        return await verify_chains(self._c.engine, chain=self._c.codec.chain)
+    async def verify_chains(self, progress: Progress | None = None) -> VerifyReport:
+        """Recompute every case's hash chain (see ``casemgmt verify``);
+        ``progress(done, total)`` as events are checked."""
+        return await verify_chains(self._c.engine, chain=self._c.codec.chain, progress=progress)
 
     async def rotate_secrets(self) -> int:
         """Re-encrypt every stored webhook secret with the first ``CASEMGMT_SECRET_KEYS``."""
@@ -266,18 +271,19 @@ class Operations:
         """Write a signed checkpoint of every case's head; returns how many cases."""
         return await write_checkpoint(self._c.engine, self._c.codec.chain, self._c.clock.now())
 
-    async def rebuild(self, names: Sequence[str]) -> list[RebuildReport]:
-        """Rebuild the named projections (every one when ``names`` is empty), in order;
-        ``LookupError`` naming the unknown ones (before any work) if a name is unknown."""
+    async def rebuild(
+        self, names: Sequence[str], progress: Progress | None = None
+    ) -> list[RebuildReport]:
+        """Rebuild the named projections (every one when ``names`` is empty) from one pass
+        over the log, then swap each in, in order; ``LookupError`` naming the unknown ones
+        (before any work) if a name is unknown. ``progress(done, total)`` as events go."""
         unknown = set(names) - self._specs.keys()
         if unknown:
             known = self.projection_names
             raise LookupError(f"unknown projection(s) {sorted(unknown)}; known: {known}")
         c = self._c
-        return [
-            await rebuild_projection(c.engine, c.codec, c.clock, self._specs[name])
-            for name in names or self.projection_names
-        ]
+        specs = [self._specs[name] for name in names or self.projection_names]
+        return await rebuild_projections(c.engine, c.codec, c.clock, specs, progress)
 
     async def reminders(self, status: str | None, limit: int) -> list[ReminderListing]:
         return await list_reminders(self._c.engine, status, limit)

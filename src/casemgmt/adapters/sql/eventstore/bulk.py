@@ -1,10 +1,13 @@
 """Appending to many cases in one statement (bulk import on PostgreSQL).
 
-The rows of every case travel as one JSON array and go in with ``ON CONFLICT DO NOTHING``:
-a version or event id someone else took is skipped, never overwritten. The statement
-returns what it wrote; anything short of every row means a race was lost, and the caller
-must roll the whole transaction back (``ConcurrencyConflict``) and decide again. Without
-a race it costs one round trip for the whole batch instead of one per case.
+Many rows are COPied (asyncpg ``copy_records_to_table``, binary) into a session-local
+staging table and go from there into ``events`` in one set-based ``INSERT ... SELECT``;
+a few travel as one JSON array instead (``json_to_recordset``). Either way they go in with
+``ON CONFLICT DO NOTHING``: a version or event id someone else took is skipped, never
+overwritten. The statement returns what it wrote; anything short of every row means a race
+was lost, and the caller must roll the whole transaction back (``ConcurrencyConflict``)
+and decide again. Without a race it costs a few round trips for the whole batch instead
+of one per case.
 """
 
 from __future__ import annotations
@@ -15,7 +18,9 @@ from typing import Any
 
 import msgspec
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
 
+from casemgmt.adapters.sql.copying import COPY_MIN_ROWS, driver, stage, staging_name
 from casemgmt.adapters.sql.eventstore.schema import (
     INSERT_COLUMNS,
     INSERT_FIELDS,
@@ -23,8 +28,9 @@ from casemgmt.adapters.sql.eventstore.schema import (
     pg_recordset,
     pg_values,
 )
+from casemgmt.adapters.sql.eventstore.tables import events
 
-__all__ = ["CaseBatch", "pg_insert_many", "pg_insert_many_params"]
+__all__ = ["CaseBatch", "insert_many", "pg_insert_many", "pg_insert_many_params"]
 
 #: (case_id, regulator, rows as built by ``rows.new_rows``)
 CaseBatch = tuple[str, str, list[dict[str, Any]]]
@@ -58,3 +64,34 @@ def pg_insert_many_params(batches: Sequence[CaseBatch], recorded_at: datetime) -
     for ord_, record in enumerate(records):
         record["ord"] = ord_  # positions follow the order the rows were given in
     return {"recorded_at": recorded_at, "rows": _ENCODER.encode(records).decode()}
+
+
+async def insert_many(
+    conn: AsyncConnection, batches: Sequence[CaseBatch], recorded_at: datetime
+) -> dict[tuple[str, int], int]:
+    """Insert every row of ``batches`` in their order; the position of each row written,
+    by (case, version). Rows that collided with stored ones are absent (nothing else of
+    them is written)."""
+    if sum(len(rows) for _, _, rows in batches) < COPY_MIN_ROWS:
+        result = await conn.execute(pg_insert_many, pg_insert_many_params(batches, recorded_at))
+        return {(c, int(v)): int(p) for c, v, p in result.all()}
+    records = [
+        (n, *(row[f] for f in _COPIED))
+        for n, row in enumerate(row for _, _, rows in batches for row in rows)
+    ]
+    await stage(conn, events, ("ord", *_COPIED), records, extra=(("ord", "int"),))
+    rows = await (await driver(conn)).fetch(_COPY_INSERT, recorded_at)
+    return {(r[0], r[1]): r[2] for r in rows}
+
+
+#: Staged per row (``recorded_at`` is one for the whole append, a parameter).
+_COPIED = tuple(f for f in INSERT_FIELDS if f != "recorded_at")
+_STAGED = {"recorded_at": "$1::timestamptz", "data": "data::json"}
+_COPY_INSERT = f"""
+    INSERT INTO events ({INSERT_COLUMNS})
+    SELECT {", ".join(_STAGED.get(f, f) for f in INSERT_FIELDS)}
+    FROM pg_temp."{staging_name(events.name)}"
+    ORDER BY ord
+    ON CONFLICT DO NOTHING
+    RETURNING case_id, version, position
+"""

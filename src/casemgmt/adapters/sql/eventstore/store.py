@@ -128,9 +128,7 @@ class SqlEventStore:
                 raise ConcurrencyConflict(case_id, expected, head[0])
             rows = new_rows(self._codec, case_id, regulator, events, head, recorded_at)
             built.append((case_id, regulator, rows))
-        params = bulk.pg_insert_many_params(built, recorded_at)
-        result = await self._conn.execute(bulk.pg_insert_many, params)
-        written = {(c, int(v)): int(p) for c, v, p in result.all()}
+        written = await bulk.insert_many(self._conn, built, recorded_at)
         results = []
         for (case_id, _, rows), (_, _, events, expected) in zip(built, batches, strict=True):
             positions = {r["version"]: written.get((case_id, r["version"])) for r in rows}

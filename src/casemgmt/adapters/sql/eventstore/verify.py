@@ -4,20 +4,29 @@ each case's head against its summary and the signed checkpoints.
 Each event's ``hash`` is ``ChainKeys.seal(previous hash in the case, canonical bytes)``
 (see ``casemgmt.adapters.chain``). Verification needs no decoding, so it also checks
 events whose type this code no longer knows.
+
+The log is read once, in (case, version) order, with no query per row or per case: on
+PostgreSQL through a server-side cursor on the driver (asyncpg, pages of ``PAGE`` rows,
+in one read-only repeatable-read transaction, so checkpoints, summaries and rows are one
+snapshot); on SQLite as a streamed SQLAlchemy result.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import datetime
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from casemgmt.adapters.chain import KEYED_PREFIX, ChainKeys
 from casemgmt.adapters.codec import EventCodec, canonical_bytes
+from casemgmt.adapters.sql.copying import driver
+from casemgmt.adapters.sql.engine import dialect_of
 from casemgmt.adapters.sql.eventstore.checkpoints import load_checkpoints
-from casemgmt.adapters.sql.eventstore.schema import COLUMNS
+from casemgmt.adapters.sql.eventstore.schema import COLUMNS, ROW_FIELDS
 from casemgmt.adapters.sql.eventstore.tables import events
 from casemgmt.adapters.sql.readmodels.tables import case_summary
 
@@ -26,7 +35,35 @@ __all__ = ["MAX_LISTED", "ChainBreak", "VerifyReport", "verify_chains"]
 #: Broken cases listed one by one (the count covers them all).
 MAX_LISTED = 1000
 
+#: Rows read per round trip (and between two ``progress`` calls).
+PAGE = 5000
+
 _ROWS = sa.select(*COLUMNS).order_by(events.c.case_id, events.c.version)
+_PG_ROWS = (
+    "SELECT "
+    + ", ".join(f"{f}::text" if f == "data" else f for f in ROW_FIELDS)
+    + " FROM events ORDER BY case_id, version"
+)
+
+
+class _Row(NamedTuple):
+    """A row of ``ROW_FIELDS`` read from the driver, with the names ``_Audit`` uses."""
+
+    position: int
+    event_id: str
+    case_id: str
+    version: int
+    type: str
+    schema_version: int
+    regulator: str
+    occurred_at: datetime
+    recorded_at: datetime
+    actor: str
+    correlation_id: str | None
+    causation_id: str | None
+    data: str
+    prev_hash: str | None
+    hash: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +95,10 @@ class VerifyReport:
 
 
 async def verify_chains(
-    engine: AsyncEngine, codec: EventCodec | None = None, chain: ChainKeys | None = None
+    engine: AsyncEngine,
+    codec: EventCodec | None = None,
+    chain: ChainKeys | None = None,
+    progress: Callable[[int, int | None], None] | None = None,
 ) -> VerifyReport:
     """Recompute every case's chain in version order, streaming the table once.
 
@@ -68,14 +108,38 @@ async def verify_chains(
     but not after the first keyed row); the hash a signed checkpoint recorded for that
     version. Per case: its last version is the case summary's, and no version a checkpoint
     recorded is missing (a truncated tail). ``codec``, when given, must also decode each
-    payload (a payload that no longer fits its struct is reported too).
+    payload (a payload that no longer fits its struct is reported too). ``progress``, when
+    given, is called with (events checked, events in all) as the pass goes on.
     """
     keys = chain or (codec.chain if codec is not None else ChainKeys())
     async with engine.connect() as conn:
-        audit = await _Audit.load(conn, keys, codec)
-        result = await conn.stream(_ROWS.execution_options(yield_per=2000))
-        async for row in result:
-            audit.row(row)
+        pg = dialect_of(conn) == "postgresql"
+        if pg:
+            await conn.execution_options(
+                isolation_level="REPEATABLE READ", postgresql_readonly=True
+            )
+        async with conn.begin():
+            audit = await _Audit.load(conn, keys, codec)
+            total = None
+            if progress is not None:
+                total = int(await conn.scalar(sa.select(sa.func.count()).select_from(events)) or 0)
+                progress(0, total)
+            add = audit.row
+            if pg:
+                driver_conn = await driver(conn)
+                cursor = driver_conn.cursor(_PG_ROWS, prefetch=PAGE)
+                async for record in cursor:
+                    add(_Row(*record))
+                    if progress is not None and audit.count % PAGE == 0:
+                        progress(audit.count, total)
+            else:
+                result = await conn.stream(_ROWS.execution_options(yield_per=PAGE))
+                async for row in result:
+                    add(row)
+                    if progress is not None and audit.count % PAGE == 0:
+                        progress(audit.count, total)
+    if progress is not None:
+        progress(audit.count, total)
     return audit.report()
 
 

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from casemgmt.adapters.sql.copying import COPY_MIN_ROWS, copy_upsert, unique_keys
 from casemgmt.adapters.sql.engine import dialect_of
 from casemgmt.adapters.sql.readmodels.tables import case_summary, deadlines
 from casemgmt.application.envelope import Envelope
@@ -62,6 +63,10 @@ async def upsert(
     if not rows:
         return
     pg = dialect_of(conn) == "postgresql"
+    if pg and len(rows) >= COPY_MIN_ROWS and unique_keys(rows, keys):
+        # Bulk (imports, rebuilds): COPY into a staging table, then one statement.
+        await copy_upsert(conn, table, rows, keys, keep, latest)
+        return
     stmt = _upsert_statement(pg, table, tuple(rows[0]), tuple(keys), tuple(keep), tuple(latest))
     await conn.execute(stmt, rows[0] if len(rows) == 1 else rows)
 

@@ -1,7 +1,13 @@
 """Rebuilding a projection from the event log into fresh tables, then swapping them in.
 
 1. Create shadow tables (``<table>__rb<n>``) and fill them by folding every case's events
-   through the projection's own projector, in batches, while writers carry on.
+   through the projection's own projector, while writers carry on. The log is read once,
+   in (case, version) order, in one read-only snapshot (PostgreSQL: a server-side cursor
+   on the driver, pages of ``PAGE`` rows); each case is folded in memory as its events
+   stream past, and the rows of about ``BATCH_EVENTS`` events at a time go into the
+   shadows in one short write transaction (on PostgreSQL by COPY: ``projection.upsert``),
+   written while the next batch is folded. Then (PostgreSQL) the live tables' indexes are
+   built on the shadows, outside any lock, so the swap only renames them.
 2. Catch up, without locks, every case whose stream moved on while it was folded, so
    little is left for the swap.
 3. In one short write transaction that holds the writers off (SQLite ``BEGIN IMMEDIATE``;
@@ -23,27 +29,36 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from casemgmt.adapters.codec import EventCodec
+from casemgmt.adapters.sql.copying import driver
 from casemgmt.adapters.sql.engine import dialect_of
+from casemgmt.adapters.sql.eventstore.rows import envelopes as to_envelopes
+from casemgmt.adapters.sql.eventstore.schema import COLUMNS, ROW_FIELDS
 from casemgmt.adapters.sql.eventstore.store import SqlEventStore
 from casemgmt.adapters.sql.eventstore.tables import events
 from casemgmt.adapters.sql.readmodels.projection import upsert
 from casemgmt.adapters.sql.readmodels.tables import projection_state
 from casemgmt.adapters.sql.transactions import write_transaction
+from casemgmt.application.envelope import Envelope
 from casemgmt.application.ports import Clock, Projector
 from casemgmt.application.readmodels import CaseChange
 from casemgmt.domain.state.evolve import fold
 
-__all__ = ["ProjectionSpec", "RebuildReport", "rebuild_projection"]
+__all__ = ["ProjectionSpec", "RebuildReport", "rebuild_projection", "rebuild_projections"]
 
 BATCH_CASES = 200
+#: Events folded per write of the fill (one short transaction each).
+BATCH_EVENTS = 5000
+#: Rows read from the log per round trip.
+PAGE = 5000
 #: How long the swap waits for its locks before backing off (PostgreSQL's deadlock
 #: detector first looks after ``deadlock_timeout``, 1 s by default).
 LOCK_TIMEOUT_MS = 200
@@ -78,9 +93,95 @@ def _shadow(table: sa.Table, suffix: str) -> sa.Table:
     return sa.Table(f"{table.name}{suffix}", sa.MetaData(), *columns)
 
 
-async def _case_ids(conn: AsyncConnection) -> list[str]:
-    result = await conn.execute(sa.select(events.c.case_id).distinct().order_by(events.c.case_id))
-    return [row[0] for row in result]
+_LOG = sa.select(*COLUMNS).order_by(events.c.case_id, events.c.version)
+_PG_LOG = (
+    "SELECT "
+    + ", ".join(f"{f}::text" if f == "data" else f for f in ROW_FIELDS)
+    + " FROM events ORDER BY case_id, version"
+)
+
+
+async def _pages(conn: AsyncConnection) -> AsyncIterator[Sequence[Any]]:
+    """The whole log in (case, version) order, ``PAGE`` rows at a time (``ROW_FIELDS``)."""
+    if dialect_of(conn) == "postgresql":
+        cursor = await (await driver(conn)).cursor(_PG_LOG)
+        while page := await cursor.fetch(PAGE):
+            yield page
+        return
+    result = await conn.stream(_LOG.execution_options(yield_per=PAGE))
+    async for page in result.partitions(PAGE):
+        yield page
+
+
+async def _read_log(
+    engine: AsyncEngine, codec: EventCodec
+) -> AsyncIterator[tuple[list[CaseChange], int]]:
+    """Every case folded from its first event, as batches of changes of about
+    ``BATCH_EVENTS`` events (with how many events they hold), from one snapshot."""
+    async with engine.connect() as conn:
+        if dialect_of(conn) == "postgresql":
+            await conn.execution_options(
+                isolation_level="REPEATABLE READ", postgresql_readonly=True
+            )
+        async with conn.begin():
+            # The transaction starts with its first statement (the cursor needs it open).
+            await conn.execute(sa.text("SELECT 1"))
+            batch: list[CaseChange] = []
+            size = 0
+            case: list[Envelope] = []
+            async for page in _pages(conn):
+                for envelope in to_envelopes(codec, page):
+                    if case and envelope.case_id != case[0].case_id:
+                        change = _folded(case)
+                        if change is not None:
+                            batch.append(change)
+                            size += len(case)
+                        case = []
+                        if size >= BATCH_EVENTS:
+                            yield batch, size
+                            batch, size = [], 0
+                    case.append(envelope)
+            change = _folded(case) if case else None
+            if change is not None:
+                batch.append(change)
+                size += len(case)
+            if batch:
+                yield batch, size
+
+
+def _folded(envelopes: list[Envelope]) -> CaseChange | None:
+    state = fold(e.event for e in envelopes)
+    if state is None:
+        return None
+    return CaseChange(case_id=envelopes[0].case_id, envelopes=envelopes, state=state)
+
+
+async def _count(engine: AsyncEngine) -> int:
+    async with engine.connect() as conn:
+        return int(await conn.scalar(sa.select(sa.func.count()).select_from(events)) or 0)
+
+
+def _shadow_index(index: sa.Index, shadow: sa.Table, suffix: str) -> sa.Index:
+    columns = [shadow.c[c.name] for c in index.columns]
+    return sa.Index(f"{index.name}{suffix}", *columns, unique=bool(index.unique))
+
+
+async def _index_shadows(
+    engine: AsyncEngine,
+    live: Sequence[sa.Table],
+    shadows: Sequence[sa.Table],
+    suffix: str,
+    *,
+    case_first: bool,
+) -> None:
+    """Build the live tables' indexes on the shadows (PostgreSQL): those led by
+    ``case_id`` (the projectors look rows up by case) or all the others."""
+    async with write_transaction(engine) as conn:
+        for table, shadow in zip(live, shadows, strict=True):
+            for index in table.indexes:
+                led_by_case = next(iter(index.columns)).name == "case_id"
+                if led_by_case == case_first:
+                    await conn.execute(sa.schema.CreateIndex(_shadow_index(index, shadow, suffix)))
 
 
 async def _fold_into(
@@ -104,23 +205,79 @@ async def _heads(conn: AsyncConnection) -> dict[str, int]:
 
 
 async def rebuild_projection(
-    engine: AsyncEngine, codec: EventCodec, clock: Clock, spec: ProjectionSpec
+    engine: AsyncEngine,
+    codec: EventCodec,
+    clock: Clock,
+    spec: ProjectionSpec,
+    progress: Callable[[int, int | None], None] | None = None,
 ) -> RebuildReport:
+    """Rebuild ``spec``'s tables from the log and swap them in (module docstring)."""
+    return (await rebuild_projections(engine, codec, clock, [spec], progress))[0]
+
+
+async def rebuild_projections(
+    engine: AsyncEngine,
+    codec: EventCodec,
+    clock: Clock,
+    specs: Sequence[ProjectionSpec],
+    progress: Callable[[int, int | None], None] | None = None,
+) -> list[RebuildReport]:
+    """Rebuild every one of ``specs`` from one pass over the log (each batch of folded
+    cases goes to every projection's shadows), then swap each in, in order.
+
+    ``progress``, when given, is called with (events folded, events in the log) as the
+    pass goes on.
+    """
     started = time.monotonic()
     suffix = f"__rb{int(clock.now().timestamp())}"
-    shadows = [_shadow(t, suffix) for t in spec.tables]
+    shadows = {spec.name: [_shadow(t, suffix) for t in spec.tables] for spec in specs}
     async with write_transaction(engine) as conn:
-        for shadow in shadows:
+        pg = dialect_of(conn) == "postgresql"
+        for shadow in (s for spec in specs for s in shadows[spec.name]):
             await conn.run_sync(shadow.create)
-    total, folded = 0, dict[str, int]()
-    async with engine.connect() as reader:
-        case_ids = await _case_ids(reader)
-    for start in range(0, len(case_ids), BATCH_CASES):
-        chunk = case_ids[start : start + BATCH_CASES]
-        total += await _in_write_tx(engine, codec, clock, spec, shadows, chunk, folded)
-    caught_up = await _catch_up(engine, codec, clock, spec, shadows, folded)
-    caught_up += await _swap_with_backoff(engine, codec, clock, spec, shadows, folded)
-    return RebuildReport(spec.name, len(case_ids), total, caught_up, time.monotonic() - started)
+    for spec in specs if pg else ():
+        await _index_shadows(engine, spec.tables, shadows[spec.name], suffix, case_first=True)
+    total, cases, folded = 0, 0, dict[str, int]()
+    expected = await _count(engine) if progress is not None else None
+    writing: asyncio.Task[None] | None = None
+    try:
+        async for changes, size in _read_log(engine, codec):
+            for change in changes:
+                folded[change.case_id] = change.envelopes[-1].version
+            if writing is not None:
+                await writing  # one batch in flight: memory stays bounded
+            writing = asyncio.create_task(_write(engine, specs, shadows, changes))
+            total, cases = total + size, cases + len(changes)
+            if progress is not None:
+                progress(total, expected)
+        if writing is not None:
+            await writing
+    finally:
+        if writing is not None and not writing.done():
+            writing.cancel()
+    fill = time.monotonic() - started
+    reports = []
+    for spec in specs:
+        began = time.monotonic()
+        mine, tables = dict(folded), shadows[spec.name]
+        if pg:
+            await _index_shadows(engine, spec.tables, tables, suffix, case_first=False)
+        caught_up = await _catch_up(engine, codec, clock, spec, tables, mine)
+        caught_up += await _swap_with_backoff(engine, codec, clock, spec, tables, mine, suffix)
+        seconds = fill + time.monotonic() - began
+        reports.append(RebuildReport(spec.name, cases, total, caught_up, seconds))
+    return reports
+
+
+async def _write(
+    engine: AsyncEngine,
+    specs: Sequence[ProjectionSpec],
+    shadows: dict[str, list[sa.Table]],
+    changes: list[CaseChange],
+) -> None:
+    async with write_transaction(engine) as conn:
+        for spec in specs:
+            await spec.projector(conn, shadows[spec.name]).apply(changes)
 
 
 async def _in_write_tx(
@@ -162,12 +319,13 @@ async def _swap_with_backoff(
     spec: ProjectionSpec,
     shadows: Sequence[sa.Table],
     folded: dict[str, int],
+    suffix: str,
 ) -> int:
     """``_swap``, retried after a short random pause whenever its locks are not granted
     within ``LOCK_TIMEOUT_MS`` (writers or readers held them)."""
     for attempt in range(SWAP_ATTEMPTS):
         try:
-            return await _swap(engine, codec, clock, spec, shadows, folded)
+            return await _swap(engine, codec, clock, spec, shadows, folded, suffix)
         except DBAPIError as exc:
             if _sqlstate(exc) != _LOCK_NOT_AVAILABLE or attempt == SWAP_ATTEMPTS - 1:
                 raise
@@ -195,6 +353,7 @@ async def _swap(
     spec: ProjectionSpec,
     shadows: Sequence[sa.Table],
     folded: dict[str, int],
+    suffix: str,
 ) -> int:
     async with write_transaction(engine) as conn:
         pg = dialect_of(conn) == "postgresql"
@@ -209,6 +368,11 @@ async def _swap(
             await conn.execute(sa.text(f'ALTER TABLE "{shadow.name}" RENAME TO "{live.name}"'))
             if pg:
                 await _rename_pg_constraints(conn, live.name, shadow.name)
+                for index in live.indexes:  # built on the shadow before the swap
+                    await conn.execute(
+                        sa.text(f'ALTER INDEX "{index.name}{suffix}" RENAME TO "{index.name}"')
+                    )
+                continue
             for index in live.indexes:
                 await conn.execute(sa.schema.CreateIndex(index))
         head = await conn.scalar(sa.select(sa.func.max(events.c.position)))

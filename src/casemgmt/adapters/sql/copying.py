@@ -1,0 +1,120 @@
+"""PostgreSQL bulk writes on COPY: rows go into a session-local staging table with
+asyncpg's binary ``copy_records_to_table``, then into their table in one set-based
+statement (upsert or insert), in the caller's transaction.
+
+Used where many rows are written at once (bulk import, projection rebuilds); a command's
+few rows keep the plain statements. Staging tables are ``TEMP`` (``pg_temp``, one per
+target table and session), created on first use and emptied before each use, so a
+rolled-back transaction (which also undoes a first ``CREATE``) leaves nothing behind.
+
+JSON columns are staged as ``text`` and cast on the way in: the asyncpg dialect installs a
+``json`` codec that would encode a str a second time, and the text is kept exactly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import cache
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from casemgmt.adapters.sql.eventstore.tables import JsonText
+
+__all__ = ["COPY_MIN_ROWS", "copy_upsert", "driver", "stage", "staging_name", "unique_keys"]
+
+#: Below this many rows a plain ``executemany`` is as quick (fewer round trips).
+COPY_MIN_ROWS = 64
+_DIALECT = postgresql.dialect()  # type: ignore[no-untyped-call]
+
+
+async def driver(conn: AsyncConnection) -> Any:
+    """The asyncpg connection under ``conn`` (same session, same transaction)."""
+    raw = await conn.get_raw_connection()
+    return raw.driver_connection
+
+
+def staging_name(table: str) -> str:
+    return f"_stage_{table}"
+
+
+@cache
+def _staging_ddl(table: sa.Table, extra: tuple[tuple[str, str], ...]) -> str:
+    columns = [f'"{name}" {kind}' for name, kind in extra]
+    for column in table.columns:
+        kind = "text" if isinstance(column.type, JsonText) else column.type.compile(_DIALECT)
+        columns.append(f'"{column.name}" {kind}')
+    name = staging_name(table.name)
+    return (
+        f'CREATE TEMP TABLE IF NOT EXISTS "{name}" ({", ".join(columns)}); '
+        f'TRUNCATE pg_temp."{name}"'
+    )
+
+
+async def stage(
+    conn: AsyncConnection,
+    table: sa.Table,
+    columns: Sequence[str],
+    records: Sequence[tuple[Any, ...]],
+    extra: tuple[tuple[str, str], ...] = (),
+) -> str:
+    """COPY ``records`` (tuples in ``columns`` order) into ``table``'s empty staging table
+    (its columns plus ``extra`` (name, type) pairs); returns the staging table's name."""
+    pg = await driver(conn)
+    await pg.execute(_staging_ddl(table, extra))
+    name = staging_name(table.name)
+    await pg.copy_records_to_table(
+        name, records=records, columns=list(columns), schema_name="pg_temp"
+    )
+    return name
+
+
+@cache
+def _upsert_sql(
+    table: sa.Table,
+    columns: tuple[str, ...],
+    keys: tuple[str, ...],
+    keep: tuple[str, ...],
+    latest: tuple[str, ...],
+) -> str:
+    def value(name: str) -> str:
+        cast = "::json" if isinstance(table.c[name].type, JsonText) else ""
+        return f'"{name}"{cast}'
+
+    fixed = {*keys, *keep}
+    updates = [f'"{c}" = EXCLUDED."{c}"' for c in columns if c not in fixed and c not in latest]
+    updates += [
+        f'"{c}" = CASE WHEN EXCLUDED."{c}" > t."{c}" THEN EXCLUDED."{c}" ELSE t."{c}" END'
+        for c in latest
+    ]
+    listed = ", ".join(f'"{c}"' for c in columns)
+    action = f"DO UPDATE SET {', '.join(updates)}" if updates else "DO NOTHING"
+    return (
+        f'INSERT INTO "{table.name}" AS t ({listed}) '
+        f"SELECT {', '.join(value(c) for c in columns)} "
+        f'FROM pg_temp."{staging_name(table.name)}" '
+        f"ON CONFLICT ({', '.join(chr(34) + k + chr(34) for k in keys)}) {action}"
+    )
+
+
+def unique_keys(rows: Sequence[dict[str, Any]], keys: Sequence[str]) -> bool:
+    """Whether no two of ``rows`` share a key (one set-based upsert may touch a row once)."""
+    return len({tuple(row[k] for k in keys) for row in rows}) == len(rows)
+
+
+async def copy_upsert(
+    conn: AsyncConnection,
+    table: sa.Table,
+    rows: Sequence[dict[str, Any]],
+    keys: Sequence[str],
+    keep: Sequence[str] = (),
+    latest: Sequence[str] = (),
+) -> None:
+    """``projection.upsert`` on COPY: the same result for rows with distinct keys."""
+    columns = tuple(rows[0])
+    records = [tuple(row[c] for c in columns) for row in rows]
+    await stage(conn, table, columns, records)
+    sql = _upsert_sql(table, columns, tuple(keys), tuple(keep), tuple(latest))
+    await (await driver(conn)).execute(sql)
