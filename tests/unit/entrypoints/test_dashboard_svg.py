@@ -13,8 +13,10 @@ import pytest
 
 from casemgmt.application.views import DeadlineView
 from casemgmt.entrypoints.http.dashboard.svg import (
+    CHAR,
     CHART_WIDTH,
     LEFT,
+    NARROW,
     RIGHT,
     WEEK_PLOT_BOTTOM,
     WEEK_PLOT_TOP,
@@ -289,3 +291,22 @@ def test_deadlines_due_per_week_are_counted_and_stacked_within_the_plot() -> Non
     assert ours.h + theirs.h == pytest.approx(
         WEEK_PLOT_BOTTOM - WEEK_PLOT_TOP
     )  # the tallest week fills it
+
+
+def test_the_phone_layout_keeps_every_shape_within_its_narrower_axis() -> None:
+    t = foi()
+    wide, _ = timeline_layout(t)
+    narrow, _ = timeline_layout(t, NARROW)
+    assert len(narrow) == len(wide)
+    scale = Scale(t.start, t.end, LEFT, NARROW - LEFT)
+    for s in narrow:
+        if s.kind == "rect":
+            assert s.x >= LEFT
+            assert s.x + s.w <= NARROW - LEFT + 1e-9
+    (today,) = [s for s in narrow if "tl-today" in s.css.split()]
+    assert today.x == pytest.approx(scale.mid(TODAY))
+    labels = [s for s in narrow if "tl-bar-label" in s.css.split()]
+    assert all(len(s.text) * CHAR <= NARROW for s in labels)
+    root = _parse(str(render_timeline(t, "narrow", NARROW)))
+    assert root.get("id") == "case-timeline-narrow"
+    assert root.get("viewBox", "").startswith(f"0 0 {int(NARROW)} ")

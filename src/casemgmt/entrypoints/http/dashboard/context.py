@@ -29,6 +29,7 @@ from casemgmt.entrypoints.http.dashboard.sides import (
     tabs,
     view_filter,
 )
+from casemgmt.entrypoints.http.dashboard.svg import NARROW as NARROW_TIMELINE
 from casemgmt.entrypoints.http.dashboard.svg import (
     StageCount,
     case_timeline,
@@ -302,6 +303,11 @@ async def case_page(
         "events": events,
         "glance": glance,
         "glance_svg": render_timeline(glance, f"{case.title}: the case at a glance")
+        if glance and case
+        else None,
+        "glance_svg_narrow": render_timeline(
+            glance, f"{case.title}: the case at a glance", NARROW_TIMELINE
+        )
         if glance and case
         else None,
         "team_names": dict(TEAMS),

@@ -336,8 +336,8 @@ def _ticks(start: date, end: date) -> list[tuple[date, str]]:
             out.append((d, f"{d:%b} {d.year}" if m == 1 or not out else f"{d:%b}"))
 
 
-def _clip(text: str) -> str:
-    return text if len(text) <= MAX_LABEL else text[: MAX_LABEL - 1] + "…"
+def _clip(text: str, most: int = MAX_LABEL) -> str:
+    return text if len(text) <= most else text[: most - 1] + "…"
 
 
 def _label_x(text: str, left: float, right: float, x0: float, x1: float) -> tuple[float, str]:
@@ -387,12 +387,18 @@ def _bar_css(bar: Bar) -> str:
     return css + (f" tl-{bar.state}" if bar.state else "")
 
 
-def timeline_layout(t: CaseTimeline) -> tuple[list[Shape], float]:
-    """Every shape of the timeline and the chart's height (user units)."""
-    scale = Scale(t.start, t.end)
+def timeline_layout(t: CaseTimeline, width: float = WIDTH) -> tuple[list[Shape], float]:
+    """Every shape of the timeline ``width`` user units wide, and its height."""
+    scale = Scale(t.start, t.end, LEFT, width - LEFT)
+    most = min(MAX_LABEL, int((width - 2 * LEFT) / CHAR * 0.66))
     shapes: list[Shape] = []
+    shown = -1e9
+    today_x = scale.mid(t.today)
     for day, label in _ticks(t.start, t.end):
         x = scale.x(day)
+        if x < shown or today_x - 50 < x < today_x + 6:  # no overlapping labels
+            continue
+        shown = x + len(label) * CHAR * 0.9 + 8
         shapes.append(Shape("text", x + 3, AXIS_Y - 6, css="tl-tick-label", text=label))
     for band in t.bands:
         x, right = scale.x(band.start), scale.x(band.end)
@@ -425,7 +431,7 @@ def timeline_layout(t: CaseTimeline) -> tuple[list[Shape], float]:
             f"{bar.label} ({whose}, {bar.party}): set {_fmt(bar.start)}, "
             f"due {_fmt(bar.due)}, {bar.status.replace('_', ' ')}"
         )
-        text = _clip(f"{bar.label} · due {bar.due:%d %b}")
+        text = _clip(f"{bar.label} · due {bar.due:%d %b}", most)
         tx, anchor = _label_x(text, left, right, scale.x0, scale.x1)
         shapes.append(Shape("text", tx, y + 11, css="tl-bar-label", text=text, anchor=anchor))
         for a, b in _segments(bar, scale):
@@ -582,11 +588,17 @@ def describe_timeline(t: CaseTimeline) -> str:
     return " ".join(parts)
 
 
-def render_timeline(t: CaseTimeline, title: str) -> Markup:
-    shapes, height = timeline_layout(t)
-    return _svg(
-        "case-timeline", "chart timeline-chart", height, title, describe_timeline(t), shapes
-    )
+#: The phone layout of the timeline: half as wide, so its text stays legible at 390 px.
+NARROW = 400.0
+
+
+def render_timeline(t: CaseTimeline, title: str, width: float = WIDTH) -> Markup:
+    """The timeline; ``width`` NARROW gives the phone layout (``#case-timeline-narrow``)."""
+    shapes, height = timeline_layout(t, width)
+    narrow = width < WIDTH
+    ident = "case-timeline-narrow" if narrow else "case-timeline"
+    css = "chart timeline-chart " + ("timeline-narrow" if narrow else "timeline-wide")
+    return _svg(ident, css, height, title, describe_timeline(t), shapes, width)
 
 
 # -- the overview's charts ---------------------------------------------------------------
