@@ -6,7 +6,7 @@ import io
 
 import pytest
 
-from casemgmt.entrypoints.cli.progress import progress_bar
+from casemgmt.entrypoints.cli.progress import progress_bar, progress_counter
 
 
 class _Terminal(io.StringIO):
@@ -31,4 +31,25 @@ def test_a_pipe_gets_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("sys.stderr", pipe)
     with progress_bar("importing", total=3) as advance:
         advance(3)
+    assert pipe.getvalue() == ""
+
+
+def test_a_counter_shows_done_of_total_and_rate(monkeypatch: pytest.MonkeyPatch) -> None:
+    screen = _Terminal()
+    monkeypatch.setattr("sys.stderr", screen)
+    with progress_counter("verifying") as report:
+        report(0, None)
+        report(5_000, 12_000)
+        report(12_000, 12_000)
+    drawn = screen.getvalue()
+    assert "verifying" in drawn
+    assert "12000/12000" in drawn
+    assert "events/s" in drawn
+
+
+def test_a_counter_on_a_pipe_draws_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    pipe = io.StringIO()
+    monkeypatch.setattr("sys.stderr", pipe)
+    with progress_counter("rebuilding") as report:
+        report(10, 10)
     assert pipe.getvalue() == ""

@@ -14,6 +14,7 @@ from casemgmt.bootstrap import Operations, load_regimes
 from casemgmt.domain.calendar.calendars import CALENDAR_NAMES
 from casemgmt.domain.errors import CalendarYearUnavailable
 from casemgmt.entrypoints.cli.common import run_with_container as _run
+from casemgmt.entrypoints.cli.progress import progress_counter
 from casemgmt.settings import Settings, setting_rows
 
 __all__ = ["register"]
@@ -104,9 +105,11 @@ def projections() -> None:
 @projections.command("rebuild")
 @click.argument("names", nargs=-1)
 def projections_rebuild(names: tuple[str, ...]) -> None:
-    """Replay the log into fresh tables and swap them in (all projections by default)."""
+    """Replay the log into fresh tables and swap them in (all projections by default,
+    from one pass over the log)."""
     try:
-        reports = _run(lambda c: Operations(c).rebuild(names))
+        with progress_counter("rebuilding") as report_progress:
+            reports = _run(lambda c: Operations(c).rebuild(names, report_progress))
     except LookupError as exc:
         raise click.BadParameter(str(exc)) from exc
     for report in reports:

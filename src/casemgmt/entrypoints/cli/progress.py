@@ -1,7 +1,9 @@
 """Progress bars for long commands (rich): on a terminal only, with rate and time left.
 
-``progress_bar(label, total)`` is a context manager yielding ``advance(n)``. When stderr
-is not a terminal (pipes, CI, tests) nothing is drawn and ``advance`` does nothing.
+``progress_bar(label, total)`` is a context manager yielding ``advance(n)``;
+``progress_counter(label)`` one yielding ``report(done, total)`` (for work that counts
+itself: rebuild, verify). The bar is drawn on stderr, and only when stderr is a terminal:
+a command's output on stdout stays clean, and pipes, CI and tests get nothing at all.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-__all__ = ["progress_bar"]
+__all__ = ["progress_bar", "progress_counter"]
 
 
 class _RateColumn(TextColumn):
@@ -33,14 +35,7 @@ class _RateColumn(TextColumn):
         return super().render(task) if speed is None else f"{speed:,.0f} {self.unit}/s"
 
 
-@contextmanager
-def progress_bar(
-    label: str, total: int | None, unit: str = "lines"
-) -> Iterator[Callable[[int], None]]:
-    """A bar on stderr when it is a terminal; ``advance(n)`` moves it on by ``n``."""
-    if not sys.stderr.isatty():
-        yield lambda n: None
-        return
+def _progress(unit: str) -> Progress:
     columns = (
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -49,6 +44,35 @@ def progress_bar(
         _RateColumn(unit),
         TimeRemainingColumn(),
     )
-    with Progress(*columns, console=Console(stderr=True), transient=False) as progress:
+    return Progress(*columns, console=Console(stderr=True), transient=False)
+
+
+@contextmanager
+def progress_bar(
+    label: str, total: int | None, unit: str = "lines"
+) -> Iterator[Callable[[int], None]]:
+    """A bar on stderr when it is a terminal; ``advance(n)`` moves it on by ``n``."""
+    if not sys.stderr.isatty():
+        yield lambda n: None
+        return
+    with _progress(unit) as progress:
         task = progress.add_task(label, total=total)
         yield lambda n: progress.advance(task, n)
+
+
+@contextmanager
+def progress_counter(
+    label: str, unit: str = "events"
+) -> Iterator[Callable[[int, int | None], None]]:
+    """A bar on stderr when it is a terminal; ``report(done, total)`` sets it to ``done``
+    of ``total`` (None: not known yet)."""
+    if not sys.stderr.isatty():
+        yield lambda done, total: None
+        return
+    with _progress(unit) as progress:
+        task = progress.add_task(label, total=None)
+
+        def report(done: int, total: int | None) -> None:
+            progress.update(task, completed=done, total=total)
+
+        yield report

@@ -14,6 +14,7 @@ import click
 
 from casemgmt.bootstrap import Operations, database_problem, upgrade_database
 from casemgmt.entrypoints.cli.common import run_with_container
+from casemgmt.entrypoints.cli.progress import progress_counter
 from casemgmt.observability import configure_logging
 from casemgmt.settings import Settings
 
@@ -59,7 +60,8 @@ def db_upgrade() -> None:
 @main.command()
 def verify() -> None:
     """Recompute every case's hash chain; name the first broken event and exit 1 if any."""
-    report = run_with_container(lambda c: Operations(c).verify_chains())
+    with progress_counter("verifying") as report_progress:
+        report = run_with_container(lambda c: Operations(c).verify_chains(report_progress))
     if report.first_break is None:
         click.echo(f"OK: {report.events} events in {report.cases} cases")
         return
