@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import cache
+from operator import itemgetter
 from typing import Any
 
 import sqlalchemy as sa
@@ -101,7 +102,8 @@ def _upsert_sql(
 
 def unique_keys(rows: Sequence[dict[str, Any]], keys: Sequence[str]) -> bool:
     """Whether no two of ``rows`` share a key (one set-based upsert may touch a row once)."""
-    return len({tuple(row[k] for k in keys) for row in rows}) == len(rows)
+    key = itemgetter(*keys)
+    return len({key(row) for row in rows}) == len(rows)
 
 
 async def copy_upsert(
@@ -114,7 +116,8 @@ async def copy_upsert(
 ) -> None:
     """``projection.upsert`` on COPY: the same result for rows with distinct keys."""
     columns = tuple(rows[0])
-    records = [tuple(row[c] for c in columns) for row in rows]
+    values = itemgetter(*columns)
+    records = [values(row) for row in rows] if len(columns) > 1 else [(values(r),) for r in rows]
     await stage(conn, table, columns, records)
     sql = _upsert_sql(table, columns, tuple(keys), tuple(keep), tuple(latest))
     await (await driver(conn)).execute(sql)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
 import msgspec
@@ -75,9 +76,9 @@ async def insert_many(
     if sum(len(rows) for _, _, rows in batches) < COPY_MIN_ROWS:
         result = await conn.execute(pg_insert_many, pg_insert_many_params(batches, recorded_at))
         return {(c, int(v)): int(p) for c, v, p in result.all()}
+    values = itemgetter(*_COPIED)
     records = [
-        (n, *(row[f] for f in _COPIED))
-        for n, row in enumerate(row for _, _, rows in batches for row in rows)
+        (n, *values(row)) for n, row in enumerate(row for _, _, rows in batches for row in rows)
     ]
     await stage(conn, events, ("ord", *_COPIED), records, extra=(("ord", "int"),))
     rows = await (await driver(conn)).fetch(_COPY_INSERT, recorded_at)
