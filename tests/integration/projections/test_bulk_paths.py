@@ -26,7 +26,8 @@ from bench.bulk import generate_lines
 from tests.conftest import PG_URL, _pg_url_for, pg_create_database, pg_drop_database
 
 from casemgmt.adapters.clock import FixedClock
-from casemgmt.adapters.sql.readmodels.tables import case_summary, deadlines
+from casemgmt.adapters.sql.readmodels.projection import upsert
+from casemgmt.adapters.sql.readmodels.tables import case_summary, deadlines, projection_state
 from casemgmt.adapters.sql.reminders.tables import reminders
 from casemgmt.application.imports import ImportSummary
 from casemgmt.bootstrap import Operations, build_container
@@ -176,3 +177,23 @@ def test_the_same_file_again_writes_nothing(database_url: str) -> None:
     assert again.duplicate == first.accepted
     assert again.rejected == first.rejected
     assert asyncio.run(_snapshot(database_url)) == before
+
+
+def test_copied_rows_roll_back_with_their_transaction(database_url: str) -> None:
+    """A COPY upsert that is the transaction's first statement is still inside it."""
+    rows = [{"name": f"p{n}", "position": n, "rebuilt_at": NOW} for n in range(200)]
+
+    async def upsert_then(commit: bool) -> int:
+        container = build_container(_settings(database_url))
+        try:
+            async with container.engine.connect() as conn:
+                await conn.begin()
+                await upsert(conn, projection_state, rows, ["name"])
+                await (conn.commit() if commit else conn.rollback())
+                count = sa.select(sa.func.count()).select_from(projection_state)
+                return int(await conn.scalar(count) or 0)
+        finally:
+            await container.aclose()
+
+    assert asyncio.run(upsert_then(commit=False)) == 0
+    assert asyncio.run(upsert_then(commit=True)) == 200

@@ -3,9 +3,10 @@ asyncpg's binary ``copy_records_to_table``, then into their table in one set-bas
 statement (upsert or insert), in the caller's transaction.
 
 Used where many rows are written at once (bulk import, projection rebuilds); a command's
-few rows keep the plain statements. Staging tables are ``TEMP`` (``pg_temp``, one per
-target table and session), created on first use and emptied before each use, so a
-rolled-back transaction (which also undoes a first ``CREATE``) leaves nothing behind.
+few rows keep the plain statements. Staging tables are ``TEMP ... ON COMMIT DROP``
+(``pg_temp``, one per target table and transaction), created on first use in a
+transaction and emptied before each use: nothing outlives the transaction, and a pooled
+session never meets a staging table of an older schema.
 
 JSON columns are staged as ``text`` and cast on the way in: the asyncpg dialect installs a
 ``json`` codec that would encode a str a second time, and the text is kept exactly.
@@ -32,9 +33,15 @@ _DIALECT = postgresql.dialect()  # type: ignore[no-untyped-call]
 
 
 async def driver(conn: AsyncConnection) -> Any:
-    """The asyncpg connection under ``conn`` (same session, same transaction)."""
-    raw = await conn.get_raw_connection()
-    return raw.driver_connection
+    """The asyncpg connection under ``conn``, inside ``conn``'s transaction.
+
+    SQLAlchemy begins a transaction on the server with its first statement; until then
+    the driver would run statements on their own (autocommitted), so one is sent first.
+    """
+    pg: Any = (await conn.get_raw_connection()).driver_connection
+    if conn.in_transaction() and not pg.is_in_transaction():
+        await conn.execute(sa.text("SELECT 1"))
+    return pg
 
 
 def staging_name(table: str) -> str:
@@ -49,7 +56,7 @@ def _staging_ddl(table: sa.Table, extra: tuple[tuple[str, str], ...]) -> str:
         columns.append(f'"{column.name}" {kind}')
     name = staging_name(table.name)
     return (
-        f'CREATE TEMP TABLE IF NOT EXISTS "{name}" ({", ".join(columns)}); '
+        f'CREATE TEMP TABLE IF NOT EXISTS "{name}" ({", ".join(columns)}) ON COMMIT DROP; '
         f'TRUNCATE pg_temp."{name}"'
     )
 
