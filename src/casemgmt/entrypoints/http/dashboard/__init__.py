@@ -15,6 +15,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
+from casemgmt.entrypoints.http.dashboard.actions import ActionsController
 from casemgmt.entrypoints.http.dashboard.pages import DashboardController
 from casemgmt.entrypoints.http.dashboard.present import register_filters
 from casemgmt.entrypoints.http.dashboard.session import SessionController, root_redirect
@@ -23,6 +24,7 @@ __all__ = [
     "DASHBOARD_ROUTES",
     "STATIC_DIR",
     "TEMPLATE_DIR",
+    "ActionsController",
     "DashboardController",
     "SessionController",
     "root_redirect",
@@ -34,7 +36,12 @@ TEMPLATE_DIR = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).parent / "static"
 
 #: The dashboard's route handlers, for the app's ``ROUTES``.
-DASHBOARD_ROUTES: list[Any] = [SessionController, DashboardController, root_redirect]
+DASHBOARD_ROUTES: list[Any] = [
+    SessionController,
+    DashboardController,
+    ActionsController,
+    root_redirect,
+]
 
 
 def _configure(engine: JinjaTemplateEngine) -> None:

@@ -23,6 +23,7 @@ from litestar.types import ExceptionHandlersMap
 from casemgmt.application.auth import Principal
 from casemgmt.application.errors import NotFound, ValidationFailed
 from casemgmt.entrypoints.http.auth import COOKIE
+from casemgmt.entrypoints.http.dashboard.action_forms import actions_context
 from casemgmt.entrypoints.http.dashboard.context import (
     CaseAt,
     CaseQuery,
@@ -133,6 +134,7 @@ class DashboardController(Controller):
     ) -> Template:
         at = _query(request, CaseAt)
         context = await case_page(sources, request.user, case_id, at.as_of)
+        context.update(actions_context(sources, request.user, context, request.query_params))
         return render("case.html", request, context)
 
     @get("/what-if", operation_id="dashboardWhatIf")
