@@ -26,6 +26,7 @@ from casemgmt.adapters.outages import unavailable_dependency
 from casemgmt.adapters.regime_files import load_registry
 from casemgmt.adapters.secretbox import SecretBox
 from casemgmt.adapters.sql.case_uow import CaseSqlUnitOfWork, ProjectorFactory
+from casemgmt.adapters.sql.case_writer import SqlCaseWriter
 from casemgmt.adapters.sql.diagnose import database_problem, masked_url
 from casemgmt.adapters.sql.engine import create_engine, ping
 from casemgmt.adapters.sql.eventstore.checkpoints import write_checkpoint
@@ -149,6 +150,7 @@ class Container:
     access: AccessService = field(init=False)
     gauges: Gauges = field(init=False)
     cases: CaseService = field(init=False)
+    writer: SqlCaseWriter | None = field(init=False)
     queries: CaseQueryService = field(init=False)
     imports: ImportService = field(init=False)
     secrets: SecretBox = field(init=False)
@@ -162,6 +164,7 @@ class Container:
         self.access = AccessService(self.keys, self.clock, regulators=self.regimes.regulators())
         self.gauges = self._gauges()
         uow = partial(CaseSqlUnitOfWork, self.engine, self.codec, self.clock, self.projectors)
+        self.writer = self._writer()
         self.cases = CaseService(
             uow,
             self.regimes,
@@ -169,6 +172,7 @@ class Container:
             idempotency_ttl_hours=max(24, self.settings.api.idempotency_ttl_hours),
             on_appended=self.metrics.count_appended,
             our_party=self.settings.our_party,
+            writer=self.writer,
         )
         self.imports = ImportService(
             uow,
@@ -190,6 +194,21 @@ class Container:
             SqlSubscriptionRepository(self.engine, self.secrets), self.targets
         )
 
+    def _writer(self) -> SqlCaseWriter | None:
+        """Group commit on PostgreSQL, on a small pool of its own (SQLite: one writer at a
+        time anyway; commands take the unit-of-work path)."""
+        if self.engine.dialect.name != "postgresql":
+            return None
+        db = self.settings.database
+        engine = create_engine(
+            self.engine.url.render_as_string(hide_password=False),
+            pool_size=2,
+            echo=db.echo,
+            pre_ping=False,
+            statement_cache=db.statement_cache,
+        )
+        return SqlCaseWriter(engine, self.codec, self.clock, self.projectors)
+
     def _gauges(self) -> Gauges:
         gauges = SystemMetrics(
             self.engine,
@@ -206,6 +225,8 @@ class Container:
 
     async def aclose(self) -> None:
         await self.engine.dispose()
+        if self.writer is not None:
+            await self.writer.aclose()
         if self.read_engine is not None:
             await self.read_engine.dispose()
 

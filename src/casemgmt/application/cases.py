@@ -25,10 +25,17 @@ from casemgmt.application.errors import (
 )
 from casemgmt.application.ids import derived_event_id, local_day, same_event, start_of_day
 from casemgmt.application.parties import check_our_party, with_our_party
-from casemgmt.application.ports import CaseUnitOfWork, Clock, Closing, IdempotencyRecord
+from casemgmt.application.ports import (
+    CaseUnitOfWork,
+    CaseWrite,
+    CaseWriter,
+    Clock,
+    Closing,
+    IdempotencyRecord,
+)
 from casemgmt.application.readmodels import CaseChange
 from casemgmt.domain.decide.core import decide
-from casemgmt.domain.errors import UnknownRegime
+from casemgmt.domain.errors import DomainError, UnknownRegime
 from casemgmt.domain.events import CaseOpened
 from casemgmt.domain.events.base import Event
 from casemgmt.domain.regime.registry import Regime, RegimeRegistry
@@ -77,8 +84,10 @@ class CaseService:
         idempotency_ttl_hours: int = 48,
         on_appended: Callable[[list[Envelope]], None] | None = None,
         our_party: str = "regulator",
+        writer: CaseWriter | None = None,
     ) -> None:
         self._our_party = check_our_party(our_party)
+        self._writer = writer
         self._uow = uow
         self._regimes = regimes
         self._clock = clock
@@ -110,6 +119,12 @@ class CaseService:
             request_hash=body_hash,
             correlation_id=correlation_id,
         )
+        if namespaced and idempotency_key is None:
+            # A new case needs no read: the insert of version 1 fails if the case (or the
+            # event id) exists, and the full path below then says why.
+            fast = await self._write_fast(principal, command, None, 0, regime)
+            if fast is not None:
+                return fast
         async with self._uow() as uow:
             replay = await self._replay(uow, principal, command)
             if replay is not None:
@@ -138,6 +153,9 @@ class CaseService:
         raise AssertionError("unreachable")
 
     async def _record_once(self, principal: Principal, command: RecordCommand) -> AppendResult:
+        fast = await self._record_fast(principal, command)
+        if fast is not None:
+            return fast
         async with self._uow() as uow:
             # Scope first, from one indexed row: another regulator's case and no case cost
             # the same and answer the same 404, whatever the case's size.
@@ -171,15 +189,7 @@ class CaseService:
         regime: Regime,
     ) -> AppendResult:
         now = self._clock.now()
-        today = now.astimezone(ZoneInfo(regime.timezone)).date()
-        new_events: list[NewEvent] = []
-        for index, proposal in enumerate(command.proposals):
-            root_id = proposal.event_id or self._event_id(principal, command, index)
-            action = with_our_party(local_day(proposal.event, regime.timezone), self._our_party)
-            for n, event in enumerate(decide(state, action, regime, today, principal.actor)):
-                state = evolve(state, event)
-                new_events.append(self._new_event(principal, command, event, state, root_id, n))
-        assert state is not None
+        new_events, state = self._decide(principal, command, state, regime, now)
         result = await uow.events.append(
             command.case_id, state.regulator, new_events, expected_version=version
         )
@@ -191,7 +201,76 @@ class CaseService:
                 await uow.close_delivery(command.closes)
         await self._remember(uow, principal, command, result, now)
         await uow.commit()
-        if self._on_appended is not None and not result.replayed:
+        if not result.replayed:
+            if self._writer is not None:
+                self._writer.remember(state, result.envelopes[-1])
+            if self._on_appended is not None:
+                self._on_appended(result.envelopes)
+        return result
+
+    def _decide(
+        self,
+        principal: Principal,
+        command: RecordCommand,
+        state: CaseState | None,
+        regime: Regime,
+        now: datetime,
+    ) -> tuple[list[NewEvent], CaseState]:
+        today = now.astimezone(ZoneInfo(regime.timezone)).date()
+        new_events: list[NewEvent] = []
+        for index, proposal in enumerate(command.proposals):
+            root_id = proposal.event_id or self._event_id(principal, command, index)
+            action = with_our_party(local_day(proposal.event, regime.timezone), self._our_party)
+            for n, event in enumerate(decide(state, action, regime, today, principal.actor)):
+                state = evolve(state, event)
+                new_events.append(self._new_event(principal, command, event, state, root_id, n))
+        assert state is not None
+        return new_events, state
+
+    async def _record_fast(
+        self, principal: Principal, command: RecordCommand
+    ) -> AppendResult | None:
+        """The command decided on the state this process last saw of the case, written
+        with its concurrent neighbours; None: take the full path (it reads the case)."""
+        if self._writer is None or command.idempotency_key or command.closes is not None:
+            return None
+        if any(p.event_id for p in command.proposals):
+            return None  # ids of the caller's: the full path answers a re-post
+        hit = self._writer.cached(command.case_id)
+        if hit is None:
+            return None
+        version, state = hit
+        if not principal.can_see(state.regulator):
+            return None  # the full path answers the same 404 as for no case
+        if command.expected_version is not None and command.expected_version != version:
+            return None  # maybe this process is behind: the full path reads the case
+        return await self._write_fast(
+            principal, command, state, version, self._regime(state.regulator, state.regime)
+        )
+
+    async def _write_fast(
+        self,
+        principal: Principal,
+        command: RecordCommand,
+        state: CaseState | None,
+        version: int,
+        regime: Regime,
+    ) -> AppendResult | None:
+        if self._writer is None:
+            return None
+        try:
+            new_events, after = self._decide(principal, command, state, regime, self._clock.now())
+        except (DomainError, ValidationFailed):
+            return None  # a refusal is answered by the full path, on the state it reads
+        write = CaseWrite(
+            case_id=command.case_id,
+            regulator=after.regulator,
+            events=new_events,
+            version=version,
+            state=after,
+        )
+        result = await self._writer.write(write)
+        if result is not None and self._on_appended is not None:
             self._on_appended(result.envelopes)
         return result
 

@@ -41,6 +41,8 @@ __all__ = [
     "CaseQueries",
     "CaseSnapshots",
     "CaseUnitOfWork",
+    "CaseWrite",
+    "CaseWriter",
     "Clock",
     "Closing",
     "DeliveryAttempt",
@@ -236,6 +238,39 @@ class CaseSnapshots(Protocol):
 
     async def load_many(self, case_ids: Collection[str]) -> dict[str, tuple[int, CaseState]]:
         """``load`` of many cases at once; cases without events are absent from the result."""
+        ...
+
+
+class CaseWrite(msgspec.Struct, frozen=True, kw_only=True):
+    """A command's events for one case, decided on its state at ``version``; ``state`` is
+    the case after them."""
+
+    case_id: str
+    regulator: str
+    events: list[NewEvent]
+    version: int
+    state: CaseState
+
+
+class CaseWriter(Protocol):
+    """The fast path of case commands (#13): recent case states kept in memory, and the
+    appends of concurrent commands written together, one transaction for the group.
+
+    ``write`` answers each command alone: its envelopes, or None when nothing of it was
+    written (the case moved on, an id is taken, the group's statement failed); the caller
+    then takes the full path, which reads the case again. Never a neighbour's failure.
+    """
+
+    def cached(self, case_id: str) -> tuple[int, CaseState] | None:
+        """The case's version and state as last written or read by this process, if kept."""
+        ...
+
+    def remember(self, state: CaseState, last: Envelope) -> None:
+        """Keep ``state`` as the case's state at ``last`` (its newest stored event)."""
+        ...
+
+    async def write(self, write: CaseWrite) -> AppendResult | None:
+        """Append, project inline and commit ``write`` (with whatever else is waiting)."""
         ...
 
 

@@ -22,10 +22,19 @@ from casemgmt.adapters.sql.readmodels.tables import case_summary, deadlines
 from casemgmt.application.envelope import Envelope
 from casemgmt.application.readmodels import CaseChange
 from casemgmt.application.views import deadline_row
+from casemgmt.domain.events.base import Event
 from casemgmt.domain.state.evolve import CaseState
 from casemgmt.domain.state.model import DeadlineState
 
-__all__ = ["STATE_SCHEMA", "CaseProjector", "decode_state", "encode_state", "upsert"]
+__all__ = [
+    "STATE_SCHEMA",
+    "CaseProjector",
+    "decode_state",
+    "encode_state",
+    "summary_row",
+    "touches_deadlines",
+    "upsert",
+]
 
 #: Bump when ``CaseState`` changes shape: older snapshots are then refolded from events.
 STATE_SCHEMA = 2
@@ -105,7 +114,7 @@ class CaseProjector:
         self._deadlines = deadline_table
 
     async def apply(self, changes: Sequence[CaseChange]) -> None:
-        summaries = [self._summary_row(c) for c in changes if c.envelopes]
+        summaries = [summary_row(c) for c in changes if c.envelopes]
         # seq (the first event's position) is written once, when the row is created.
         # last_event_at is the latest business time seen: a late event may be older.
         await upsert(
@@ -119,41 +128,49 @@ class CaseProjector:
         rows = [row for c in changes for row in self._deadline_rows(c)]
         await upsert(self._conn, self._deadlines, rows, ["case_id", "deadline_id"])
 
-    def _summary_row(self, change: CaseChange) -> dict[str, Any]:
-        state, last = change.state, change.envelopes[-1]
-        active = [d for d in state.deadlines if d.status == "open"]
-        parties = list(state.related_parties)
-        return {
-            "case_id": state.case_id,
-            "seq": change.envelopes[0].position,
-            "regulator": state.regulator,
-            "regime": state.regime,
-            "subject": state.subject,
-            "title": state.title,
-            "reference": state.reference,
-            "stage": state.stage,
-            "status": state.status,
-            "version": last.version,
-            "opened_on": state.opened_on,
-            "last_event_at": max(e.occurred_at for e in change.envelopes),
-            "open_deadlines": len(active),
-            "next_due_on": min((d.due_on for d in active), default=None),
-            "our_party": state.our_party,
-            "assignee": state.assignee,
-            "related_parties": _ENCODER.encode(parties).decode(),
-            "search": _search_text(state),
-            "position": max(e.position for e in change.envelopes),
-            "state": encode_state(state),
-            "state_schema": STATE_SCHEMA,
-            "head_hash": last.hash,
-        }
-
     def _deadline_rows(self, change: CaseChange) -> Iterable[dict[str, Any]]:
         touched = _touched_deadlines(change.envelopes)
         state = change.state
         for d in state.deadlines:
             if d.deadline_id in touched:
                 yield _deadline_row(state, d, touched[d.deadline_id])
+
+
+def summary_row(change: CaseChange) -> dict[str, Any]:
+    """The ``case_summary`` row of a change (its envelopes stored, with positions)."""
+    state, last = change.state, change.envelopes[-1]
+    active = [d for d in state.deadlines if d.status == "open"]
+    parties = list(state.related_parties)
+    return {
+        "case_id": state.case_id,
+        "seq": change.envelopes[0].position,
+        "regulator": state.regulator,
+        "regime": state.regime,
+        "subject": state.subject,
+        "title": state.title,
+        "reference": state.reference,
+        "stage": state.stage,
+        "status": state.status,
+        "version": last.version,
+        "opened_on": state.opened_on,
+        "last_event_at": max(e.occurred_at for e in change.envelopes),
+        "open_deadlines": len(active),
+        "next_due_on": min((d.due_on for d in active), default=None),
+        "our_party": state.our_party,
+        "assignee": state.assignee,
+        "related_parties": _ENCODER.encode(parties).decode(),
+        "search": _search_text(state),
+        "position": max(e.position for e in change.envelopes),
+        "state": encode_state(state),
+        "state_schema": STATE_SCHEMA,
+        "head_hash": last.hash,
+    }
+
+
+def touches_deadlines(events: Iterable[Event]) -> bool:
+    """Whether any of ``events`` touches a deadline: only then do the inline projections
+    write more than the case's summary row (``deadlines``, ``reminders``)."""
+    return any(isinstance(getattr(e, "deadline_id", None), str) for e in events)
 
 
 def _deadline_row(state: CaseState, d: DeadlineState, version: int) -> dict[str, Any]:
