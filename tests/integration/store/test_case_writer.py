@@ -12,6 +12,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 
+import msgspec
 import pytest
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -134,3 +135,22 @@ async def test_reopening_a_case_through_the_group_is_the_same_answer(
             sa.text("SELECT count(*) FROM events WHERE case_id = 'ofcom-gc-again'")
         )
     assert count == 1
+
+
+async def test_a_cache_ahead_of_the_database_writes_nothing_out_of_order(
+    two: tuple[Container, Container],
+) -> None:
+    a, _ = two
+    await _open(a, "ofcom-gc-ahead")
+    assert a.writer is not None
+    cached = a.writer.cached("ofcom-gc-ahead")
+    assert cached is not None
+    # As after a restore: this process remembers version 5, the database has version 1.
+    async with a.reader() as reader:
+        (first,) = await reader.events.read_case("ofcom-gc-ahead")
+    a.writer.remember(cached[1], msgspec.structs.replace(first, version=5))
+    result = await a.cases.record(WRITER, _note("ofcom-gc-ahead", "after the restore"))
+    assert result.envelopes[-1].version == 2
+    assert result.envelopes[-1].prev_hash == first.hash
+    report = await verify_chains(a.engine, chain=a.codec.chain)
+    assert report.ok, report

@@ -77,8 +77,10 @@ _JSON_COLUMNS = frozenset(c.name for c in _SUMMARY if isinstance(c.type, JsonTex
 
 def _group_statement(*, summaries: bool) -> sa.TextualSelect:
     """One statement for the whole group; see the module docstring. ``lead``: the row of
-    version head+1 of its command; ``taken``: commands (by case) one of whose ids is
-    stored. With ``summaries``, it also upserts the written cases' ``case_summary`` rows
+    version head+1 of its command, written only if version head is stored with the hash
+    it chains to (a cache ahead of the database, after a restore or a failover to a
+    replica that lagged, writes nothing); ``taken``: commands (by case) one of whose ids
+    are stored. With ``summaries``, it also upserts the written cases' ``case_summary`` rows
     (first and last position from the insert), as ``CaseProjector`` would."""
     summary = ""
     if summaries:
@@ -114,6 +116,10 @@ def _group_statement(*, summaries: bool) -> sa.TextualSelect:
             INSERT INTO events ({INSERT_COLUMNS})
             SELECT {pg_values(())} FROM r
             WHERE r.lead AND r.case_id NOT IN (SELECT case_id FROM taken)
+              AND (r.version = 1 OR EXISTS (
+                  SELECT 1 FROM events AS p
+                  WHERE p.case_id = r.case_id AND p.version = r.version - 1
+                    AND p.hash = r.prev_hash))
             ORDER BY r.ord
             ON CONFLICT DO NOTHING
             RETURNING case_id, version, position
