@@ -5,13 +5,12 @@ that parses, names itself and carries no inline style (the CSP forbids it)."""
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from casemgmt.application.views import DeadlineView
+from casemgmt.application.views import DeadlineView, EnvelopeView
 from casemgmt.entrypoints.http.dashboard.svg import (
     CHAR,
     CHART_WIDTH,
@@ -38,14 +37,23 @@ from casemgmt.entrypoints.http.dashboard.svg import (
 SVG = "{http://www.w3.org/2000/svg}"
 
 
-@dataclass
-class Ev:
-    type: str
-    data: dict[str, Any] = field(default_factory=dict)
-
-
-def ev(type_: str, day: str, **data: Any) -> Ev:
-    return Ev(type_, {"occurred_on": day, **data})
+def ev(type_: str, day: str, **data: Any) -> EnvelopeView:
+    at = datetime.combine(date.fromisoformat(day), datetime.min.time(), UTC)
+    return EnvelopeView(
+        event_id=f"e-{type_}-{day}",
+        case_id="c",
+        regulator="ofcom",
+        version=1,
+        position=1,
+        type=type_,
+        schema_version=1,
+        occurred_at=at,
+        recorded_at=at,
+        actor="test",
+        correlation_id=None,
+        causation_id=None,
+        data={"occurred_on": day, **data},
+    )
 
 
 def deadline(did: str, due: str, status: str = "open", **kw: Any) -> DeadlineView:

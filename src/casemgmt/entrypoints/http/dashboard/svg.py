@@ -23,11 +23,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any, Protocol
 
 from markupsafe import Markup, escape
 
-from casemgmt.application.views import DeadlineView
+from casemgmt.application.views import DeadlineView, EnvelopeView
 
 __all__ = [
     "Band",
@@ -63,16 +62,6 @@ MARK_H = 22.0
 LANE_H = 34.0
 BAR_H = 12.0
 MAX_LABEL = 64
-
-
-class _Event(Protocol):
-    """What the timeline reads of an event (``EnvelopeView`` has it)."""
-
-    @property
-    def type(self) -> str: ...
-
-    @property
-    def data(self) -> dict[str, Any]: ...
 
 
 # -- the facts ---------------------------------------------------------------------------
@@ -150,7 +139,7 @@ _SETTLING = {
 }
 
 
-def _day(event: _Event) -> date:
+def _day(event: EnvelopeView) -> date:
     value = event.data.get("occurred_on")
     return date.fromisoformat(value) if isinstance(value, str) else date.min
 
@@ -164,7 +153,7 @@ def _stop_kind(reason: str) -> str:
 
 
 def case_timeline(
-    events: Sequence[_Event],
+    events: Sequence[EnvelopeView],
     deadlines: Iterable[DeadlineView],
     today: date,
     *,
