@@ -71,7 +71,7 @@ def _env(url: str, dbname: str, pool: int) -> dict[str, str]:
     }
 
 
-def _commands(app: Any, writers: int, cases: int) -> tuple[int, float]:
+def _commands(app: Any, writers: int, cases: int) -> tuple[int, float, float]:
     """Open ``cases`` cases, then add 9 notes to each: ``writers`` threads, own cases each."""
     share = [list(range(w, cases, writers)) for w in range(writers)]
     ids: dict[int, uuid.UUID] = {}
@@ -85,12 +85,12 @@ def _commands(app: Any, writers: int, cases: int) -> tuple[int, float]:
             for n in mine:
                 app.add_note(ids[n], f"note {k}")
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     with ThreadPoolExecutor(writers) as pool:
         list(pool.map(opener, share))
     with ThreadPoolExecutor(writers) as pool:
         list(pool.map(noter, share))
-    return cases * (1 + EVENTS_AFTER_OPEN), time.perf_counter() - started
+    return cases * (1 + EVENTS_AFTER_OPEN), time.perf_counter() - started, time.process_time() - cpu
 
 
 def _read_log(app: Any) -> tuple[int, float]:
@@ -121,11 +121,15 @@ def run() -> dict[str, Any]:
                 os.environ.update(_env(url, dbname, writers + 1))
                 app = Cases()
                 try:
-                    events, seconds = _commands(app, writers, cases)
+                    events, seconds, cpu = _commands(app, writers, cases)
                 finally:
                     app.close()
                 rate = events / seconds
-                rows[f"commands x{writers}"] = {"events": events, "seconds": round(seconds, 3)}
+                rows[f"commands x{writers}"] = {
+                    "events": events,
+                    "seconds": round(seconds, 3),
+                    "cpu_ms_per_event": round(cpu * 1000 / events, 3),
+                }
                 figures[f"peer_eventsourcing_x{writers}"] = _figure(rate)
             os.environ.update(_env(url, dbname, 2))
             app = Cases()

@@ -33,7 +33,7 @@ EVENTS_AFTER_OPEN = 9
 PRINCIPAL = Principal(key_id="bench", name="bench", role=Role.WRITER)
 
 
-async def commands(url: str, writers: int, cases: int) -> tuple[int, float]:
+async def commands(url: str, writers: int, cases: int) -> tuple[int, float, float]:
     settings = Settings(
         database=DatabaseSettings(url=url, pool_size=writers + 2),
         worker=WorkerSettings(broker_url=""),
@@ -64,21 +64,26 @@ async def commands(url: str, writers: int, cases: int) -> tuple[int, float]:
                 await service.record(PRINCIPAL, command)
 
     try:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         await asyncio.gather(*(opener(mine) for mine in share))
         await asyncio.gather(*(noter(mine) for mine in share))
-        elapsed = time.perf_counter() - started
+        elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     finally:
         await container.aclose()
-    return cases * (1 + EVENTS_AFTER_OPEN), elapsed
+    return cases * (1 + EVENTS_AFTER_OPEN), elapsed, cpu
 
 
 def _measure(url: str, cases: int) -> dict[str, Any]:
     upgrade_to_head(url)
     rows: dict[str, Any] = {}
     for writers in (1, 8):
-        events, seconds = asyncio.run(commands(url, writers, cases))
-        rows[f"x{writers}"] = {"events": events, "seconds": round(seconds, 3)}
+        events, seconds, cpu = asyncio.run(commands(url, writers, cases))
+        rows[f"x{writers}"] = {
+            "events": events,
+            "seconds": round(seconds, 3),
+            # this process's CPU per event (the database's is not in it)
+            "cpu_ms_per_event": round(cpu * 1000 / events, 3),
+        }
     return rows
 
 
@@ -103,5 +108,9 @@ def run() -> dict[str, Any]:
         with tempfile.TemporaryDirectory() as tmp:
             result["sqlite"] = _measure(f"sqlite+aiosqlite:///{Path(tmp) / 'bench.sqlite'}", cases)
     for name, figure in result["figures"].items():
-        print(f"{name:<28}{figure['value']:>12,} {figure['unit']}")
+        row = result["postgresql"][name.removeprefix("commands_")]
+        print(
+            f"{name:<28}{figure['value']:>12,} {figure['unit']}"
+            f"  (client CPU {row['cpu_ms_per_event']} ms/event)"
+        )
     return result
