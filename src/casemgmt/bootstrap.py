@@ -64,6 +64,7 @@ from casemgmt.application.ports import Clock, Gauges, KeyRepository, Probe, Prob
 from casemgmt.application.queries import CaseQueryService
 from casemgmt.application.reminders.delivery import MissedDeadlines, ReminderDelivery
 from casemgmt.application.reminders.policy import RetryPolicy, SubscriptionService
+from casemgmt.application.reminders.recording import OutcomeRecorder
 from casemgmt.application.reminders.targets import TargetPolicy
 from casemgmt.domain.events import EVENT_TYPES
 from casemgmt.domain.regime.registry import RegimeRegistry
@@ -321,8 +322,17 @@ class WorkerServices:
         r = settings.reminders
         self.settings = settings
         self.container = build_container(settings, clock=worker_clock(settings))
-        self.client = build_client(r.timeout_seconds, self.container.targets)
+        self.client = build_client(
+            r.timeout_seconds, self.container.targets, max_connections=r.parallel_requests
+        )
         c = self.container
+        recorder = OutcomeRecorder(
+            partial(CaseSqlUnitOfWork, c.engine, c.codec, c.clock, c.projectors),
+            c.regimes,
+            c.clock,
+            our_party=settings.our_party,
+            on_appended=c.metrics.count_appended,
+        )
         self.delivery = ReminderDelivery(
             SqlDeliveryStore(c.engine, c.secrets),
             HttpxWebhookSender(self.client),
@@ -338,6 +348,8 @@ class WorkerServices:
             ),
             r.claim_lease_seconds,
             start_grace_seconds=r.claim_start_grace_seconds,
+            recorder=recorder,
+            parallel=r.parallel_requests,
         )
         self.missed = MissedDeadlines(SqlOverdueSource(c.engine), c.cases, c.clock)
 

@@ -231,6 +231,17 @@ class ReminderSettings:
         10.0, "HTTP timeout of one webhook delivery.", "CASEMGMT_REMINDER_TIMEOUT_SECONDS"
     )
     claim_batch: int = _doc(500, "Most reminders one scan claims.", "CASEMGMT_REMINDER_CLAIM_BATCH")
+    delivery_batch: int = _doc(
+        100,
+        "Claimed deliveries one worker task sends concurrently and records in one transaction.",
+        "CASEMGMT_REMINDER_DELIVERY_BATCH",
+    )
+    parallel_requests: int = _doc(
+        50,
+        "Webhook requests one worker process keeps in flight at once (its pooled, "
+        "keep-alive HTTP client's connection limit).",
+        "CASEMGMT_REMINDER_PARALLEL_REQUESTS",
+    )
     webhook_allowed_networks: str = _doc(
         "",
         "Comma-separated CIDRs webhooks may reach besides public addresses (loopback, "

@@ -142,8 +142,9 @@ async def _deliver_one(database_url: str) -> None:
         )
         claims, _ = await claim_due(c.engine, clock.now(), 10, 60.0)
         for rid, sid, token in claims:
-            while (await delivery.deliver(rid, sid, token)).status == "retry":
-                pass
+            held: str | None = token
+            while (outcome := await delivery.deliver(rid, sid, held or "")).status == "retry":
+                held = outcome.claim_token  # a retry carries the claim its attempt held
     finally:
         await client.aclose()
         await c.aclose()

@@ -129,11 +129,17 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+class _Server(ThreadingHTTPServer):
+    # A worker sends a batch concurrently: the default listen backlog (5) would drop
+    # connections a real receiver accepts.
+    request_queue_size = 256
+
+
 @contextmanager
 def receiver() -> Iterator[Receiver]:
     """A running receiver on a free port of 127.0.0.1; stopped on exit."""
     state = Receiver()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
+    server = _Server(("127.0.0.1", 0), _handler(state))
     server.daemon_threads = True
     state.base_url = f"http://127.0.0.1:{server.server_address[1]}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)

@@ -139,12 +139,19 @@ class _GuardedTransport(httpx.AsyncHTTPTransport):
 def build_client(
     timeout: float, policy: TargetPolicy | None = None, max_connections: int = 50
 ) -> httpx.AsyncClient:
-    """A client for one worker process and its event loop: no redirects are followed, no
-    proxy from the environment, and only addresses ``policy`` allows (default: public
-    ones) are connected to."""
-    limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=20)
+    """A client for one worker process and its event loop, pooling up to
+    ``max_connections`` keep-alive connections: no redirects are followed, no proxy from
+    the environment, and only addresses ``policy`` allows (default: public ones) are
+    connected to (checked at connect time, see ``GuardedBackend``)."""
+    limits = httpx.Limits(
+        max_connections=max_connections,
+        max_keepalive_connections=max_connections,
+        keepalive_expiry=30.0,
+    )
     return httpx.AsyncClient(
-        timeout=httpx.Timeout(timeout),
+        # Waiting for a pooled connection is bounded by the senders' own limit, not by
+        # the per-request timeout (a batch queues behind its own requests).
+        timeout=httpx.Timeout(timeout, pool=None),
         transport=_GuardedTransport(policy or TargetPolicy(), limits),
         follow_redirects=False,
         trust_env=False,

@@ -195,13 +195,17 @@ class DeliveryAttempt(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class Closing(msgspec.Struct, frozen=True, kw_only=True):
-    """A delivery to close in the transaction that appends its outcome event."""
+    """A delivery row to settle in the transaction that appends its outcome event:
+    ``delivered``/``dead`` (closed), ``cancelled`` (no request made), or ``pending`` with
+    a retry's ``lease_until``; ``attempt`` is logged when there was one."""
 
     reminder_id: str
     subscription_id: str
     claim_token: str | None
-    status: Literal["delivered", "dead"]
-    attempt: DeliveryAttempt
+    status: Literal["pending", "delivered", "dead", "cancelled"]
+    attempt: DeliveryAttempt | None
+    at: datetime
+    lease_until: datetime | None = None
 
 
 class IdempotencyRecord(msgspec.Struct, frozen=True, kw_only=True):
@@ -398,16 +402,26 @@ class DeliveryStore(Protocol):
         the event ``sent_id`` is stored. None if there is no such delivery."""
         ...
 
-    async def finish(
+    async def jobs(
+        self, wanted: Sequence[tuple[str, str, str]]
+    ) -> dict[tuple[str, str], DeliveryJob]:
+        """``job`` for many ``(reminder_id, subscription_id, sent_id)``, keyed by the pair;
+        deliveries that do not exist are left out."""
+        ...
+
+    async def start(
         self,
-        job: DeliveryJob,
-        status: Literal["pending", "delivered", "dead", "cancelled"],
-        attempt: DeliveryAttempt | None,
-        lease_until: datetime | None,
+        claims: Sequence[tuple[str, str, str]],
+        token: str,
+        lease_until: datetime,
         now: datetime,
-    ) -> bool:
-        """Close (or, ``pending``, re-lease) the delivery and log ``attempt``, atomically,
-        only while the job's claim still holds; False if another claim took over."""
+    ) -> set[tuple[str, str]]:
+        """Atomically take each pending delivery whose claim token is still the claim's
+        (or already ``token``) for ``token`` until ``lease_until``; the pairs taken."""
+        ...
+
+    async def settle(self, closing: Closing) -> None:
+        """``CaseUnitOfWork.close_delivery`` in a transaction of its own."""
         ...
 
 

@@ -28,6 +28,7 @@ from casemgmt.adapters.sql.reminders.tables import deliveries
 from casemgmt.adapters.webhooks import HttpxWebhookSender, build_client
 from casemgmt.application.reminders.delivery import MissedDeadlines, ReminderDelivery
 from casemgmt.application.reminders.policy import (
+    DeliveryOutcome,
     NewSubscription,
     RetryPolicy,
     new_secret,
@@ -86,6 +87,8 @@ async def drain(c: Container, d: ReminderDelivery) -> list[str]:
         for rid, sid, token in claims:
             while (outcome := await d.deliver(rid, sid, token)).status == "retry":
                 outcomes.append("retry")
+                assert outcome.claim_token is not None
+                token = outcome.claim_token
             outcomes.append(outcome.status)
     return outcomes
 
@@ -141,7 +144,8 @@ async def test_a_4xx_is_not_retried_and_retry_after_is_honoured(
     [(rid, sid, token)] = await _claims_for(container, "busy-1", claim=False)
     outcome = await delivery.deliver(rid, sid, token)
     assert (outcome.status, outcome.retry_in) == ("retry", 7.0)
-    assert (await delivery.deliver(rid, sid, token)).status == "delivered"
+    assert outcome.claim_token is not None
+    assert (await delivery.deliver(rid, sid, outcome.claim_token)).status == "delivered"
 
 
 async def _claims_for(c: Container, case_id: str, claim: bool = True) -> list[Claim]:
@@ -197,7 +201,7 @@ async def _many_due(c: Container, clock: FixedClock, n: int) -> None:
     clock.set(DUE)
 
 
-async def test_an_expired_lease_is_claimed_again_and_the_old_claim_goes_stale(
+async def test_an_expired_claim_is_published_again_with_its_token_and_one_copy_sends(
     container: Container, clock: FixedClock, delivery: ReminderDelivery, hooks: Receiver
 ) -> None:
     await subscribe(container, hooks, "lease")
@@ -205,13 +209,61 @@ async def test_an_expired_lease_is_claimed_again_and_the_old_claim_goes_stale(
     [(rid, sid, first)] = (await claim_due(container.engine, DUE, 10, LEASE))[0]
     assert (await claim_due(container.engine, DUE + timedelta(seconds=59), 10, LEASE))[0] == []
     clock.set(DUE + timedelta(seconds=61))
+    # The task has not started within the claim: a scan publishes it again, same token,
+    # so the copy already queued is not made stale (a backlog keeps draining).
     [(rid2, sid2, second)] = (await claim_due(container.engine, clock.now(), 10, LEASE))[0]
-    assert (rid2, sid2) == (rid, sid)
-    assert second != first
-    assert (await delivery.deliver(rid, sid, first)).status == "stale"
-    assert (await delivery.deliver(rid, sid, second)).status == "delivered"
-    assert (await delivery.deliver(rid, sid, second)).status == "stale"  # redelivered task
+    assert (rid2, sid2, second) == (rid, sid, first)
+    assert (await delivery.deliver(rid, sid, first, "task-a")).status == "delivered"
+    assert (await delivery.deliver(rid, sid, second, "task-b")).status == "stale"  # the copy
     assert len(hooks.seen("lease")) == 1
+    assert await count(container, "reminder_sent", "lease-1") == 1
+
+
+async def test_of_two_copies_of_a_claim_started_together_exactly_one_sends(
+    container: Container, clock: FixedClock, delivery: ReminderDelivery, hooks: Receiver
+) -> None:
+    await subscribe(container, hooks, "copies")
+    await reminder_due(container, clock, "copies-1", "copies")
+    [(rid, sid, token)] = (await claim_due(container.engine, DUE, 10, LEASE))[0]
+    outcomes = await asyncio.gather(
+        *(delivery.deliver(rid, sid, token, f"task-{i}") for i in range(4))
+    )
+    assert sorted(o.status for o in outcomes) == ["delivered", "stale", "stale", "stale"]
+    assert len(hooks.seen("copies")) == 1
+    assert await count(container, "reminder_sent", "copies-1") == 1
+
+
+async def test_a_started_claim_whose_worker_died_is_published_again_after_the_lease(
+    container: Container, clock: FixedClock, delivery: ReminderDelivery, hooks: Receiver
+) -> None:
+    await subscribe(container, hooks, "died")
+    await reminder_due(container, clock, "died-1", "died")
+    [(rid, sid, token)] = (await claim_due(container.engine, DUE, 10, LEASE))[0]
+    store = SqlDeliveryStore(container.engine)
+    lease = DUE + timedelta(seconds=LEASE)
+    assert await store.start([(rid, sid, token)], "dead-task", lease, DUE) == {(rid, sid)}
+    # The worker died mid-send: the scan's token is stale, the started one holds the lease.
+    assert (await delivery.deliver(rid, sid, token, "task-b")).status == "stale"
+    assert (await claim_due(container.engine, lease - timedelta(seconds=1), 10, LEASE))[0] == []
+    clock.set(lease + timedelta(seconds=1))
+    [(_, _, again)] = (await claim_due(container.engine, clock.now(), 10, LEASE))[0]
+    assert again == "dead-task"
+    assert (await delivery.deliver(rid, sid, again, "task-c")).status == "delivered"
+    assert len(hooks.seen("died")) == 1
+
+
+async def test_a_brokers_redelivery_of_the_same_task_takes_its_claim_again_at_once(
+    container: Container, clock: FixedClock, delivery: ReminderDelivery, hooks: Receiver
+) -> None:
+    await subscribe(container, hooks, "redelivered")
+    await reminder_due(container, clock, "redelivered-1", "redelivered")
+    [(rid, sid, token)] = (await claim_due(container.engine, DUE, 10, LEASE))[0]
+    store = SqlDeliveryStore(container.engine)
+    lease = DUE + timedelta(seconds=LEASE)
+    assert await store.start([(rid, sid, token)], "task-a", lease, DUE) == {(rid, sid)}
+    # task-a's worker was killed; the broker redelivers task-a (same id, same arguments).
+    assert (await delivery.deliver(rid, sid, token, "task-a")).status == "delivered"
+    assert await count(container, "reminder_sent", "redelivered-1") == 1
 
 
 async def test_a_crash_after_recording_is_repaired_without_sending_again(
@@ -339,6 +391,61 @@ async def test_a_lost_retry_is_claimed_again_after_its_delay_and_the_grace(
     assert (await claim_due(container.engine, inside, 10, GRACE))[0] == []
     clock.set(DUE + timedelta(seconds=1.0 + GRACE + 1))
     [(_, _, again)] = (await claim_due(container.engine, clock.now(), 10, GRACE))[0]
+    assert again == outcome.claim_token != token  # the attempt's own claim, published again
+    assert (await graced.deliver(rid, sid, token)).status == "stale"  # the scan's old copy
     assert (await graced.deliver(rid, sid, again)).status == "delivered"
     assert [r.answered for r in hooks.seen("lost-retry")] == [500, 200]
     assert await count(container, "reminder_sent", "lost-retry-1") == 1
+
+
+async def test_a_backlog_queued_longer_than_the_grace_still_drains_once_each(
+    container: Container, clock: FixedClock, graced: ReminderDelivery, hooks: Receiver
+) -> None:
+    """#12 item 3: tasks that wait in the queue beyond the start grace while scans keep
+    running are not made stale by them; every reminder goes out once."""
+    await subscribe(container, hooks, "race")
+    await subscribe(container, hooks, "race2")
+    await _many_due(container, clock, 24)
+    queued = (await claim_due(container.engine, DUE, 100, GRACE))[0]
+    republished: list[Claim] = []
+    for scan in range(1, 4):  # three scans, each after the grace ran out again
+        clock.set(DUE + timedelta(seconds=scan * (GRACE + 1)))
+        republished += (await claim_due(container.engine, clock.now(), 100, GRACE))[0]
+    assert sorted(republished) == sorted(queued * 3)
+    outcomes = await graced.deliver_many(queued, "worker-task-1")  # the first copies
+    assert [o.status for o in outcomes] == ["delivered"] * 24
+    again = await graced.deliver_many(republished, "worker-task-2")
+    assert {o.status for o in again} == {"stale"}
+    assert hooks.duplicates() == 0
+    assert len(hooks.seen()) == 24
+    assert await count(container, "reminder_sent") == 24
+
+
+async def test_a_batch_records_every_outcome_in_one_go_and_keeps_each_exactly_once(
+    container: Container, clock: FixedClock, graced: ReminderDelivery, hooks: Receiver
+) -> None:
+    """Two subscriptions, so each case gets two outcomes in one batch; one receiver fails
+    once (retry), one always answers 410 (dead letter); the rest are sent."""
+    for route, kind, behaviour in (
+        ("race", "race", {}),
+        ("race2", "race2", {}),
+        ("race-flaky", "race", {"fail": 1}),
+        ("race-gone", "race2", {"always_fail": True, "status": 410}),
+    ):
+        secret = new_secret()
+        url = hooks.route(route, secret, **behaviour)
+        new = NewSubscription(url=url, secret=secret, kinds=[kind])
+        await container.subscriptions.create(ADMIN, new, clock.now())
+    await _many_due(container, clock, 10)
+    claims = (await claim_due(container.engine, DUE, 100, GRACE))[0]
+    assert len(claims) == 20
+    first = await graced.deliver_many(claims, "batch-1")
+    pairs = zip(claims, first, strict=True)
+    retries = [(c[0], c[1], o.claim_token) for c, o in pairs if o.status == "retry"]
+    assert len(retries) == 1
+    second = await graced.deliver_many([(r, s, t or "") for r, s, t in retries], "batch-2")
+    assert [o.status for o in second] == ["delivered"]
+    assert await graced.deliver_many(claims, "batch-3") == [DeliveryOutcome(status="stale")] * 20
+    assert hooks.duplicates() == 0
+    assert await count(container, "reminder_sent") == 15
+    assert await count(container, "reminder_failed") == 5

@@ -123,7 +123,10 @@ async def test_a_5xx_is_retried_after_a_jittered_backoff_holding_the_lease(
     assert (held.status, held.attempts) == ("pending", 1)
     assert held.lease_until == NOW + timedelta(seconds=first.retry_in + LEASE)
     assert event_ids(db, "reminder_sent") == []
-    second = await worker.deliver("r-1", "s-1", "t-1")
+    # The retry carries the token the attempt held; the scan's old token is stale now.
+    assert first.claim_token not in (None, "t-1")
+    assert (await worker.deliver("r-1", "s-1", "t-1")).status == "stale"
+    second = await worker.deliver("r-1", "s-1", first.claim_token or "")
     assert second.status == "delivered"
     done = deliveries.get("r-1", "s-1")
     assert done is not None

@@ -9,13 +9,13 @@ while the deadline is open (or missed, for a reminder after the due instant),
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
-from typing import Literal
 
 from casemgmt.adapters.memory.database import Delivery, MemoryDatabase, Tables, round_trip
 from casemgmt.adapters.memory.store import MemoryUnitOfWork
-from casemgmt.application.ports import Closing, DeliveryAttempt
+from casemgmt.application.ports import Closing
 from casemgmt.application.readmodels import DeadlineRow
 from casemgmt.application.reminders.policy import (
     DeliveryJob,
@@ -56,24 +56,40 @@ class MemoryDeliveryStore:
             return None
         return _job(d, deadline, already_sent=sent_id in tables.by_event_id)
 
-    async def finish(
+    async def jobs(
+        self, wanted: Sequence[tuple[str, str, str]]
+    ) -> dict[tuple[str, str], DeliveryJob]:
+        found = {}
+        for reminder_id, subscription_id, sent_id in wanted:
+            job = await self.job(reminder_id, subscription_id, sent_id)
+            if job is not None:
+                found[(reminder_id, subscription_id)] = job
+        return found
+
+    async def start(
         self,
-        job: DeliveryJob,
-        status: Literal["pending", "delivered", "dead", "cancelled"],
-        attempt: DeliveryAttempt | None,
-        lease_until: datetime | None,
+        claims: Sequence[tuple[str, str, str]],
+        token: str,
+        lease_until: datetime,
         now: datetime,
-    ) -> bool:
+    ) -> set[tuple[str, str]]:
+        taken: set[tuple[str, str]] = set()
         async with MemoryUnitOfWork(self._db) as uow:
             tables = await uow.write()
-            key = (job.reminder_id, job.subscription_id)
-            d = tables.deliveries[key]
-            held = d.claim_token == job.claim_token and d.status == "pending"
-            if held:
-                d = _closed(d, status, attempt, lease_until, now)
-            tables.deliveries[key] = replace(d, log=(*d.log, *([attempt] if attempt else [])))
+            for reminder_id, subscription_id, carried in claims:
+                key = (reminder_id, subscription_id)
+                d = tables.deliveries.get(key)
+                if d is None or d.status != "pending" or d.claim_token not in (carried, token):
+                    continue
+                tables.deliveries[key] = replace(d, claim_token=token, lease_until=lease_until)
+                taken.add(key)
             await uow.commit()
-        return held
+        return taken
+
+    async def settle(self, closing: Closing) -> None:
+        async with MemoryUnitOfWork(self._db) as uow:
+            close_delivery(await uow.write(), closing)
+            await uow.commit()
 
 
 def close_delivery(tables: Tables, closing: Closing) -> None:
@@ -82,21 +98,14 @@ def close_delivery(tables: Tables, closing: Closing) -> None:
     d = tables.deliveries[key]
     attempt = closing.attempt
     if d.claim_token == closing.claim_token and d.status == "pending":
-        d = _closed(d, closing.status, attempt, None, attempt.at)
-    tables.deliveries[key] = replace(d, log=(*d.log, attempt))
-
-
-def _closed(
-    d: Delivery,
-    status: str,
-    attempt: DeliveryAttempt | None,
-    lease_until: datetime | None,
-    now: datetime,
-) -> Delivery:
-    d = replace(d, status=status, lease_until=lease_until)
+        d = replace(d, status=closing.status, lease_until=closing.lease_until)
+        if attempt is not None:
+            d = replace(d, attempts=attempt.attempt)
+        if closing.status == "delivered":
+            d = replace(d, delivered_at=closing.at)
     if attempt is not None:
-        d = replace(d, attempts=attempt.attempt)
-    return replace(d, delivered_at=now) if status == "delivered" else d
+        d = replace(d, log=(*d.log, attempt))
+    tables.deliveries[key] = d
 
 
 def _job(d: Delivery, deadline: DeadlineRow, *, already_sent: bool) -> DeliveryJob:

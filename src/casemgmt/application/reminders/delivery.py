@@ -9,16 +9,26 @@ Delivery contract (``ReminderDelivery.deliver``), for one claimed (reminder, sub
 - connection errors, timeouts, 5xx and 429 are retried on the ``RetryPolicy`` schedule
   (a floor per retry, a least total span, never sooner than ``Retry-After``); other 4xx,
   or the last allowed attempt, dead-letter the delivery and append ``reminder_failed``.
-A claim first holds for a short start grace; the task takes it for the whole lease when it
-starts, so a task a broker lost is claimed and published again after the grace, and the
-claim token lets exactly one task send. The event is appended before the delivery row is
-closed, so a crash in between is repaired by the next claim of the delivery (the event is
-found; nothing is sent again).
+Batches (``deliver_many``): the jobs of a batch are read in one query, taken in one
+statement, sent concurrently over the worker process's pooled HTTP client, and their
+outcomes (events and delivery rows) recorded in one transaction (``OutcomeRecorder``).
+
+Claims: a scan's claim holds only for a short start grace, and a claim whose task has
+not started by then is published again by a later scan *with the same token*, so a
+backlog queued longer than the grace is never re-claimed out from under its tasks. The
+task that starts first swaps the token for its own (its task id) and takes the whole
+lease; any other copy of the same claim then finds the token changed and does nothing,
+while a broker's redelivery of that same task (same id) may take it again at once. A
+retry is published with the attempt's own token; if a broker loses it, the claim runs
+out after the delay plus the grace and a scan publishes it again.
 """
 
 from __future__ import annotations
 
+import asyncio
 import random
+import uuid
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
@@ -44,6 +54,7 @@ from casemgmt.application.reminders.policy import (
     RetryPolicy,
     SendResult,
 )
+from casemgmt.application.reminders.recording import OutcomeRecorder, Settled
 from casemgmt.domain.errors import CalendarYearUnavailable, RuleViolation, UnknownRegime
 from casemgmt.domain.events import DeadlineClosed, DeadlineMissed, ReminderFailed, ReminderSent
 from casemgmt.domain.events.base import Event
@@ -105,8 +116,12 @@ async def record(
     raise ConcurrencyConflict(case_id, -1, -1)
 
 
+Claim = tuple[str, str, str]  # (reminder_id, subscription_id, claim_token)
+_STALE = DeliveryOutcome(status="stale")
+
+
 class ReminderDelivery:
-    """Delivers one (reminder, subscription); see the module docstring for the contract."""
+    """Delivers claimed (reminder, subscription) pairs; see the module docstring."""
 
     def __init__(
         self,
@@ -120,10 +135,14 @@ class ReminderDelivery:
         rng: random.Random | None = None,
         *,
         start_grace_seconds: float | None = None,
+        recorder: OutcomeRecorder | None = None,
+        parallel: int = 50,
     ) -> None:
         """``lease_seconds``: how long a started delivery holds its claim;
         ``start_grace_seconds`` (default: the lease): how long a retry's claim waits for
-        its task to start before the scanner may claim and publish it again."""
+        its task to start before the scanner may publish it again; ``recorder``: records
+        a batch's outcomes in one transaction (default: one ``CaseService`` append each);
+        ``parallel``: requests of one batch in flight at once."""
         self._store = store
         self._sender = sender
         self._cases = cases
@@ -134,29 +153,64 @@ class ReminderDelivery:
         grace = lease_seconds if start_grace_seconds is None else start_grace_seconds
         self._grace = timedelta(seconds=min(grace, lease_seconds))
         self._rng = rng or random.Random()
+        self._recorder = recorder
+        self._parallel = asyncio.Semaphore(max(1, parallel))
 
-    async def deliver(self, reminder_id: str, subscription_id: str, token: str) -> DeliveryOutcome:
-        sent_id = sent_event_id(reminder_id, subscription_id)
-        job = await self._store.job(reminder_id, subscription_id, sent_id)
-        if job is None or job.status != "pending" or job.claim_token != token:
-            return DeliveryOutcome(status="stale")
+    async def deliver(
+        self, reminder_id: str, subscription_id: str, token: str, run_id: str | None = None
+    ) -> DeliveryOutcome:
+        """One delivery; ``run_id``: this task's own id (see ``deliver_many``)."""
+        [outcome] = await self.deliver_many([(reminder_id, subscription_id, token)], run_id)
+        return outcome
+
+    async def deliver_many(
+        self, claims: Sequence[Claim], run_id: str | None = None
+    ) -> list[DeliveryOutcome]:
+        """Deliver a batch of claims; an outcome per claim, in order.
+
+        ``run_id`` is the token this run takes the claims under (the Celery task id, so a
+        broker's redelivery of the same task may take them again; default: a fresh one).
+        """
+        mine = run_id or uuid.uuid4().hex
+        wanted = [(r, s, sent_event_id(r, s)) for r, s, _ in claims]
+        jobs = await self._store.jobs(wanted)
         now = self._clock.now()
-        if job.already_sent:
-            await self._store.finish(job, "delivered", None, None, now)
-            return DeliveryOutcome(status="delivered")
-        if job.reminder_status != "pending" or job.subscription_deleted:
-            await self._store.finish(job, "cancelled", None, None, now)
-            return DeliveryOutcome(status="cancelled")
-        # Take the claim for the whole lease before sending. Until now it held only for
-        # the start grace, after which a scan re-claims (new token) and publishes again a
-        # delivery whose task a broker lost; the token decides which one task sends.
-        if not await self._store.finish(job, "pending", None, now + self._lease, now):
-            return DeliveryOutcome(status="stale")
-        body = _ENCODER.encode(self.body(job, now))
-        result = await self._sender.send(job.url, job.secret, job.webhook_id, body)
-        return await self._settle(job, result, self._clock.now())
+        valid: dict[tuple[str, str], Claim] = {}
+        for claim in claims:
+            job = jobs.get(claim[:2])
+            if job is not None and job.status == "pending" and job.claim_token in (claim[2], mine):
+                valid.setdefault(claim[:2], claim)
+        taken = await self._store.start(list(valid.values()), mine, now + self._lease, now)
+        outcomes: dict[tuple[str, str], DeliveryOutcome] = {}
+        settled: list[Settled] = []
+        sending: list[DeliveryJob] = []
+        for key in taken:
+            job = msgspec.structs.replace(jobs[key], claim_token=mine)
+            if job.already_sent:
+                settled.append(_settled(job, "delivered", None, now))
+                outcomes[key] = DeliveryOutcome(status="delivered")
+            elif job.reminder_status != "pending" or job.subscription_deleted:
+                settled.append(_settled(job, "cancelled", None, now))
+                outcomes[key] = DeliveryOutcome(status="cancelled")
+            else:
+                sending.append(job)
+        results = await asyncio.gather(*(self._send(job, now) for job in sending))
+        done = self._clock.now()
+        for job, result in zip(sending, results, strict=True):
+            outcome, one = self._settle(job, result, done)
+            outcomes[(job.reminder_id, job.subscription_id)] = outcome
+            settled.append(one)
+        await self._record(settled)
+        return [outcomes.get((r, s), _STALE) for r, s, _ in claims]
 
-    async def _settle(self, job: DeliveryJob, result: SendResult, now: datetime) -> DeliveryOutcome:
+    async def _send(self, job: DeliveryJob, now: datetime) -> SendResult:
+        body = _ENCODER.encode(self.body(job, now))
+        async with self._parallel:
+            return await self._sender.send(job.url, job.secret, job.webhook_id, body)
+
+    def _settle(
+        self, job: DeliveryJob, result: SendResult, now: datetime
+    ) -> tuple[DeliveryOutcome, Settled]:
         n = job.attempts + 1
         day = now.astimezone(ZoneInfo(job.timezone)).date()
         if result.ok:
@@ -171,20 +225,20 @@ class ReminderDelivery:
                 channel="webhook",
             )
             attempt = _attempt(job, n, result, now, "delivered")
-            sent_id = sent_event_id(job.reminder_id, job.subscription_id)
-            await self._close(job, "delivered", attempt, sent, sent_id, now)
-            return DeliveryOutcome(status="delivered")
+            return DeliveryOutcome(status="delivered"), _settled(
+                job,
+                "delivered",
+                attempt,
+                now,
+                sent,
+                sent_event_id(job.reminder_id, job.subscription_id),
+            )
         if result.retryable and n < self._policy.max_attempts:
             delay = self._policy.delay(n, result.retry_after, self._rng)
+            attempt = _attempt(job, n, result, now, "retry")
             lease = now + timedelta(seconds=delay) + self._grace
-            held = await self._store.finish(
-                job, "pending", _attempt(job, n, result, now, "retry"), lease, now
-            )
-            return (
-                DeliveryOutcome(status="retry", retry_in=delay)
-                if held
-                else DeliveryOutcome(status="stale")
-            )
+            outcome = DeliveryOutcome(status="retry", retry_in=delay, claim_token=job.claim_token)
+            return outcome, _settled(job, "pending", attempt, now, lease_until=lease)
         failed = ReminderFailed(
             occurred_on=day,
             occurred_at=now,
@@ -195,32 +249,24 @@ class ReminderDelivery:
             error=_describe(result),
         )
         failed_id = failed_event_id(job.reminder_id, job.subscription_id, job.generation)
-        await self._close(
-            job, "dead", _attempt(job, n, result, now, "dead"), failed, failed_id, now
+        attempt = _attempt(job, n, result, now, "dead")
+        return DeliveryOutcome(status="dead"), _settled(
+            job, "dead", attempt, now, failed, failed_id
         )
-        return DeliveryOutcome(status="dead")
 
-    async def _close(
-        self,
-        job: DeliveryJob,
-        status: Literal["delivered", "dead"],
-        attempt: DeliveryAttempt,
-        event: Event,
-        event_id: str,
-        now: datetime,
-    ) -> None:
-        """Append the outcome event; the delivery closes in the same unit of work
-        (``RecordCommand.closes``), or here when the event was already stored."""
-        closing = Closing(
-            reminder_id=job.reminder_id,
-            subscription_id=job.subscription_id,
-            claim_token=job.claim_token,
-            status=status,
-            attempt=attempt,
-        )
-        appended = await record(self._cases, job.case_id, event, event_id, closes=closing)
-        if not appended:
-            await self._store.finish(job, status, attempt, None, now)
+    async def _record(self, settled: list[Settled]) -> None:
+        if self._recorder is not None:
+            await self._recorder.record(settled)
+            return
+        for one in settled:  # without a recorder: one unit of work per delivery
+            if one.event is None or one.event_id is None:
+                await _finish(self._store, one.closing)
+                continue
+            appended = await record(
+                self._cases, one.case_id, one.event, one.event_id, closes=one.closing
+            )
+            if not appended:
+                await _finish(self._store, one.closing)
 
     def body(self, job: DeliveryJob, now: datetime) -> dict[str, Any]:
         """The JSON payload: the case, the deadline, the time left, the reminder."""
@@ -280,6 +326,33 @@ def _describe(result: SendResult) -> str:
     if result.status_code is None:
         return (result.error or "no response")[:1000]
     return f"HTTP {result.status_code}" + (f": {result.error[:900]}" if result.error else "")
+
+
+def _settled(
+    job: DeliveryJob,
+    status: Literal["pending", "delivered", "dead", "cancelled"],
+    attempt: DeliveryAttempt | None,
+    now: datetime,
+    event: Event | None = None,
+    event_id: str | None = None,
+    *,
+    lease_until: datetime | None = None,
+) -> Settled:
+    closing = Closing(
+        reminder_id=job.reminder_id,
+        subscription_id=job.subscription_id,
+        claim_token=job.claim_token,
+        status=status,
+        attempt=attempt,
+        at=now,
+        lease_until=lease_until,
+    )
+    return Settled(case_id=job.case_id, closing=closing, event=event, event_id=event_id)
+
+
+async def _finish(store: DeliveryStore, closing: Closing) -> None:
+    """Settle a delivery row in a transaction of its own (no event to append)."""
+    await store.settle(closing)
 
 
 class MissedDeadlines:

@@ -197,8 +197,12 @@ class SendResult(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class DeliveryOutcome(msgspec.Struct, frozen=True, kw_only=True):
+    """``retry``: publish the delivery again in ``retry_in`` seconds with ``claim_token``
+    (the claim the attempt held)."""
+
     status: Literal["delivered", "retry", "dead", "cancelled", "stale"]
     retry_in: float | None = None
+    claim_token: str | None = None
 
 
 class OverdueDeadline(msgspec.Struct, frozen=True, kw_only=True):

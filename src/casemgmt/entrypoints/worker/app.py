@@ -19,6 +19,7 @@ from celery import Celery, signals
 from casemgmt.entrypoints.worker.runner import WorkerRunner
 from casemgmt.entrypoints.worker.tasks import (
     DELIVER,
+    DELIVER_BATCH,
     HOUSEKEEPING,
     MARK_MISSED,
     SCAN_DUE,
@@ -29,7 +30,7 @@ from casemgmt.settings import Settings, WorkerSettings
 
 __all__ = ["TASK_NAMES", "celery_config", "create_celery", "prepare_broker"]
 
-TASK_NAMES = (SCAN_DUE, DELIVER, MARK_MISSED, HOUSEKEEPING)
+TASK_NAMES = (SCAN_DUE, DELIVER, DELIVER_BATCH, MARK_MISSED, HOUSEKEEPING)
 _SQLITE_BROKER = "sqla+sqlite:///"
 
 

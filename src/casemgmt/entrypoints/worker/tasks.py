@@ -1,33 +1,46 @@
 """The Celery tasks: thin, named, idempotent, JSON-primitive arguments.
 
 - ``casemgmt.scan_due()``: claim due deliveries (see ``WorkerServices.claim`` in ``bootstrap``) and,
-  after the claim committed, enqueue one ``deliver`` per claimed (reminder, subscription);
-  re-enqueues itself while full batches come back, so a backlog drains at once.
-- ``casemgmt.deliver(reminder_id, subscription_id, claim_token)``: one delivery attempt;
-  a retry is the same task again after the backoff (``countdown``). A redelivered or stale
-  task does nothing (``ReminderDelivery.deliver``).
+  after the claim committed, enqueue one ``deliver_batch`` per ``CASEMGMT_REMINDER_DELIVERY_BATCH``
+  claims; re-enqueues itself while full batches come back, so a backlog drains at once.
+- ``casemgmt.deliver_batch(claims)``: ``[[reminder_id, subscription_id, claim_token], ...]``,
+  delivered concurrently, outcomes recorded in one transaction; each retry is a
+  ``deliver`` task after its backoff (``countdown``).
+- ``casemgmt.deliver(reminder_id, subscription_id, claim_token)``: one delivery attempt.
+  A redelivered or stale task does nothing (``ReminderDelivery.deliver_many``); the task id
+  is the token a started delivery is held under, so a broker's redelivery of the same task
+  after a worker died may take it again at once.
 - ``casemgmt.mark_missed()``: append ``deadline_missed`` to deadlines whose day is over.
 - ``casemgmt.housekeeping()``: hourly, purge expired Idempotency-Key records and the
   embedded broker's delivered messages.
 
 All are ``acks_late`` with ``reject_on_worker_lost``: a task whose worker dies is
-redelivered by the broker; and whatever a broker loses, the claim's lease expires and the
-next scan claims the delivery again.
+redelivered by the broker; and whatever a broker loses, the claim runs out (the start
+grace, or the lease of a started delivery) and a later scan publishes it again.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from celery import Celery
+from celery import Celery, Task
 
+from casemgmt.application.reminders.policy import DeliveryOutcome
 from casemgmt.entrypoints.worker.runner import WorkerRunner
 from casemgmt.observability import get_logger
 
-__all__ = ["DELIVER", "HOUSEKEEPING", "MARK_MISSED", "SCAN_DUE", "register_tasks"]
+__all__ = [
+    "DELIVER",
+    "DELIVER_BATCH",
+    "HOUSEKEEPING",
+    "MARK_MISSED",
+    "SCAN_DUE",
+    "register_tasks",
+]
 
 SCAN_DUE = "casemgmt.scan_due"
 DELIVER = "casemgmt.deliver"
+DELIVER_BATCH = "casemgmt.deliver_batch"
 MARK_MISSED = "casemgmt.mark_missed"
 HOUSEKEEPING = "casemgmt.housekeeping"
 
@@ -40,25 +53,41 @@ def register_tasks(app: Celery, runner: WorkerRunner) -> None:
 
     def scan_due() -> int:
         claims, more = runner.run(lambda s: s.claim())
-        for reminder_id, subscription_id, token in claims:
-            app.send_task(DELIVER, args=[reminder_id, subscription_id, token])
+        size = max(1, runner.settings.reminders.delivery_batch)
+        for i in range(0, len(claims), size):
+            app.send_task(DELIVER_BATCH, args=[[list(c) for c in claims[i : i + size]]])
         if more:
             app.send_task(SCAN_DUE)
         if claims:
             _log.info("claimed deliveries", count=len(claims), more=more)
         return len(claims)
 
-    def deliver(reminder_id: str, subscription_id: str, claim_token: str) -> str:
+    def deliver_batch(task: Task[Any, Any], claims: list[list[str]]) -> int:
+        batch = [(c[0], c[1], c[2]) for c in claims]
+        run_id = task.request.id
+        outcomes = runner.run(lambda s: s.delivery.deliver_many(batch, run_id))
+        for (reminder_id, subscription_id, _), outcome in zip(batch, outcomes, strict=True):
+            if outcome.status == "retry":
+                _retry(reminder_id, subscription_id, outcome)
+        return sum(o.status == "delivered" for o in outcomes)
+
+    def deliver(
+        task: Task[Any, Any], reminder_id: str, subscription_id: str, claim_token: str
+    ) -> str:
+        run_id = task.request.id
         outcome = runner.run(
-            lambda s: s.delivery.deliver(reminder_id, subscription_id, claim_token)
+            lambda s: s.delivery.deliver(reminder_id, subscription_id, claim_token, run_id)
         )
         if outcome.status == "retry":
-            app.send_task(
-                DELIVER,
-                args=[reminder_id, subscription_id, claim_token],
-                countdown=outcome.retry_in,
-            )
+            _retry(reminder_id, subscription_id, outcome)
         return outcome.status
+
+    def _retry(reminder_id: str, subscription_id: str, outcome: DeliveryOutcome) -> None:
+        app.send_task(
+            DELIVER,
+            args=[reminder_id, subscription_id, outcome.claim_token],
+            countdown=outcome.retry_in,
+        )
 
     def mark_missed() -> int:
         batch = runner.settings.reminders.claim_batch
@@ -74,5 +103,6 @@ def register_tasks(app: Celery, runner: WorkerRunner) -> None:
 
     app.task(name=SCAN_DUE, **_OPTIONS)(scan_due)
     app.task(name=HOUSEKEEPING, **_OPTIONS)(housekeeping)
-    app.task(name=DELIVER, **_OPTIONS)(deliver)
+    app.task(name=DELIVER, bind=True, **_OPTIONS)(deliver)
+    app.task(name=DELIVER_BATCH, bind=True, **_OPTIONS)(deliver_batch)
     app.task(name=MARK_MISSED, **_OPTIONS)(mark_missed)

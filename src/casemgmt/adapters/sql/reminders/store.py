@@ -3,11 +3,14 @@
 ``claim_due`` runs one write transaction that (1) fans out due reminders nobody claimed
 yet: a ``reminder_fanout`` row per reminder (insert-if-absent; on PostgreSQL a concurrent
 scanner blocks on the primary key and then inserts nothing) and a ``deliveries`` row per
-matching subscription; and (2) claims deliveries that are pending and not leased, by
-giving them a fresh ``claim_token`` and ``lease_until`` (PostgreSQL:
-``FOR UPDATE SKIP LOCKED``; SQLite: the transaction holds the write lock from ``BEGIN
-IMMEDIATE``). Two scanners therefore never claim the same delivery; a claim whose worker
-died is claimable again once its lease has passed. Tasks are enqueued only after commit.
+matching subscription; and (2) claims deliveries that are pending and not leased, for
+``lease`` seconds (PostgreSQL: ``FOR UPDATE SKIP LOCKED``; SQLite: the transaction holds
+the write lock from ``BEGIN IMMEDIATE``). Two scanners therefore never claim the same
+delivery. A delivery claimed for the first time gets a fresh ``claim_token``; one whose
+claim ran out (its task never started, or a broker lost it) keeps its token, so every
+published copy of it carries the same token and ``SqlDeliveryStore.start`` lets exactly
+one of them take it (swapping the token for the task's own). Tasks are enqueued only
+after commit.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -61,7 +64,7 @@ async def claim_due(
     async with write_transaction(engine) as conn:
         fanned = await _fan_out(conn, now, batch)
         claimed = await _claim(conn, now, batch, token, now + timedelta(seconds=lease))
-    return [(r, s, token) for r, s in claimed], max(fanned, len(claimed)) >= batch
+    return [(r, s, t) for r, s, t in claimed], max(fanned, len(claimed)) >= batch
 
 
 async def _fan_out(conn: AsyncConnection, now: datetime, batch: int) -> int:
@@ -138,10 +141,55 @@ async def _claim(
     stmt = (
         sa.update(d)
         .where(sa.tuple_(d.c.reminder_id, d.c.subscription_id).in_(pick), claimable)
-        .values(claim_token=token, lease_until=lease_until, updated_at=now)
-        .returning(d.c.reminder_id, d.c.subscription_id)
+        .values(
+            claim_token=sa.func.coalesce(d.c.claim_token, token),
+            lease_until=lease_until,
+            updated_at=now,
+        )
+        .returning(d.c.reminder_id, d.c.subscription_id, d.c.claim_token)
     )
     return (await conn.execute(stmt)).all()
+
+
+def _job_query() -> sa.Select[Any]:
+    d, r, dl, s = deliveries, reminders, deadlines, subscriptions
+    return sa.select(
+        d.c.reminder_id,
+        d.c.subscription_id,
+        d.c.webhook_id,
+        d.c.claim_token,
+        d.c.status,
+        d.c.attempts,
+        d.c.generation,
+        r.c.status.label("reminder_status"),
+        r.c.offset_code,
+        r.c.send_at,
+        d.c.case_id,
+        d.c.deadline_id,
+        d.c.regulator,
+        r.c.regime,
+        r.c.kind,
+        dl.c.label,
+        dl.c.due_on,
+        dl.c.due_at,
+        dl.c.status.label("deadline_status"),
+        dl.c.subject,
+        dl.c.title,
+        dl.c.timezone,
+        s.c.url,
+        s.c.secret,
+        s.c.deleted_at.is_not(None).label("subscription_deleted"),
+        dl.c.party,
+        dl.c.obligation,
+        dl.c.ours,
+    ).select_from(
+        d.join(r, r.c.reminder_id == d.c.reminder_id)
+        .join(s, s.c.subscription_id == d.c.subscription_id)
+        .join(dl, sa.and_(dl.c.case_id == d.c.case_id, dl.c.deadline_id == d.c.deadline_id))
+    )
+
+
+_JOB = _job_query()
 
 
 class SqlDeliveryStore:
@@ -152,103 +200,82 @@ class SqlDeliveryStore:
         self._secrets = secrets or SecretBox()
 
     async def job(self, reminder_id: str, subscription_id: str, sent_id: str) -> DeliveryJob | None:
-        d, r, dl, s = deliveries, reminders, deadlines, subscriptions
-        sent = sa.exists(sa.select(events.c.event_id).where(events.c.event_id == sent_id))
-        query = (
-            sa.select(
-                d.c.reminder_id,
-                d.c.subscription_id,
-                d.c.webhook_id,
-                d.c.claim_token,
-                d.c.status,
-                d.c.attempts,
-                d.c.generation,
-                r.c.status.label("reminder_status"),
-                r.c.offset_code,
-                r.c.send_at,
-                d.c.case_id,
-                d.c.deadline_id,
-                d.c.regulator,
-                r.c.regime,
-                r.c.kind,
-                dl.c.label,
-                dl.c.due_on,
-                dl.c.due_at,
-                dl.c.status.label("deadline_status"),
-                dl.c.subject,
-                dl.c.title,
-                dl.c.timezone,
-                s.c.url,
-                s.c.secret,
-                s.c.deleted_at.is_not(None).label("subscription_deleted"),
-                sent.label("already_sent"),
-                dl.c.party,
-                dl.c.obligation,
-                dl.c.ours,
-            )
-            .select_from(
-                d.join(r, r.c.reminder_id == d.c.reminder_id)
-                .join(s, s.c.subscription_id == d.c.subscription_id)
-                .join(dl, sa.and_(dl.c.case_id == d.c.case_id, dl.c.deadline_id == d.c.deadline_id))
-            )
-            .where(d.c.reminder_id == reminder_id, d.c.subscription_id == subscription_id)
+        return (await self.jobs([(reminder_id, subscription_id, sent_id)])).get(
+            (reminder_id, subscription_id)
         )
-        async with self._engine.connect() as conn:
-            row = (await conn.execute(query)).mappings().first()
-        if row is None:
-            return None
-        values = dict(row)
-        for flag in ("subscription_deleted", "already_sent", "ours"):
-            values[flag] = bool(values[flag])
-        values["secret"] = self._secrets.open(values["secret"])
-        return DeliveryJob(**values)
 
-    async def finish(
-        self,
-        job: DeliveryJob,
-        status: Literal["pending", "delivered", "dead", "cancelled"],
-        attempt: DeliveryAttempt | None,
-        lease_until: datetime | None,
-        now: datetime,
-    ) -> bool:
+    async def jobs(
+        self, wanted: Sequence[tuple[str, str, str]]
+    ) -> dict[tuple[str, str], DeliveryJob]:
+        """``job`` for many (reminder, subscription, sent event id) in two queries."""
+        if not wanted:
+            return {}
         d = deliveries
-        values: dict[str, Any] = {"status": status, "updated_at": now, "lease_until": lease_until}
-        if attempt is not None:
-            values.update(
-                attempts=attempt.attempt,
-                last_status_code=attempt.status_code,
-                last_error=attempt.error,
+        keys = [(r, s) for r, s, _ in wanted]
+        query = _JOB.where(sa.tuple_(d.c.reminder_id, d.c.subscription_id).in_(keys))
+        sent_ids = [sent for _, _, sent in wanted]
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(query)).mappings().all()
+            found = await conn.execute(
+                sa.select(events.c.event_id).where(events.c.event_id.in_(sent_ids))
             )
-        if status == "delivered":
-            values["delivered_at"] = now
-        mine = sa.and_(
-            d.c.reminder_id == job.reminder_id,
-            d.c.subscription_id == job.subscription_id,
-            d.c.claim_token == job.claim_token,
-            d.c.status == "pending",
+            sent = {row[0] for row in found}
+        sent_of = {(r, s): i for r, s, i in wanted}
+        jobs: dict[tuple[str, str], DeliveryJob] = {}
+        for row in rows:
+            values = dict(row)
+            key = (values["reminder_id"], values["subscription_id"])
+            values["already_sent"] = sent_of[key] in sent
+            for flag in ("subscription_deleted", "ours"):
+                values[flag] = bool(values[flag])
+            values["secret"] = self._secrets.open(values["secret"])
+            jobs[key] = DeliveryJob(**values)
+        return jobs
+
+    async def start(
+        self, claims: Sequence[Claim], token: str, lease_until: datetime, now: datetime
+    ) -> set[tuple[str, str]]:
+        """Take the pending deliveries whose claim is still ``claims``' token (or already
+        ``token``: a redelivered copy of the same task) for ``token`` until
+        ``lease_until``; the (reminder, subscription) pairs taken."""
+        if not claims:
+            return set()
+        d = deliveries
+        held = sa.tuple_(d.c.reminder_id, d.c.subscription_id, d.c.claim_token).in_(
+            [*claims, *((r, s, token) for r, s, _ in claims)]
+        )
+        stmt = (
+            sa.update(d)
+            .where(held, d.c.status == "pending")
+            .values(claim_token=token, lease_until=lease_until, updated_at=now)
+            .returning(d.c.reminder_id, d.c.subscription_id)
         )
         async with write_transaction(self._engine) as conn:
-            held = (await conn.execute(sa.update(d).where(mine).values(**values))).rowcount == 1
-            if attempt is not None:
-                log = {"reminder_id": job.reminder_id, "subscription_id": job.subscription_id}
-                await conn.execute(sa.insert(delivery_attempts), [{**log, **_attempt_row(attempt)}])
-        return held
+            return {(r, s) for r, s in (await conn.execute(stmt)).all()}
+
+    async def settle(self, closing: Closing) -> None:
+        async with write_transaction(self._engine) as conn:
+            await close_delivery(conn, closing)
 
 
 async def close_delivery(conn: AsyncConnection, closing: Closing) -> None:
-    """Close a delivery and log its last attempt on ``conn`` (the append's transaction;
-    see ``CaseUnitOfWork.close_delivery``)."""
+    """Settle a delivery and log its attempt on ``conn`` (the append's transaction; see
+    ``CaseUnitOfWork.close_delivery``): only while it is pending under the closing's
+    claim token; the attempt is logged either way."""
     d, attempt = deliveries, closing.attempt
     values: dict[str, Any] = {
         "status": closing.status,
-        "updated_at": attempt.at,
-        "lease_until": None,
-        "attempts": attempt.attempt,
-        "last_status_code": attempt.status_code,
-        "last_error": attempt.error,
+        "lease_until": closing.lease_until,
+        "updated_at": closing.at,
     }
+    if attempt is not None:
+        values.update(
+            attempts=attempt.attempt,
+            last_status_code=attempt.status_code,
+            last_error=attempt.error,
+        )
     if closing.status == "delivered":
-        values["delivered_at"] = attempt.at
+        values["delivered_at"] = closing.at
     mine = sa.and_(
         d.c.reminder_id == closing.reminder_id,
         d.c.subscription_id == closing.subscription_id,
@@ -256,8 +283,9 @@ async def close_delivery(conn: AsyncConnection, closing: Closing) -> None:
         d.c.status == "pending",
     )
     await conn.execute(sa.update(d).where(mine).values(**values))
-    log = {"reminder_id": closing.reminder_id, "subscription_id": closing.subscription_id}
-    await conn.execute(sa.insert(delivery_attempts), [{**log, **_attempt_row(attempt)}])
+    if attempt is not None:
+        log = {"reminder_id": closing.reminder_id, "subscription_id": closing.subscription_id}
+        await conn.execute(sa.insert(delivery_attempts), [{**log, **_attempt_row(attempt)}])
 
 
 def _attempt_row(attempt: DeliveryAttempt) -> dict[str, Any]:
