@@ -237,7 +237,7 @@ class ReminderSettings:
         "CASEMGMT_REMINDER_DELIVERY_BATCH",
     )
     parallel_requests: int = _doc(
-        50,
+        8,
         "Webhook requests one worker process keeps in flight at once (its pooled, "
         "keep-alive HTTP client's connection limit).",
         "CASEMGMT_REMINDER_PARALLEL_REQUESTS",

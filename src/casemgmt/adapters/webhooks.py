@@ -22,11 +22,14 @@ import base64
 import hashlib
 import hmac
 import ipaddress
+import select
 import socket
+import ssl
 import time
 from collections.abc import Callable, Iterable
 from datetime import UTC
 from email.utils import parsedate_to_datetime
+from typing import Any
 
 import httpcore
 import httpx
@@ -93,9 +96,10 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
                 address = await self._resolve(host, port)
         except TimeoutError as exc:
             raise httpcore.ConnectTimeout("name resolution timed out") from exc
-        return await self._inner.connect_tcp(
+        stream = await self._inner.connect_tcp(
             address, port, timeout, local_address=local_address, socket_options=socket_options
         )
+        return _Stream(stream)
 
     async def _resolve(self, host: str, port: int) -> str:
         """The first address of ``host``; ``TargetRefused`` if any address is refused."""
@@ -120,6 +124,49 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
 
     async def sleep(self, seconds: float) -> None:
         await self._inner.sleep(seconds)
+
+
+class _Stream(httpcore.AsyncNetworkStream):
+    """A connected stream whose idle-connection check is one ``poll``: the pool asks every
+    pooled connection whether the server hung up each time a request starts or ends, and
+    the anyio stream answers that by building its whole attribute table each time."""
+
+    def __init__(self, inner: httpcore.AsyncNetworkStream) -> None:
+        self._inner = inner
+        self._socket: socket.socket | None = inner.get_extra_info("socket")
+
+    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:  # noqa: ASYNC109
+        return await self._inner.read(max_bytes, timeout)
+
+    async def write(self, buffer: bytes, timeout: float | None = None) -> None:  # noqa: ASYNC109
+        await self._inner.write(buffer, timeout)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+    async def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,  # noqa: ASYNC109 (httpcore's interface)
+    ) -> httpcore.AsyncNetworkStream:
+        return _Stream(await self._inner.start_tls(ssl_context, server_hostname, timeout))
+
+    def get_extra_info(self, info: str) -> Any:
+        if info == "socket":
+            return self._socket
+        if info == "is_readable":
+            return _readable(self._socket)
+        return self._inner.get_extra_info(info)
+
+
+def _readable(sock: socket.socket | None) -> bool:
+    """True when the socket has data or an end of stream waiting (or is gone)."""
+    if sock is None or sock.fileno() < 0:
+        return True
+    poller = select.poll()
+    poller.register(sock, select.POLLIN)
+    return bool(poller.poll(0))
 
 
 class _GuardedTransport(httpx.AsyncHTTPTransport):

@@ -297,6 +297,10 @@ class CaseUnitOfWork(UnitOfWork, Protocol):
         """
         ...
 
+    async def close_deliveries(self, closings: Sequence[Closing]) -> None:
+        """``close_delivery`` for many, in a few statements."""
+        ...
+
 
 class KeyRepository(Protocol):
     async def add(self, key: ApiKey) -> None:

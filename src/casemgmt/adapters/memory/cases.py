@@ -73,6 +73,10 @@ class MemoryCaseUnitOfWork(MemoryUnitOfWork):
     async def close_delivery(self, closing: Closing) -> None:
         close_delivery(await self.write(), closing)
 
+    async def close_deliveries(self, closings: Sequence[Closing]) -> None:
+        for closing in closings:
+            close_delivery(await self.write(), closing)
+
     async def project(self, changes: Sequence[CaseChange]) -> None:
         tables = await self.write()
         for change in changes:

@@ -14,7 +14,7 @@ from casemgmt.adapters.sql.eventstore.store import SqlEventStore
 from casemgmt.adapters.sql.eventstore.tables import events
 from casemgmt.adapters.sql.readmodels.projection import CaseProjector, decode_state, upsert
 from casemgmt.adapters.sql.readmodels.tables import case_summary, idempotency_keys
-from casemgmt.adapters.sql.reminders.store import close_delivery
+from casemgmt.adapters.sql.reminders.store import close_deliveries, close_delivery
 from casemgmt.adapters.sql.uow import SqlUnitOfWork
 from casemgmt.application.ports import (
     CaseSnapshots,
@@ -156,3 +156,6 @@ class CaseSqlUnitOfWork(SqlUnitOfWork):
 
     async def close_delivery(self, closing: Closing) -> None:
         await close_delivery(self.connection, closing)
+
+    async def close_deliveries(self, closings: Sequence[Closing]) -> None:
+        await close_deliveries(self.connection, closings)

@@ -118,8 +118,7 @@ class OutcomeRecorder:
             ]
             if changes:
                 await uow.project(changes)
-            for s in settled:
-                await uow.close_delivery(s.closing)
+            await uow.close_deliveries([s.closing for s in settled])
             await uow.commit()
         if self._on_appended is not None:
             for change in changes:

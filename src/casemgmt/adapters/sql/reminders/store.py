@@ -46,7 +46,14 @@ from casemgmt.application.reminders.policy import (
     webhook_id,
 )
 
-__all__ = ["Claim", "SqlDeliveryStore", "SqlOverdueSource", "claim_due", "close_delivery"]
+__all__ = [
+    "Claim",
+    "SqlDeliveryStore",
+    "SqlOverdueSource",
+    "claim_due",
+    "close_deliveries",
+    "close_delivery",
+]
 
 Claim = tuple[str, str, str]  # (reminder_id, subscription_id, claim_token)
 
@@ -259,33 +266,77 @@ class SqlDeliveryStore:
 
 
 async def close_delivery(conn: AsyncConnection, closing: Closing) -> None:
-    """Settle a delivery and log its attempt on ``conn`` (the append's transaction; see
-    ``CaseUnitOfWork.close_delivery``): only while it is pending under the closing's
-    claim token; the attempt is logged either way."""
-    d, attempt = deliveries, closing.attempt
+    """``close_deliveries`` for one."""
+    await close_deliveries(conn, [closing])
+
+
+def _settle_statement(logged: bool) -> Any:
+    d = deliveries
     values: dict[str, Any] = {
-        "status": closing.status,
-        "lease_until": closing.lease_until,
-        "updated_at": closing.at,
+        "status": sa.bindparam("b_status"),
+        "lease_until": sa.bindparam("b_lease_until"),
+        "updated_at": sa.bindparam("b_at"),
+        "delivered_at": sa.bindparam("b_delivered_at"),
     }
-    if attempt is not None:
+    if logged:
         values.update(
-            attempts=attempt.attempt,
-            last_status_code=attempt.status_code,
-            last_error=attempt.error,
+            attempts=sa.bindparam("b_attempts"),
+            last_status_code=sa.bindparam("b_status_code"),
+            last_error=sa.bindparam("b_error"),
         )
-    if closing.status == "delivered":
-        values["delivered_at"] = closing.at
-    mine = sa.and_(
-        d.c.reminder_id == closing.reminder_id,
-        d.c.subscription_id == closing.subscription_id,
-        d.c.claim_token == closing.claim_token,
-        d.c.status == "pending",
+    return (
+        sa.update(d)
+        .where(
+            d.c.reminder_id == sa.bindparam("b_reminder_id"),
+            d.c.subscription_id == sa.bindparam("b_subscription_id"),
+            d.c.claim_token == sa.bindparam("b_claim_token"),
+            d.c.status == "pending",
+        )
+        .values(**values)
     )
-    await conn.execute(sa.update(d).where(mine).values(**values))
-    if attempt is not None:
-        log = {"reminder_id": closing.reminder_id, "subscription_id": closing.subscription_id}
-        await conn.execute(sa.insert(delivery_attempts), [{**log, **_attempt_row(attempt)}])
+
+
+_SETTLE = {logged: _settle_statement(logged) for logged in (False, True)}
+
+
+async def close_deliveries(conn: AsyncConnection, closings: Sequence[Closing]) -> None:
+    """Settle deliveries and log their attempts on ``conn`` (the append's transaction; see
+    ``CaseUnitOfWork.close_deliveries``): each only while it is pending under its
+    closing's claim token; attempts are logged either way. A few statements in all."""
+    for logged in (False, True):
+        rows = [_settle_row(c) for c in closings if (c.attempt is not None) == logged]
+        if rows:
+            await conn.execute(_SETTLE[logged], rows)
+    log = [
+        {
+            "reminder_id": c.reminder_id,
+            "subscription_id": c.subscription_id,
+            **_attempt_row(c.attempt),
+        }
+        for c in closings
+        if c.attempt is not None
+    ]
+    if log:
+        await conn.execute(sa.insert(delivery_attempts), log)
+
+
+def _settle_row(closing: Closing) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "b_reminder_id": closing.reminder_id,
+        "b_subscription_id": closing.subscription_id,
+        "b_claim_token": closing.claim_token,
+        "b_status": closing.status,
+        "b_lease_until": closing.lease_until,
+        "b_at": closing.at,
+        "b_delivered_at": closing.at if closing.status == "delivered" else None,
+    }
+    if closing.attempt is not None:
+        row.update(
+            b_attempts=closing.attempt.attempt,
+            b_status_code=closing.attempt.status_code,
+            b_error=closing.attempt.error,
+        )
+    return row
 
 
 def _attempt_row(attempt: DeliveryAttempt) -> dict[str, Any]:
