@@ -55,7 +55,10 @@ def main() -> int:
         hooks = stack.enter_context(receiver())
         env = _worker_env(url, redis.url, root, hooks)
         reminders = Stack(url, redis.url, root / "clock", root / "var", hooks, "chaos")
-        server = stack.enter_context(api(url, root, API_WORKERS, {"CASEMGMT_BROKER_URL": ""}))
+        # The load is one writer key posting as fast as it can: the per-key rate limit
+        # would answer most of it 429 and measure the limiter, not the faults.
+        api_env = {"CASEMGMT_BROKER_URL": "", "CASEMGMT_KEY_REQUESTS_PER_SECOND": "0"}
+        server = stack.enter_context(api(url, root, API_WORKERS, api_env))
         token = server.key(Role.WRITER)
         load = Load(server.base_url, token, CLIENTS)
         reader = server.key(Role.READER)
@@ -89,6 +92,9 @@ def _worker_env(url: str, broker: str, root: Path, hooks: Any) -> dict[str, str]
         CASEMGMT_WORKER_QUEUE=f"chaos-{uuid.uuid4().hex[:6]}",
         CASEMGMT_SCAN_INTERVAL_SECONDS="2",
         CASEMGMT_REMINDER_START_GRACE_SECONDS="10",
+        # A started delivery whose worker was killed is held for the lease: a batch takes
+        # at most ceil(100 / 8) x the 10 s timeout, so 60 s rather than the default 300.
+        CASEMGMT_REMINDER_CLAIM_LEASE_SECONDS="60",
         CASEMGMT_REMINDER_MAX_ATTEMPTS="100",
         CASEMGMT_LOG_LEVEL="WARNING",
     )  # fmt: skip

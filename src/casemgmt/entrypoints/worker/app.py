@@ -9,6 +9,7 @@ workers and one ``casemgmt beat``. Nothing here runs at import time.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from contextlib import closing
 from datetime import timedelta
 from pathlib import Path
@@ -37,6 +38,7 @@ _SQLITE_BROKER = "sqla+sqlite:///"
 def create_celery(settings: Settings) -> Celery:
     """A Celery app for ``settings`` with the reminder tasks and beat schedule."""
     prepare_broker(settings.worker.broker_url)
+    _survive_acks_on_a_lost_broker()
     app = Celery("casemgmt", set_as_current=False)
     app.conf.update(celery_config(settings))
     runner = WorkerRunner(settings)
@@ -114,6 +116,33 @@ def _connect_signals(runner: WorkerRunner, settings: Settings) -> None:
     signals.worker_process_shutdown.connect(process_shutdown, weak=False)
     signals.worker_shutdown.connect(process_shutdown, weak=False)  # the solo pool
     signals.setup_logging.connect(setup_logging, weak=False)
+
+
+def _survive_acks_on_a_lost_broker() -> None:
+    """Keep the worker alive when the broker goes away with acknowledgements pending.
+
+    When Redis dies, Celery restarts its consumer and, while closing the event loop, runs
+    the late acknowledgements of tasks that finished meanwhile; kombu's Redis channel
+    then has no connection left and raises ``AttributeError`` (``_connparams`` reads
+    ``None.hostname``), which ``Message.ack_log_error`` does not count among the
+    connection errors it logs, so the worker dies with "Unrecoverable error" and never
+    reconnects (seen in ``make chaos``, redis-kill). Counted as a lost connection
+    instead, the ack is logged and dropped and the consumer reconnects: the message is
+    redelivered later and finds its delivery settled (stale), so nothing is recorded or
+    sent twice. Idempotent: patches once per process.
+    """
+    from kombu.message import Message
+
+    if getattr(Message.ack_log_error, "_casemgmt", False):
+        return
+    original: Callable[..., None] = Message.ack_log_error
+
+    def ack_log_error(self: Message, logger: Any, errors: Any, multiple: bool = False) -> None:
+        tolerated = (*errors, AttributeError) if isinstance(errors, tuple) else errors
+        original(self, logger, tolerated, multiple=multiple)
+
+    ack_log_error._casemgmt = True  # type: ignore[attr-defined]
+    Message.ack_log_error = ack_log_error  # type: ignore[method-assign]
 
 
 def _forget_inherited_broker_engines() -> None:
