@@ -8,6 +8,7 @@ workers and one ``casemgmt beat``. Nothing here runs at import time.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from collections.abc import Callable
 from contextlib import closing
@@ -119,30 +120,39 @@ def _connect_signals(runner: WorkerRunner, settings: Settings) -> None:
 
 
 def _survive_acks_on_a_lost_broker() -> None:
-    """Keep the worker alive when the broker goes away with acknowledgements pending.
+    """Keep the worker alive when the broker goes away under it.
 
-    When Redis dies, Celery restarts its consumer and, while closing the event loop, runs
-    the late acknowledgements of tasks that finished meanwhile; kombu's Redis channel
-    then has no connection left and raises ``AttributeError`` (``_connparams`` reads
-    ``None.hostname``), which ``Message.ack_log_error`` does not count among the
-    connection errors it logs, so the worker dies with "Unrecoverable error" and never
-    reconnects (seen in ``make chaos``, redis-kill). Counted as a lost connection
-    instead, the ack is logged and dropped and the consumer reconnects: the message is
-    redelivered later and finds its delivery settled (stale), so nothing is recorded or
-    sent twice. Idempotent: patches once per process.
+    When Redis dies, Celery restarts its consumer: it closes the connection's channel
+    (which restores unacknowledged messages) and runs the late acknowledgements of tasks
+    that finished meanwhile. kombu's Redis channel then has no connection left and raises
+    ``AttributeError`` (``_connparams`` reads ``None.hostname``), which neither
+    ``Connection.maybe_close_channel`` nor ``Message.ack_log_error`` counts among the
+    connection errors it tolerates, so the worker died with "Unrecoverable error" and
+    never reconnected (``make chaos``, redis-kill; then no worker for the experiments
+    after it). Counted as a lost connection, the close and the ack are given up and the
+    consumer reconnects; an unacknowledged message is redelivered later and finds its
+    delivery settled (stale), so nothing is sent or recorded twice. Patches once.
     """
+    from kombu.connection import Connection
     from kombu.message import Message
 
     if getattr(Message.ack_log_error, "_casemgmt", False):
         return
-    original: Callable[..., None] = Message.ack_log_error
+    ack: Callable[..., None] = Message.ack_log_error
 
     def ack_log_error(self: Message, logger: Any, errors: Any, multiple: bool = False) -> None:
         tolerated = (*errors, AttributeError) if isinstance(errors, tuple) else errors
-        original(self, logger, tolerated, multiple=multiple)
+        ack(self, logger, tolerated, multiple=multiple)
+
+    close: Callable[[Connection, Any], None] = Connection.maybe_close_channel
+
+    def maybe_close_channel(self: Connection, channel: Any) -> None:
+        with contextlib.suppress(AttributeError):  # the channel's connection is gone
+            close(self, channel)
 
     ack_log_error._casemgmt = True  # type: ignore[attr-defined]
     Message.ack_log_error = ack_log_error  # type: ignore[method-assign]
+    Connection.maybe_close_channel = maybe_close_channel  # type: ignore[method-assign]
 
 
 def _forget_inherited_broker_engines() -> None:
