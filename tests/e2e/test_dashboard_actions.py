@@ -234,6 +234,9 @@ def test_each_action_posted_through_the_forms_is_recorded(
         ("case_assigned", {"occurred_on": day(8), "assignee": "alice",
                            "note": "lead officer"}),
         ("deadline_met--docs-1", {"occurred_on": day(9)}),
+        ("extension_agreed--penalty_notice_due-noi-1", {"occurred_on": day(9),
+                                                        "extended_to": day(250),
+                                                        "agreed_with": "X Corp"}),
         ("notice_issued", {"occurred_on": day(10), "notice_id": "en-1",
                            "notice_kind": "enforcement_notice", "period.amount": "30",
                            "period.unit": "calendar_days"}),
@@ -256,6 +259,7 @@ def test_each_action_posted_through_the_forms_is_recorded(
     assert by_type["case_assigned"]["assignee"] == "alice"
     assert by_type["penalty_imposed"]["currency"] == "GBP"  # the regime's, as the form said
     assert by_type["deadline_met"]["deadline_id"] == "docs-1"
+    assert by_type["extension_agreed"]["extended_to"] == day(250)
     assert any(
         e["type"] == "notice_issued"
         and e["data"]["period"] == {"amount": 28, "unit": "calendar_days"}

@@ -143,6 +143,9 @@ def test_a_form_holds_the_event_structs_fields_with_their_widgets() -> None:
     ]
     assert "OSA 2023 s.100" in field["notice_kind"].choices[0].label
     assert field["notice_id"].default == "notice-1"
+    deadline = {f.name: f for f in case.forms()["deadline_set"].fields}
+    assert [c.value for c in deadline["party"].choices] == case.regime.parties()
+    assert "requester" not in case.regime.parties()  # an OSA case has no requester
     contact = case.forms()["contact_recorded"]
     lists = {f.name: f.widget for f in contact.fields}
     assert lists["parties"] == "lines"

@@ -440,6 +440,8 @@ def _replace(f: FormField, **changes: Any) -> FormField:
 
 
 def _choices(tag: str, name: str, regime: Regime, case: CaseDetail) -> list[Choice] | None:
+    if name == "party" and tag == "deadline_set":
+        return [Choice(p, humanize(p)) for p in regime.parties()]
     if name == "notice_kind":
         return [
             Choice(n.code, f"{n.name} ({n.section})" if n.section else n.name)
