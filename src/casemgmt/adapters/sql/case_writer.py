@@ -80,8 +80,11 @@ def _group_statement(*, summaries: bool) -> sa.TextualSelect:
     version head+1 of its command, written only if version head is stored with the hash
     it chains to (a cache ahead of the database, after a restore or a failover to a
     replica that lagged, writes nothing); ``taken``: commands (by case) one of whose ids
-    are stored. With ``summaries``, it also upserts the written cases' ``case_summary`` rows
-    (first and last position from the insert), as ``CaseProjector`` would."""
+    are stored. Both lookups are correlated scalar subqueries, one index probe per row:
+    as joins or EXISTS, the planner (which guesses 100 rows for ``json_to_recordset``)
+    hashes them over a sequential scan of every event. With ``summaries``, it also
+    upserts the written cases' ``case_summary`` rows (first and last position from the
+    insert), as ``CaseProjector`` would."""
     summary = ""
     if summaries:
         dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
@@ -111,15 +114,15 @@ def _group_statement(*, summaries: bool) -> sa.TextualSelect:
         WITH r AS (
             SELECT * FROM json_to_recordset(CAST(:rows AS json)) AS {_recordset()}
         ), taken AS (
-            SELECT DISTINCT r.case_id FROM r JOIN events AS e ON e.event_id = r.event_id
+            SELECT DISTINCT r.case_id FROM r
+            WHERE (SELECT true FROM events AS e WHERE e.event_id = r.event_id LIMIT 1)
         ), lead AS (
             INSERT INTO events ({INSERT_COLUMNS})
             SELECT {pg_values(())} FROM r
             WHERE r.lead AND r.case_id NOT IN (SELECT case_id FROM taken)
-              AND (r.version = 1 OR EXISTS (
-                  SELECT 1 FROM events AS p
-                  WHERE p.case_id = r.case_id AND p.version = r.version - 1
-                    AND p.hash = r.prev_hash))
+              AND (r.version = 1 OR r.prev_hash = (
+                  SELECT p.hash FROM events AS p
+                  WHERE p.case_id = r.case_id AND p.version = r.version - 1 LIMIT 1))
             ORDER BY r.ord
             ON CONFLICT DO NOTHING
             RETURNING case_id, version, position
