@@ -11,12 +11,13 @@ tries to upgrade, and positions are allocated in commit order. Every other trans
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from typing import Any, Literal
 from weakref import WeakKeyDictionary
 
 import sqlalchemy as sa
-from sqlalchemy import event
+from sqlalchemy import event, exc
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
@@ -40,6 +41,11 @@ BEGIN_OPTION = "casemgmt_sqlite_begin"
 WRITE: dict[str, Any] = {BEGIN_OPTION: "IMMEDIATE"}
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+#: A pooled connection is pinged before use only when it has been idle this long (one the
+#: driver knows is closed is replaced whatever its age): under load every checkout would
+#: otherwise pay a round trip for the ping.
+PING_AFTER_IDLE_SECONDS = 1.0
+_IDLE_SINCE = "casemgmt_idle_since"
 
 _WRITER_LOCKS: WeakKeyDictionary[Engine, asyncio.Lock] = WeakKeyDictionary()
 
@@ -54,9 +60,10 @@ def create_engine(
 ) -> AsyncEngine:
     """An engine for ``sqlite+aiosqlite://`` or ``postgresql+asyncpg://`` URLs.
 
-    ``pre_ping`` tests each pooled connection as it is checked out and replaces a dead one
-    (and, on the first dead one, every connection older than it), so a database restart
-    costs no request once the server is back. ``statement_cache=False`` turns asyncpg's
+    ``pre_ping`` tests each pooled connection as it is checked out (closed by the server,
+    or idle long enough to ping: ``install_idle_ping``) and replaces a dead one (and, on
+    the first dead one, every connection older than it), so a database restart costs no
+    request once the server is back. ``statement_cache=False`` turns asyncpg's
     prepared-statement caches off, as PgBouncer in transaction pooling mode requires.
     Raises ``ValueError`` for any other driver: the store relies on both dialects' exact
     transaction behaviour and nothing else is tested. Statement parameters (webhook
@@ -67,16 +74,53 @@ def create_engine(
         "echo": echo,
         "pool_size": pool_size,
         "max_overflow": pool_size,
-        "pool_pre_ping": pre_ping,
         "hide_parameters": True,
     }
     if drivername == "sqlite+aiosqlite":
         engine = create_async_engine(url, **common)
         install_sqlite_hooks(engine.sync_engine)
-        return engine
-    if drivername == "postgresql+asyncpg":
-        return create_async_engine(url, **common, connect_args=_asyncpg_args(statement_cache))
-    raise ValueError(f"unsupported database URL driver {drivername!r}")
+    elif drivername == "postgresql+asyncpg":
+        engine = create_async_engine(url, **common, connect_args=_asyncpg_args(statement_cache))
+    else:
+        raise ValueError(f"unsupported database URL driver {drivername!r}")
+    if pre_ping:
+        install_idle_ping(engine.sync_engine)
+    return engine
+
+
+def install_idle_ping(sync_engine: Engine) -> None:
+    """Test a connection at checkout, cheaply: one the driver already knows is closed (a
+    restarted or killed server closes its sockets, and the event loop sees it at once) is
+    replaced with no round trip; one idle for ``PING_AFTER_IDLE_SECONDS`` or more is
+    pinged. Either failure invalidates it and every older pooled connection, then
+    reconnects. (SQLAlchemy's own ``pool_pre_ping`` pings every checkout: a round trip
+    each, two or three per request.)"""
+    dialect = sync_engine.dialect
+
+    def on_connect(_dbapi: Any, record: Any) -> None:
+        record.info[_IDLE_SINCE] = time.monotonic()
+
+    def on_checkin(_dbapi: Any, record: Any) -> None:
+        if record is not None:
+            record.info[_IDLE_SINCE] = time.monotonic()
+
+    def on_checkout(dbapi: Any, record: Any, proxy: Any) -> None:
+        is_closed = getattr(proxy.driver_connection, "is_closed", None)
+        if is_closed is not None and is_closed():
+            raise exc.InvalidatePoolError("the connection was closed by the server")
+        if time.monotonic() - record.info.get(_IDLE_SINCE, 0.0) < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            alive = dialect.do_ping(dbapi)
+        except Exception as error:
+            raise exc.InvalidatePoolError(f"ping failed: {type(error).__name__}") from error
+        if not alive:
+            raise exc.InvalidatePoolError("ping failed")
+        record.info[_IDLE_SINCE] = time.monotonic()
+
+    event.listen(sync_engine, "connect", on_connect)
+    event.listen(sync_engine, "checkin", on_checkin)
+    event.listen(sync_engine, "checkout", on_checkout)
 
 
 def _asyncpg_args(statement_cache: bool) -> dict[str, Any]:

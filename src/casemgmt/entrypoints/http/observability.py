@@ -12,6 +12,7 @@ It shows each regulator's activity, so it needs the metrics token or an admin ke
 from __future__ import annotations
 
 import hmac
+import logging
 import re
 import time
 import uuid
@@ -50,6 +51,16 @@ class RequestObservability:
     def __init__(self, app: ASGIApp, histogram: Histogram) -> None:
         self.app = app
         self.histogram = histogram
+        # (method, route template, status) -> its histogram child: ``labels()`` takes a
+        # lock and builds a key on every call; the label sets are few (route templates).
+        self._children: dict[tuple[str, str, int], Any] = {}
+
+    def _observe(self, method: str, route: str, status: int, elapsed: float) -> None:
+        key = (method, route, status)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = self.histogram.labels(method, route, str(status))
+        child.observe(elapsed)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != ScopeType.HTTP:
@@ -74,16 +85,17 @@ class RequestObservability:
         finally:
             elapsed = time.perf_counter() - started
             route = scope.get("path_template") or "unmatched"
-            self.histogram.labels(method, route, str(status)).observe(elapsed)
-            _log.info(
-                "request",
-                method=method,
-                route=route,
-                path=scope["path"],
-                status=status,
-                duration_ms=round(elapsed * 1000, 2),
-                request_id=request_id,
-            )
+            self._observe(method, route, status, elapsed)
+            if _log.isEnabledFor(logging.INFO):
+                _log.info(
+                    "request",
+                    method=method,
+                    route=route,
+                    path=scope["path"],
+                    status=status,
+                    duration_ms=round(elapsed * 1000, 2),
+                    request_id=request_id,
+                )
 
 
 #: An id a client may choose: 1-128 visible ASCII characters (no space, no control).
@@ -94,11 +106,14 @@ def _bind(scope: Scope) -> str:
     """Give the request an id (``X-Request-ID`` if sent and sane) and a correlation id
     (``X-Correlation-ID`` if sane, else the request id, flagged as replaced), and bind
     both to every log line. Events store the correlation id, so it is bounded here."""
-    headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-    sent_request_id = headers.get("x-request-id")
+    sent_request_id = sent = None
+    for name, value in scope["headers"]:  # ASGI header names are lower case
+        if name == b"x-request-id":
+            sent_request_id = value.decode("latin-1")
+        elif name == b"x-correlation-id":
+            sent = value.decode("latin-1")
     valid = sent_request_id is not None and _CLIENT_ID.fullmatch(sent_request_id)
     request_id = sent_request_id if valid and sent_request_id else uuid.uuid4().hex
-    sent = headers.get("x-correlation-id")
     correlation = sent if sent is not None and _CLIENT_ID.fullmatch(sent) else request_id
     state = scope.setdefault("state", {})
     state.update(request_id=request_id, correlation_id=correlation)

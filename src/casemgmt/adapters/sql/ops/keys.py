@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from casemgmt.adapters.sql.readmodels.tables import api_keys, dashboard_sessions, feed_tokens
-from casemgmt.adapters.sql.transactions import write_transaction
+from casemgmt.adapters.sql.transactions import single_read, write_transaction
 from casemgmt.application.auth import ApiKey, DashboardSession, FeedToken, Role
 from casemgmt.application.errors import NotFound
 
@@ -55,7 +55,7 @@ class SqlKeyRepository:
             await conn.execute(sa.insert(api_keys), [row])
 
     async def get(self, key_id: str) -> ApiKey | None:
-        async with self._engine.connect() as conn:
+        async with single_read(self._engine) as conn:  # every request: one round trip
             row = (
                 await conn.execute(sa.select(api_keys).where(api_keys.c.key_id == key_id))
             ).first()
@@ -92,7 +92,7 @@ class SqlKeyRepository:
             .join(api_keys, api_keys.c.key_id == dashboard_sessions.c.key_id)
             .where(dashboard_sessions.c.session_id == session_id)
         )
-        async with self._engine.connect() as conn:
+        async with single_read(self._engine) as conn:
             row = (await conn.execute(query)).first()
         if row is None:
             return None
@@ -118,7 +118,7 @@ class SqlKeyRepository:
             .join(api_keys, api_keys.c.key_id == feed_tokens.c.key_id)
             .where(feed_tokens.c.token_id == token_id)
         )
-        async with self._engine.connect() as conn:
+        async with single_read(self._engine) as conn:
             row = (await conn.execute(query)).first()
         return None if row is None else (_feed(row._mapping), _joined_key(row))
 

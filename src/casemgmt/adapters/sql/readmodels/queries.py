@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from casemgmt.adapters.sql.readmodels.tables import case_summary, deadlines
+from casemgmt.adapters.sql.transactions import single_read
 from casemgmt.application.readmodels import (
     UNRESOLVED,
     CaseFilter,
@@ -57,7 +58,7 @@ class SqlCaseQueries:
         self._engine = engine
 
     async def _all(self, query: sa.Select[Any]) -> list[Any]:
-        async with self._engine.connect() as conn:
+        async with single_read(self._engine) as conn:
             return list((await conn.execute(query)).all())
 
     async def list_cases(
