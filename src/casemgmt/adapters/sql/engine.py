@@ -25,6 +25,7 @@ __all__ = [
     "BEGIN_OPTION",
     "WRITE",
     "Dialect",
+    "autocommit_reads",
     "connect_for_write",
     "create_engine",
     "dialect_of",
@@ -48,6 +49,10 @@ PING_AFTER_IDLE_SECONDS = 1.0
 _IDLE_SINCE = "casemgmt_idle_since"
 
 _WRITER_LOCKS: WeakKeyDictionary[Engine, asyncio.Lock] = WeakKeyDictionary()
+#: PostgreSQL engines whose statements may run outside a transaction (autocommit reads):
+#: not behind PgBouncer's transaction pooling (``statement_cache=False``), where a
+#: statement's prepare and execute could reach two different server connections.
+_AUTOCOMMIT_READS: WeakKeyDictionary[Engine, bool] = WeakKeyDictionary()
 
 
 def create_engine(
@@ -81,6 +86,7 @@ def create_engine(
         install_sqlite_hooks(engine.sync_engine)
     elif drivername == "postgresql+asyncpg":
         engine = create_async_engine(url, **common, connect_args=_asyncpg_args(statement_cache))
+        _AUTOCOMMIT_READS[engine.sync_engine] = statement_cache
     else:
         raise ValueError(f"unsupported database URL driver {drivername!r}")
     if pre_ping:
@@ -197,6 +203,12 @@ async def connect_for_write(engine: AsyncEngine) -> AsyncConnection:
         await conn.close()
         raise
     return conn
+
+
+def autocommit_reads(engine: AsyncEngine) -> bool:
+    """Whether a single read may run in autocommit on ``engine`` (PostgreSQL, not behind
+    PgBouncer's transaction pooling): no ``BEGIN``/``ROLLBACK`` round trips around it."""
+    return _AUTOCOMMIT_READS.get(engine.sync_engine, False)
 
 
 def sqlite_writer_lock(engine: AsyncEngine) -> asyncio.Lock | None:

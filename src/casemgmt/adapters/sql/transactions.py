@@ -9,7 +9,12 @@ from contextlib import asynccontextmanager
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from casemgmt.adapters.sql.engine import connect_for_write, dialect_of, sqlite_writer_lock
+from casemgmt.adapters.sql.engine import (
+    autocommit_reads,
+    connect_for_write,
+    dialect_of,
+    sqlite_writer_lock,
+)
 
 __all__ = ["single_read", "transaction", "write_transaction"]
 
@@ -56,9 +61,9 @@ async def write_transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnectio
 @asynccontextmanager
 async def single_read(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
     """A connection for ONE read statement (a statement is its own snapshot). On
-    PostgreSQL it runs in autocommit: no ``BEGIN`` and ``ROLLBACK`` round trips around
-    it (two of the three a credential check per request cost). SQLite as ``connect()``."""
+    PostgreSQL it runs in autocommit (``autocommit_reads``; not behind PgBouncer): no
+    ``BEGIN`` and ``ROLLBACK`` round trips around it. Otherwise as ``connect()``."""
     async with engine.connect() as conn:
-        if dialect_of(conn) == "postgresql":
+        if autocommit_reads(engine):
             await conn.execution_options(isolation_level="AUTOCOMMIT")
         yield conn

@@ -14,6 +14,7 @@ import msgspec
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from casemgmt.adapters.sql.engine import autocommit_reads
 from casemgmt.adapters.sql.readmodels.tables import api_keys, dashboard_sessions, feed_tokens
 from casemgmt.adapters.sql.transactions import single_read, write_transaction
 from casemgmt.application.auth import ApiKey, DashboardSession, FeedToken, Role
@@ -59,12 +60,19 @@ class SqlKeyRepository:
 
     async def get(self, key_id: str) -> ApiKey | None:
         async with self._engine.connect() as conn:
-            if conn.dialect.name == "postgresql":
+            if autocommit_reads(self._engine):
                 # Every request reads its key: one round trip on the driver's prepared
                 # statement (no BEGIN/ROLLBACK, no statement compiling), a third of the CPU.
                 driver: Any = (await conn.get_raw_connection()).driver_connection
                 record = await driver.fetchrow(_GET_KEY, key_id)
-                return None if record is None else _key(dict(record.items()))
+                if record is None:
+                    return None
+                values = dict(record.items())
+                scope = values["regulators"]  # decoded by the json codec SQLAlchemy sets
+                values["regulators"] = (
+                    scope if scope is None or isinstance(scope, str) else (_scope_out(list(scope)))
+                )
+                return _key(values)
             row = (
                 await conn.execute(sa.select(api_keys).where(api_keys.c.key_id == key_id))
             ).first()
