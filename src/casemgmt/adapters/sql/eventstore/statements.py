@@ -115,7 +115,9 @@ SQLITE_FEEDS = {
 # case is in flight, PostgreSQL waits for it on the unique (case_id, version) index and then
 # skips the row should it have committed. The other rows are inserted only if the first
 # was, so a lost race writes nothing and the caller sees zero rows returned. Ids already
-# committed anywhere stop the first row too (``fresh``), so a replay cannot half-insert.
+# committed anywhere stop the first row too (``fresh``), so a replay cannot half-insert;
+# each id is one index probe (a correlated scalar subquery: as ``IN`` the planner hashed
+# the ids over a sequential scan of every event, on every append).
 _PG_VALUES = pg_values(("case_id", "regulator"))
 # The rows travel as one JSON array (see ``pg_insert_params``): encoding it is a single
 # msgspec call, where eleven parameter arrays cost asyncpg a type check per element.
@@ -126,7 +128,9 @@ pg_insert = sa.text(
         SELECT * FROM json_to_recordset(CAST(:rows AS json)) AS {pg_recordset(PER_ROW)}
     ), fresh AS (
         SELECT NOT EXISTS (
-            SELECT 1 FROM events WHERE event_id IN (SELECT event_id FROM r)) AS ok
+            SELECT 1 FROM r
+            WHERE (SELECT true FROM events WHERE events.event_id = r.event_id LIMIT 1)
+        ) AS ok
     ), first AS (
         INSERT INTO events ({INSERT_COLUMNS})
         SELECT {_PG_VALUES} FROM r, fresh WHERE r.version = :first_version AND fresh.ok
