@@ -23,6 +23,7 @@ from casemgmt.adapters.chain import ChainKeys
 from casemgmt.adapters.clock import FileClock, SystemClock
 from casemgmt.adapters.codec import EventCodec
 from casemgmt.adapters.outages import unavailable_dependency
+from casemgmt.adapters.passwords import Argon2Passwords
 from casemgmt.adapters.regime_files import load_registry
 from casemgmt.adapters.secretbox import SecretBox
 from casemgmt.adapters.sql.case_uow import CaseSqlUnitOfWork, ProjectorFactory
@@ -38,6 +39,7 @@ from casemgmt.adapters.sql.ops.housekeeping import (
 )
 from casemgmt.adapters.sql.ops.keys import SqlKeyRepository
 from casemgmt.adapters.sql.ops.metrics import SystemMetrics
+from casemgmt.adapters.sql.ops.users import SqlUserRepository
 from casemgmt.adapters.sql.projections import inline_projectors, projection_specs
 from casemgmt.adapters.sql.readmodels.queries import SqlCaseQueries
 from casemgmt.adapters.sql.readmodels.rebuild import RebuildReport, rebuild_projections
@@ -60,6 +62,7 @@ from casemgmt.adapters.webhooks import HttpxWebhookSender, build_client
 from casemgmt.application.access import AccessService
 from casemgmt.application.cases import CaseService
 from casemgmt.application.imports import ImportService
+from casemgmt.application.people import PeopleService
 from casemgmt.application.ports import Clock, Gauges, KeyRepository, Probe, Probes, Reader
 from casemgmt.application.queries import CaseQueryService
 from casemgmt.application.reminders.delivery import MissedDeadlines, ReminderDelivery
@@ -149,6 +152,7 @@ class Container:
     projectors: Sequence[ProjectorFactory] = field(init=False)
     keys: KeyRepository = field(init=False)
     access: AccessService = field(init=False)
+    people: PeopleService = field(init=False)
     gauges: Gauges = field(init=False)
     cases: CaseService = field(init=False)
     writer: SqlCaseWriter | None = field(init=False)
@@ -163,6 +167,13 @@ class Container:
         self.projectors = inline_projectors(projection_specs(self.regimes))
         self.keys = SqlKeyRepository(self.engine)
         self.access = AccessService(self.keys, self.clock, regulators=self.regimes.regulators())
+        self.people = PeopleService(
+            SqlUserRepository(self.engine),
+            Argon2Passwords(),
+            self.access,
+            self.clock,
+            invite_hours=self.settings.api.invite_hours,
+        )
         self.gauges = self._gauges()
         uow = partial(CaseSqlUnitOfWork, self.engine, self.codec, self.clock, self.projectors)
         self.writer = self._writer()

@@ -134,6 +134,11 @@ class ApiSettings:
     key_request_burst: int = _doc(
         500, "Requests one API key may make at once.", "CASEMGMT_KEY_REQUEST_BURST"
     )
+    invite_hours: float = _doc(
+        72.0,
+        "How long a person's invite code (to set a password) stays valid.",
+        "CASEMGMT_INVITE_HOURS",
+    )
     metrics_token: str = _doc(
         "",
         "Bearer token a Prometheus scraper sends to read /metrics; when empty, /metrics "

@@ -125,29 +125,42 @@ class AccessService:
         principal = await self.authenticate(api_key)
         if principal is None:
             return None
+        return await self.open_session(principal), principal
+
+    async def open_session(self, principal: Principal) -> str:
+        """A new dashboard session for ``principal`` (a key's or a person's, already
+        authenticated); returns the token the browser keeps."""
         session_id, secret, token = new_secret(SESSION_PREFIX)
         now = self._clock.now()
+        person = principal.user_id
         session = DashboardSession(
             session_id=session_id,
-            key_id=principal.key_id,
+            key_id=None if person is not None else principal.key_id,
+            user_id=person,
             secret_sha256=secret_hash(secret),
             created_at=now,
             expires_at=now + self._session,
         )
         await self.keys.add_session(session)
-        _log.info("session.started", key_id=principal.key_id, session_id=session_id)
-        return token, principal
+        who = {"user_id": person} if person is not None else {"key_id": principal.key_id}
+        _log.info("session.started", session_id=session_id, **who)
+        return token
 
     async def session_principal(self, token: str) -> Principal | None:
-        """The principal of a live session whose key is still valid; None otherwise."""
+        """The principal of a live session whose key is unrevoked, or whose person is
+        enabled; None otherwise."""
         parsed = parse_key(token, SESSION_PREFIX)
-        found = None if parsed is None else await self.keys.session_key(parsed[0])
+        found = None if parsed is None else await self.keys.session_owner(parsed[0])
         if parsed is None or found is None:
             return None
-        session, key = found
-        if session.expires_at <= self._clock.now() or key.revoked_at is not None:
+        session, key, person = found
+        if session.expires_at <= self._clock.now() or not verify_secret(session, parsed[1]):
             return None
-        return key.principal() if verify_secret(session, parsed[1]) else None
+        if key is not None and key.revoked_at is None:
+            return key.principal()
+        if person is not None and person.active:
+            return person.principal()
+        return None
 
     async def end_session(self, token: str) -> None:
         """Sign out: the session is deleted server-side (its cookie is then worthless)."""

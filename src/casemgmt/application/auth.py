@@ -1,10 +1,11 @@
 """API keys, dashboard sessions and feed tokens, and the principal they authenticate.
 
 Every credential is shown once, as ``<prefix>_<id>_<secret>`` (``cmk`` an API key, ``cms``
-a dashboard session, ``cmf`` a calendar feed token); only the SHA-256 of the secret is
-stored (the secret has 256 bits of entropy, so a slow hash adds nothing). A key carries a
-role and the regulators it may see (``None``: every regulator) and records who created
-it; sessions and feed tokens act for the key that made them and die with it.
+a dashboard session, ``cmf`` a calendar feed token, ``cmi`` a person's invite); only the
+SHA-256 of the secret is stored (the secret has 256 bits of entropy, so a slow hash adds
+nothing; people's passwords are another matter, see ``users``). A key carries a role and
+the regulators it may see (``None``: every regulator) and records who created it;
+sessions and feed tokens act for the key (or the person) that made them and die with it.
 """
 
 from __future__ import annotations
@@ -54,12 +55,17 @@ class Role(enum.StrEnum):
 
 
 class Principal(msgspec.Struct, frozen=True, kw_only=True):
-    """Who is calling: the key's id (recorded as the actor), role and regulator scope."""
+    """Who is calling: a key, or a person (``user_id``) signed in to the dashboard.
+
+    ``key_id`` names the credential for rate limits and idempotency (``user:<id>`` for a
+    person); ``actor`` is what events record: ``key:<key id>`` or ``user:<user id>``.
+    """
 
     key_id: str
     name: str
     role: Role
     regulators: frozenset[str] | None = None
+    user_id: str | None = None
 
     def can_see(self, regulator: str) -> bool:
         return self.regulators is None or regulator in self.regulators
@@ -73,7 +79,7 @@ class Principal(msgspec.Struct, frozen=True, kw_only=True):
 
     @property
     def actor(self) -> str:
-        return f"key:{self.key_id}"
+        return f"user:{self.user_id}" if self.user_id is not None else f"key:{self.key_id}"
 
 
 class ApiKey(msgspec.Struct, frozen=True, kw_only=True):
@@ -96,13 +102,15 @@ class ApiKey(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class DashboardSession(msgspec.Struct, frozen=True, kw_only=True):
-    """A dashboard sign-in: the browser holds ``cms_<session_id>_<secret>``."""
+    """A dashboard sign-in: the browser holds ``cms_<session_id>_<secret>``; it acts for
+    an API key (``key_id``) or a person (``user_id``), exactly one of them."""
 
     session_id: str
-    key_id: str
+    key_id: str | None
     secret_sha256: str
     created_at: datetime
     expires_at: datetime
+    user_id: str | None = None
 
 
 class FeedToken(msgspec.Struct, frozen=True, kw_only=True):

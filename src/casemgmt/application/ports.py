@@ -36,6 +36,7 @@ if TYPE_CHECKING:  # data types of the ports below; their modules import this on
         SendResult,
         Subscription,
     )
+    from casemgmt.application.users import User
 
 __all__ = [
     "CaseQueries",
@@ -53,12 +54,14 @@ __all__ = [
     "IdempotencyStore",
     "KeyRepository",
     "OverdueSource",
+    "PasswordHasher",
     "Probe",
     "Probes",
     "Projector",
     "Reader",
     "SubscriptionRepository",
     "UnitOfWork",
+    "UserRepository",
     "WebhookSender",
 ]
 
@@ -323,8 +326,10 @@ class KeyRepository(Protocol):
         """Store a new dashboard session."""
         ...
 
-    async def session_key(self, session_id: str) -> tuple[DashboardSession, ApiKey] | None:
-        """The session and its key (one read); None if there is no such session."""
+    async def session_owner(
+        self, session_id: str
+    ) -> tuple[DashboardSession, ApiKey | None, User | None] | None:
+        """The session with its key or its person (one read); None if there is none."""
         ...
 
     async def end_session(self, session_id: str) -> None:
@@ -345,6 +350,55 @@ class KeyRepository(Protocol):
 
     async def revoke_feed_token(self, token_id: str, at: datetime) -> FeedToken:
         """Mark the feed token revoked; raises ``NotFound`` for an unknown id."""
+        ...
+
+
+class UserRepository(Protocol):
+    """People (``users``). Every read goes to the database, so a disabled person is
+    refused by every API process on their next request."""
+
+    async def add(self, user: User) -> None:
+        """Store a new person; ``Conflict`` naming ``email`` if the address is taken."""
+        ...
+
+    async def get(self, user_id: str) -> User | None: ...
+
+    async def by_email(self, email: str) -> User | None:
+        """The person with this (normalised) address, disabled or not."""
+        ...
+
+    async def list(self) -> list[User]:
+        """Every person, by name."""
+        ...
+
+    async def set_invite(self, user_id: str, invite_sha256: str, expires_at: datetime) -> None:
+        """Replace the person's invite (an older code stops working)."""
+        ...
+
+    async def set_password(
+        self, user_id: str, password_hash: str, at: datetime, *, invite_sha256: str | None
+    ) -> bool:
+        """Store a new password hash. With ``invite_sha256``, only if that invite is still
+        the person's (compare-and-set), and burn it; False when it was not (used already)."""
+        ...
+
+    async def set_disabled(self, user_id: str, at: datetime | None) -> None:
+        """Disable (``at``) or re-enable (None) the person; disabling ends their sessions
+        in the same transaction."""
+        ...
+
+
+class PasswordHasher(Protocol):
+    """A slow, salted password hash (argon2id); its methods may block for ~0.1 s."""
+
+    def hash(self, password: str) -> str: ...
+
+    def verify(self, password_hash: str, password: str) -> bool:
+        """Whether ``password`` matches; False (never an error) for a wrong one."""
+        ...
+
+    def needs_rehash(self, password_hash: str) -> bool:
+        """Whether the hash was made with other parameters than today's."""
         ...
 
 

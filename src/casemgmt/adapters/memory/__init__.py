@@ -9,6 +9,7 @@ from casemgmt.adapters.memory.database import Delivery, MemoryDatabase
 from casemgmt.adapters.memory.queries import MemoryCaseQueries
 from casemgmt.adapters.memory.reminders import MemoryDeliveryStore, MemoryOverdueSource
 from casemgmt.adapters.memory.store import MemoryEventStore, MemoryReader, MemoryUnitOfWork
+from casemgmt.adapters.memory.users import MemoryUserRepository
 
 __all__ = [
     "Delivery",
@@ -22,4 +23,5 @@ __all__ = [
     "MemoryReader",
     "MemorySnapshots",
     "MemoryUnitOfWork",
+    "MemoryUserRepository",
 ]

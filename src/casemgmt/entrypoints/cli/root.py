@@ -108,9 +108,9 @@ def secrets_rotate() -> None:
 
 def _register_commands() -> None:
     # The subcommand modules register themselves on ``main``.
-    from casemgmt.entrypoints.cli import admin, demo, importing, receive, run, worker
+    from casemgmt.entrypoints.cli import admin, demo, importing, receive, run, users, worker
 
-    for module in (admin, demo, importing, receive, run, worker):
+    for module in (admin, demo, importing, receive, run, users, worker):
         module.register(main)
 
 

@@ -1,7 +1,8 @@
 """``casemgmt up``: the whole system on one machine (what ``make run`` calls), and
 ``casemgmt serve``: the API alone, as production runs it (N uvicorn worker processes).
 
-Migrates the database, loads the demo once, makes sure there is a demo admin key, then
+Migrates the database, loads the demo once, makes sure there is a demo admin key and a
+demo officer (a person: email and password, kept in ``var/demo-officer.password``), then
 runs the API (uvicorn) and a Celery worker with embedded beat as child processes, prints
 where to look, and stops them all cleanly on Ctrl-C (or when one of them dies).
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -22,16 +24,33 @@ import click
 
 from casemgmt.application.auth import Role
 from casemgmt.application.demo import demo_cases, load_demo
-from casemgmt.bootstrap import build_container, upgrade_database
+from casemgmt.bootstrap import Container, build_container, upgrade_database
 from casemgmt.settings import Settings
 
 __all__ = ["register"]
 
 KEY_FILE = "demo-admin.key"
+OFFICER_FILE = "demo-officer.password"
+#: The demo's officer: a person who signs in to the dashboard with a password.
+OFFICER_EMAIL = "officer@example.org"
+OFFICER_NAME = "Demo Officer"
 
 
-async def _prepare(settings: Settings, demo: bool) -> str:
-    """Load the demo (idempotent) and return a working demo admin key."""
+async def _officer(container: Container, settings: Settings) -> str:
+    """Make sure the demo officer exists and can sign in; return their password."""
+    path = settings.ensure_var_dir() / OFFICER_FILE
+    password = path.read_text().strip() if path.exists() else ""
+    if len(password) < 12:
+        password = "-".join(secrets.token_urlsafe(4) for _ in range(4))
+        path.write_text(password + "\n")
+        path.chmod(0o600)
+    await container.people.ensure(OFFICER_EMAIL, OFFICER_NAME, Role.WRITER, None, password)
+    return password
+
+
+async def _prepare(settings: Settings, demo: bool) -> tuple[str, str]:
+    """Load the demo (idempotent); return a working demo admin key and the demo officer's
+    password."""
     container = build_container(settings)
     try:
         if demo:
@@ -42,15 +61,16 @@ async def _prepare(settings: Settings, demo: bool) -> str:
                 f"demo data: {report.cases} cases ({report.cases_opened} new), "
                 f"{report.events_recorded} events recorded"
             )
+        password = await _officer(container, settings)
         path = settings.ensure_var_dir() / KEY_FILE
         if path.exists():
             token = path.read_text().strip()
             if await container.access.authenticate(token) is not None:
-                return token
+                return token, password
         issued = await container.access.create_key(None, "demo admin (make run)", Role.ADMIN, None)
         path.write_text(issued.token + "\n")
         path.chmod(0o600)
-        return issued.token
+        return issued.token, password
     finally:
         await container.aclose()
 
@@ -120,7 +140,7 @@ def up(demo: bool) -> None:
         )
     settings.ensure_var_dir()
     upgrade_database(settings)
-    token = asyncio.run(_prepare(settings, demo))
+    token, password = asyncio.run(_prepare(settings, demo))
     env = {**os.environ, "CASEMGMT_DATABASE_URL": settings.database.url}
     processes = [
         (name, subprocess.Popen(command, env=env, cwd=root))
@@ -132,6 +152,10 @@ def up(demo: bool) -> None:
         f"  dashboard   {base}/dashboard\n"
         f"  API docs    {base}/schema\n"
         f"  health      {base}/health\n"
+        f"  sign in     {base}/dashboard/sign-in as {OFFICER_EMAIL} with password "
+        f"{password}\n"
+        f"              (a writer; or sign in with the admin key below; admins invite people "
+        f"at {base}/dashboard/people)\n"
         f"  admin key   {token}\n"
         f"  try         curl -H 'Authorization: Bearer {token}' {base}/v1/cases\n"
         "Ctrl-C stops everything.\n"

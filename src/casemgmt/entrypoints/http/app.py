@@ -22,6 +22,7 @@ from casemgmt.entrypoints.http.controllers.imports import ImportController
 from casemgmt.entrypoints.http.controllers.keys import FeedTokensController, KeysController
 from casemgmt.entrypoints.http.controllers.regulators import RegulatorsController
 from casemgmt.entrypoints.http.controllers.subscriptions import SubscriptionsController
+from casemgmt.entrypoints.http.controllers.users import UsersController
 from casemgmt.entrypoints.http.conventions import ConditionalGet, known_query_only
 from casemgmt.entrypoints.http.dashboard import (
     DASHBOARD_ROUTES,
@@ -49,6 +50,7 @@ ROUTES: list[Any] = [
     CalendarController,
     KeysController,
     FeedTokensController,
+    UsersController,
     SubscriptionsController,
     ImportController,
     ExportsController,

@@ -19,6 +19,7 @@ from litestar.params import SkipValidation
 from casemgmt.application.access import AccessService
 from casemgmt.application.cases import CaseService
 from casemgmt.application.imports import ImportService
+from casemgmt.application.people import PeopleService
 from casemgmt.application.ports import Clock, Gauges, KeyRepository, Probes
 from casemgmt.application.queries import CaseQueryService
 from casemgmt.application.reminders.policy import SubscriptionService
@@ -36,6 +37,7 @@ __all__ = [
     "Imports",
     "Keys",
     "MetricsDep",
+    "People",
     "ProbesDep",
     "Queries",
     "Regimes",
@@ -53,6 +55,7 @@ Queries = SkipValidation[CaseQueryService]  # queries
 Imports = SkipValidation[ImportService]  # imports
 Keys = SkipValidation[KeyRepository]  # keys
 Access = SkipValidation[AccessService]  # access
+People = SkipValidation[PeopleService]  # people
 Subscriptions = SkipValidation[SubscriptionService]  # subscriptions
 Regimes = SkipValidation[RegimeRegistry]  # regimes
 ClockDep = SkipValidation[Clock]  # clock
@@ -77,6 +80,7 @@ def dependencies(container: Container) -> dict[str, Provide]:
         "imports": container.imports,
         "keys": container.keys,
         "access": container.access,
+        "people": container.people,
         "subscriptions": container.subscriptions,
         "regimes": container.regimes,
         "clock": container.clock,

@@ -1,5 +1,7 @@
 """Credentials in ``api_keys``, ``dashboard_sessions`` and ``feed_tokens`` (``KeyRepository``).
 
+A dashboard session acts for a key or for a person (``users``, see ``ops.users``).
+
 Every read goes to the database (primary-key lookups): nothing is cached in a process,
 so a revocation is seen by every API process on its next request.
 """
@@ -15,15 +17,18 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from casemgmt.adapters.sql.engine import autocommit_reads
+from casemgmt.adapters.sql.ops.users import user_from, users
 from casemgmt.adapters.sql.readmodels.tables import api_keys, dashboard_sessions, feed_tokens
 from casemgmt.adapters.sql.transactions import single_read, write_transaction
 from casemgmt.application.auth import ApiKey, DashboardSession, FeedToken, Role
 from casemgmt.application.errors import NotFound
+from casemgmt.application.users import User
 
 __all__ = ["SqlKeyRepository"]
 
 _SCOPE = msgspec.json.Decoder(list[str] | None)
 _KEY_COLUMNS = [c.label(f"k_{c.name}") for c in api_keys.c]
+_USER_COLUMNS = [c.label(f"u_{c.name}") for c in users.c]
 
 
 _GET_KEY = f"SELECT {', '.join(c.name for c in api_keys.c)} FROM api_keys WHERE key_id = $1"
@@ -103,19 +108,27 @@ class SqlKeyRepository:
         async with write_transaction(self._engine) as conn:
             await conn.execute(sa.insert(dashboard_sessions), [msgspec.structs.asdict(session)])
 
-    async def session_key(self, session_id: str) -> tuple[DashboardSession, ApiKey] | None:
+    async def session_owner(
+        self, session_id: str
+    ) -> tuple[DashboardSession, ApiKey | None, User | None] | None:
+        s = dashboard_sessions
         query = (
-            sa.select(dashboard_sessions, *_KEY_COLUMNS)
-            .join(api_keys, api_keys.c.key_id == dashboard_sessions.c.key_id)
-            .where(dashboard_sessions.c.session_id == session_id)
+            sa.select(s, *_KEY_COLUMNS, *_USER_COLUMNS)
+            .outerjoin(api_keys, api_keys.c.key_id == s.c.key_id)
+            .outerjoin(users, users.c.user_id == s.c.user_id)
+            .where(s.c.session_id == session_id)
         )
         async with single_read(self._engine) as conn:
             row = (await conn.execute(query)).first()
         if row is None:
             return None
-        fields = DashboardSession.__struct_fields__
-        session = DashboardSession(**{f: row._mapping[f] for f in fields})
-        return session, _joined_key(row)
+        m = row._mapping
+        session = DashboardSession(**{f: m[f] for f in DashboardSession.__struct_fields__})
+        key = _joined_key(row) if m["k_key_id"] is not None else None
+        person = None
+        if m["u_user_id"] is not None:
+            person = user_from({k[2:]: v for k, v in m.items() if k.startswith("u_")})
+        return session, key, person
 
     async def end_session(self, session_id: str) -> None:
         async with write_transaction(self._engine) as conn:

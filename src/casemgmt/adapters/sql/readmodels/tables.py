@@ -135,11 +135,14 @@ dashboard_sessions = sa.Table(
     "dashboard_sessions",
     metadata,
     sa.Column("session_id", sa.Text, primary_key=True),
-    sa.Column("key_id", sa.Text, nullable=False),
+    # A session acts for an API key or for a person (users.user_id): one of the two.
+    sa.Column("key_id", sa.Text),
     sa.Column("secret_sha256", sa.Text, nullable=False),
     sa.Column("created_at", UtcDateTime, nullable=False),
     sa.Column("expires_at", UtcDateTime, nullable=False),
+    sa.Column("user_id", sa.Text),
     sa.Index("ix_dashboard_sessions_expires_at", "expires_at"),
+    sa.Index("ix_dashboard_sessions_user_id", "user_id"),
 )
 
 feed_tokens = sa.Table(

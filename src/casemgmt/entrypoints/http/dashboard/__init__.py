@@ -17,6 +17,7 @@ from litestar.template.config import TemplateConfig
 
 from casemgmt.entrypoints.http.dashboard.actions import ActionsController
 from casemgmt.entrypoints.http.dashboard.pages import DashboardController
+from casemgmt.entrypoints.http.dashboard.people import PeopleController
 from casemgmt.entrypoints.http.dashboard.present import register_filters
 from casemgmt.entrypoints.http.dashboard.session import SessionController, root_redirect
 
@@ -26,6 +27,7 @@ __all__ = [
     "TEMPLATE_DIR",
     "ActionsController",
     "DashboardController",
+    "PeopleController",
     "SessionController",
     "root_redirect",
     "static_files_router",
@@ -40,6 +42,7 @@ DASHBOARD_ROUTES: list[Any] = [
     SessionController,
     DashboardController,
     ActionsController,
+    PeopleController,
     root_redirect,
 ]
 
