@@ -4,8 +4,8 @@ hashes, hashed one-time invite codes), and dashboard sessions that act for a per
 ``dashboard_sessions.key_id`` becomes nullable: a session acts for an API key
 (``key_id``) or for a person (``user_id``). Existing sessions are key sessions.
 
-Revision ID: 0009_people
-Revises: 0008_queue_order_indexes
+Revision ID: 0010_people
+Revises: 0009_case_assignee
 Create Date: 2026-11-30
 """
 
@@ -16,8 +16,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0009_people"
-down_revision: str | None = "0008_queue_order_indexes"
+revision: str = "0010_people"
+down_revision: str | None = "0009_case_assignee"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
