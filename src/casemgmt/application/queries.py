@@ -94,6 +94,7 @@ class CaseQueryService:
         self, principal: Principal, filters: CaseFilter, cursor: str | None, limit: int
     ) -> Page[CaseSummary]:
         after = decode_cursor(cursor, (int,))[0] if cursor else None
+        filters = msgspec.structs.replace(filters, assignee=_assignee(principal, filters.assignee))
         rows = await self._queries.list_cases(filters, principal.scope(), after, limit + 1)
         more = len(rows) > limit
         rows = rows[:limit]
@@ -181,6 +182,7 @@ class CaseQueryService:
     ) -> Page[DeadlineView]:
         after = decode_cursor(cursor, (int, datetime, str, str)) if cursor else None
         fetch = None if limit is None else limit + 1
+        filters = msgspec.structs.replace(filters, assignee=_assignee(principal, filters.assignee))
         rows = await self._queries.deadlines(filters, principal.scope(), after, fetch)
         more = limit is not None and len(rows) > limit
         rows = rows[:limit] if limit is not None else rows
@@ -222,6 +224,22 @@ class CaseQueryService:
             as_of=now,
             deadlines=await self._queries.side_counts(scope, now, our_party),
         )
+
+
+#: ``assignee=me``: the person calling.
+ME = "me"
+
+
+def _assignee(principal: Principal, assignee: str | None) -> str | None:
+    """``assignee`` with ``me`` replaced by the caller's user id; a key is no person."""
+    if assignee != ME:
+        return assignee
+    if principal.user_id is None:
+        raise ValidationFailed(
+            "assignee=me needs a person signed in (a key is no person): give a user id",
+            field="assignee",
+        )
+    return principal.user_id
 
 
 def _summary(row: CaseRow) -> CaseSummary:

@@ -132,6 +132,8 @@ class DeadlineFilter(msgspec.Struct, frozen=True, kw_only=True):
     obligation: str | None = None
     ours: bool | None = None
     our_party: str | None = None
+    #: Only deadlines of the cases assigned to this person (``me``: the caller).
+    assignee: str | None = None
 
 
 class SideCounts(msgspec.Struct, frozen=True, kw_only=True):

@@ -63,6 +63,7 @@ class MemoryCaseQueries:
                 if _deadline_matches(row, filters)
                 and (after is None or _key(row) > after)
                 and (filters.our_party is None or self._tracked_by(row, filters.our_party))
+                and (filters.assignee is None or self._assigned(row, filters.assignee))
             ),
             key=_key,
         )
@@ -71,6 +72,10 @@ class MemoryCaseQueries:
     def _tracked_by(self, row: DeadlineRow, our_party: str) -> bool:
         case = self._db.tables.cases.get(row.case_id)
         return case is not None and case.our_party == our_party
+
+    def _assigned(self, row: DeadlineRow, assignee: str) -> bool:
+        case = self._db.tables.cases.get(row.case_id)
+        return case is not None and case.assignee == assignee
 
     async def stage_counts(self, scope: Collection[str] | None) -> list[StageCount]:
         await round_trip()

@@ -233,6 +233,9 @@ def _deadline_filters(f: DeadlineFilter) -> list[sa.ColumnElement[bool]]:
         where.append(_overdue(f.overdue_at))
     if f.our_party is not None:
         where.append(_tracked_by(f.our_party))
+    if f.assignee is not None:
+        mine = sa.select(case_summary.c.case_id).where(case_summary.c.assignee == f.assignee)
+        where.append(t.c.case_id.in_(mine))
     return where
 
 

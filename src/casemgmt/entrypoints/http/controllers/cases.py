@@ -124,7 +124,11 @@ class CasesController(Controller):
         q: Annotated[str | None, Parameter(max_length=200)] = None,
         assignee: Annotated[
             str | None,
-            Parameter(max_length=120, description="Only cases assigned to this person (id)."),
+            Parameter(
+                max_length=120,
+                description="Only cases assigned to this person (id); `me`: the person "
+                "signed in (a key is no person: 400).",
+            ),
         ] = None,
         cursor: str | None = None,
         limit: Limit = 50,

@@ -60,6 +60,14 @@ TeamParam = Annotated[
         description="Only cases tracked by this side (the case's our_party).",
     ),
 ]
+AssigneeParam = Annotated[
+    str | None,
+    Parameter(
+        max_length=120,
+        description="Only deadlines of the cases assigned to this person (id); `me`: the "
+        "person signed in (a key is no person: 400).",
+    ),
+]
 OverdueParam = Annotated[
     bool, Parameter(description="Only duties past due and not met (open or missed).")
 ]
@@ -78,6 +86,7 @@ def deadline_filter(
     obligation: ObligationParam = None,
     ours: OursParam = None,
     our_party: TeamParam = None,
+    assignee: AssigneeParam = None,
 ) -> DeadlineFilter:
     """The filters of the deadline queue, shared by its JSON, CSV and iCalendar forms."""
     return DeadlineFilter(
@@ -91,6 +100,7 @@ def deadline_filter(
         obligation=obligation,
         ours=ours,
         our_party=our_party,
+        assignee=assignee,
     )
 
 

@@ -16,6 +16,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from casemgmt.entrypoints.http.dashboard.actions import ActionsController
+from casemgmt.entrypoints.http.dashboard.mine import MyWorkController
 from casemgmt.entrypoints.http.dashboard.pages import DashboardController
 from casemgmt.entrypoints.http.dashboard.people import PeopleController
 from casemgmt.entrypoints.http.dashboard.present import register_filters
@@ -27,6 +28,7 @@ __all__ = [
     "TEMPLATE_DIR",
     "ActionsController",
     "DashboardController",
+    "MyWorkController",
     "PeopleController",
     "SessionController",
     "root_redirect",
@@ -42,6 +44,7 @@ DASHBOARD_ROUTES: list[Any] = [
     SessionController,
     DashboardController,
     ActionsController,
+    MyWorkController,
     PeopleController,
     root_redirect,
 ]
