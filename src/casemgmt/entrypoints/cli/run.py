@@ -24,6 +24,7 @@ import click
 
 from casemgmt.application.auth import Role
 from casemgmt.application.demo import demo_cases, load_demo
+from casemgmt.application.demo.assign import assign_demo_cases
 from casemgmt.bootstrap import Container, build_container, upgrade_database
 from casemgmt.settings import Settings
 
@@ -44,7 +45,11 @@ async def _officer(container: Container, settings: Settings) -> str:
         password = "-".join(secrets.token_urlsafe(4) for _ in range(4))
         path.write_text(password + "\n")
         path.chmod(0o600)
-    await container.people.ensure(OFFICER_EMAIL, OFFICER_NAME, Role.WRITER, None, password)
+    officer = await container.people.ensure(
+        OFFICER_EMAIL, OFFICER_NAME, Role.WRITER, None, password
+    )
+    today = container.clock.now().date()
+    await assign_demo_cases(container.cases, container.queries, officer.user_id, today)
     return password
 
 

@@ -191,8 +191,10 @@ async def _page(
     regulators = {
         code: name for code, name in sorted(regimes.regulators().items()) if by.can_see(code)
     }
+    everyone = await people.visible(by)
     return {
-        "people": await people.visible(by),
+        "people": everyone,
+        "names": {u.principal().actor: u.name for u in everyone},
         "roles": [r.value for r in Role if r.rank <= by.role.rank],
         "regulators": regulators,
         "issued": issued,
