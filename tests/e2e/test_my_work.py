@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from casemgmt.application.auth import Role
+from tests.e2e.test_dashboard_actions import forms
 from tests.support.server import LiveServer, live_server
 
 PASSWORD = "a long and unusual passphrase"
@@ -100,3 +101,24 @@ def test_signed_in_with_a_key_my_work_says_a_key_is_no_person(server: LiveServer
         page = browser.get("/dashboard/mine")
         assert page.status_code == 200
         assert "which is no person" in page.text
+
+
+def test_a_person_acting_from_the_dashboard_is_the_events_actor(server: LiveServer) -> None:
+    """invite -> set password -> act through the case page's form -> actor is the person;
+    a key's events keep recording the key."""
+    admin = server.key(Role.ADMIN)
+    me, browser = _person(server, admin, "pat@example.org")
+    with server.client(admin) as api:
+        _case(api, "ofcom-acted-1", "d-acted")
+    try:
+        page = browser.get("/dashboard/cases/ofcom-acted-1")
+        assert page.status_code == 200
+        note = forms(page.text)["note_added"]
+        done = browser.post(note.action, data={**note.values, "text": "called X Corp's DPO"})
+        assert done.status_code == 303, done.text[:2000]
+        timeline = browser.get("/v1/cases/ofcom-acted-1/events").json()["items"]
+    finally:
+        browser.close()
+    actors = {e["type"]: e["actor"] for e in timeline}
+    assert actors["note_added"] == f"user:{me}"
+    assert actors["case_opened"] == f"key:{admin.split('_')[1]}"
