@@ -57,7 +57,7 @@ def generate_lines(lines: int) -> Iterator[bytes]:
     while written < lines:
         round_ += 1
         for case in synthetic_cases(seed=f"bench-{round_}"):
-            case_id = f"b{round_}-{case.case_id}"
+            case_id = f"{case.case_id}-b{round_}"  # stays in its regulator's namespace
             opened = msgspec.structs.replace(case.opened, case_id=case_id)
             yield encoder.encode(opened) + b"\n"
             for step in case.steps:

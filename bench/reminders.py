@@ -150,9 +150,9 @@ def _measure(tmp: Path, database_url: str, broker: str, cases: int) -> dict[str,
 
 async def _schedule(c: Container, cases: int) -> None:
     on = SET_ON.date()
-    await case_with_deadline(c.cases, "probe-1", on, date(2026, 10, 26), kind="probe")
+    await case_with_deadline(c.cases, "ofcom-probe-1", on, date(2026, 10, 26), kind="probe")
     for i in range(cases):
-        case_id = f"bench-{i}"
+        case_id = f"ofcom-bench-{i}"
         await open_case(c.cases, case_id, on)
         proposals = [
             Proposal(

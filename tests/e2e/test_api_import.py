@@ -60,7 +60,7 @@ def seed_lines(case_id: str) -> list[dict[str, object]]:
 
 
 def test_import_reports_each_line_and_rerun_is_all_duplicates(server: LiveServer) -> None:
-    case_id = f"imp-{uuid.uuid4().hex[:8]}"
+    case_id = f"ofcom-imp-{uuid.uuid4().hex[:8]}"
     lines = [
         *seed_lines(case_id),
         {
@@ -86,7 +86,7 @@ def test_import_reports_each_line_and_rerun_is_all_duplicates(server: LiveServer
 
 
 def test_an_invalid_line_imports_nothing_and_is_named(server: LiveServer) -> None:
-    case_id = f"imp-{uuid.uuid4().hex[:8]}"
+    case_id = f"ofcom-imp-{uuid.uuid4().hex[:8]}"
     missing_text = {"case_id": case_id, "type": "note_added", "occurred_on": "2026-01-09"}
     body = ndjson([*seed_lines(case_id), missing_text]) + b"{not json\n"
     with server.client(server.key(Role.WRITER)) as client:
@@ -98,7 +98,7 @@ def test_an_invalid_line_imports_nothing_and_is_named(server: LiveServer) -> Non
 
 
 def test_import_needs_ndjson_writer_and_scope(server: LiveServer) -> None:
-    case_id = f"imp-{uuid.uuid4().hex[:8]}"
+    case_id = f"ofcom-imp-{uuid.uuid4().hex[:8]}"
     body = ndjson(seed_lines(case_id))
     with server.client(server.key(Role.READER)) as reader:
         assert reader.post("/v1/import", content=body, headers=NDJSON).status_code == 403
@@ -116,7 +116,7 @@ def test_import_needs_ndjson_writer_and_scope(server: LiveServer) -> None:
 def test_import_many_cases_in_several_batches(server: LiveServer) -> None:
     lines = []
     for n in range(1200 // 4):
-        lines += seed_lines(f"bulk-{uuid.uuid4().hex[:6]}-{n}")
+        lines += seed_lines(f"ofcom-bulk-{uuid.uuid4().hex[:6]}-{n}")
     with server.client(server.key(Role.WRITER)) as client:
         response = client.post("/v1/import", content=ndjson(lines), headers=NDJSON, timeout=120)
         assert response.status_code == 200

@@ -204,7 +204,7 @@ def test_a_case_tracked_by_the_company_sees_the_notice_as_its_own_duty(
     opened = admin.post(
         "/v1/cases",
         json={
-            "case_id": "company-side-1",
+            "case_id": "ico-company-side-1",
             "regulator": "ico",
             "regime": "uk-gdpr",
             "subject": "Acme Ltd",
@@ -215,7 +215,7 @@ def test_a_case_tracked_by_the_company_sees_the_notice_as_its_own_duty(
     )
     assert opened.status_code == 201, opened.text
     posted = admin.post(
-        "/v1/cases/company-side-1/events",
+        "/v1/cases/ico-company-side-1/events",
         json={
             "type": "notice_issued",
             "occurred_on": "2026-11-02",
@@ -225,7 +225,7 @@ def test_a_case_tracked_by_the_company_sees_the_notice_as_its_own_duty(
         },
     )
     assert posted.status_code == 201, posted.text
-    case = admin.get("/v1/cases/company-side-1").json()
+    case = admin.get("/v1/cases/ico-company-side-1").json()
     assert case["our_party"] == "subject"
     kinds = {d["kind"]: (d["party"], d["obligation"], d["ours"]) for d in case["deadlines"]}
     assert kinds["information_response_due"] == ("subject", "duty", True)
@@ -234,7 +234,7 @@ def test_a_case_tracked_by_the_company_sees_the_notice_as_its_own_duty(
 
 def test_bad_sides_and_filters_are_refused_naming_the_field(admin: httpx.Client) -> None:
     body = {
-        "case_id": "requester-osa",
+        "case_id": "ofcom-requester-osa",
         "regulator": "ofcom",
         "regime": "osa-2023",
         "subject": "X Corp",
@@ -245,7 +245,7 @@ def test_bad_sides_and_filters_are_refused_naming_the_field(admin: httpx.Client)
     refused = admin.post("/v1/cases", json=body)
     assert refused.status_code == 422, refused.text
     assert "our_party" in refused.text
-    assert admin.get("/v1/cases/requester-osa").status_code == 404
+    assert admin.get("/v1/cases/ofcom-requester-osa").status_code == 404
     unknown = admin.post("/v1/cases", json={**body, "our_party": "ombudsman"})
     assert unknown.status_code == 400
     assert "our_party" in unknown.text

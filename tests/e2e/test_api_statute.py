@@ -23,7 +23,7 @@ def writer(server: LiveServer) -> Iterator[httpx.Client]:
 
 
 def foi_request(client: httpx.Client) -> str:
-    case_id = f"foi-{uuid.uuid4().hex[:10]}"
+    case_id = f"ofcom-foi-{uuid.uuid4().hex[:10]}"
     body = {
         "case_id": case_id,
         "regulator": "ofcom",

@@ -22,7 +22,7 @@ def writer(server: LiveServer) -> Iterator[httpx.Client]:
 
 
 def _foi_case(client: httpx.Client, received: str) -> str:
-    case_id = f"foi-{uuid.uuid4().hex[:10]}"
+    case_id = f"ofcom-foi-{uuid.uuid4().hex[:10]}"
     response = client.post(
         "/v1/cases",
         json={

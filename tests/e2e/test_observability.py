@@ -33,7 +33,7 @@ def _metric(text: str, name: str, **labels: str) -> float:
 
 
 def test_metrics_count_requests_events_and_deadlines(server: LiveServer) -> None:
-    case_id = f"obs-{uuid.uuid4().hex[:8]}"
+    case_id = f"ofcom-obs-{uuid.uuid4().hex[:8]}"
     with server.client(server.key(Role.WRITER)) as client:
         client.post(
             "/v1/cases",

@@ -22,7 +22,7 @@ NOTE = {"type": "note_added", "occurred_on": "2026-01-06", "text": "correlated"}
 def test_an_unfit_correlation_id_is_replaced_and_never_stored(
     server: LiveServer, writer: str, sent: str
 ) -> None:
-    case_id = f"corr-{uuid.uuid4().hex[:8]}"
+    case_id = f"ofcom-corr-{uuid.uuid4().hex[:8]}"
     open_case(server, writer, case_id)
     with server.client(writer) as client:
         posted = client.post(
@@ -40,7 +40,7 @@ def test_an_unfit_correlation_id_is_replaced_and_never_stored(
 
 
 def test_a_fit_correlation_id_is_kept(server: LiveServer, writer: str) -> None:
-    case_id = f"corr-{uuid.uuid4().hex[:8]}"
+    case_id = f"ofcom-corr-{uuid.uuid4().hex[:8]}"
     open_case(server, writer, case_id)
     sent = "batch-7/job:42" + "x" * 100
     with server.client(writer) as client:
@@ -86,7 +86,7 @@ def test_a_fit_correlation_id_is_kept(server: LiveServer, writer: str) -> None:
 def test_lists_and_free_text_are_bounded(
     server: LiveServer, writer: str, path: str, body: dict[str, object], field: str
 ) -> None:
-    case_id = f"bound-{uuid.uuid4().hex[:8]}"
+    case_id = f"ofcom-bound-{uuid.uuid4().hex[:8]}"
     open_case(server, writer, case_id)
     with server.client(writer) as client:
         response = client.post(path.format(case=case_id), json=body)

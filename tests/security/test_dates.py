@@ -48,7 +48,7 @@ def _note(day: str) -> dict[str, str]:
 def test_an_event_date_out_of_range_is_refused_naming_the_field(
     server: LiveServer, writer: str, body: dict[str, object], field: str
 ) -> None:
-    case_id = f"dates-{uuid.uuid4().hex[:8]}"
+    case_id = f"ofcom-dates-{uuid.uuid4().hex[:8]}"
     open_case(server, writer, case_id)
     with server.client(writer) as client:
         response = client.post(f"/v1/cases/{case_id}/events", json=body)
@@ -77,7 +77,7 @@ def test_opening_a_case_out_of_range_is_refused_naming_the_field(
 
 
 def test_the_bounds_round_trip_through_storage(server: LiveServer, writer: str) -> None:
-    case_id = f"bounds-{uuid.uuid4().hex[:8]}"
+    case_id = f"ofcom-bounds-{uuid.uuid4().hex[:8]}"
     open_case(server, writer, case_id, opened_on="1900-01-01")
     events = [
         {**_note("1900-01-01"), "occurred_at": "1900-01-01T00:00:00Z"},

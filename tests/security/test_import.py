@@ -57,7 +57,7 @@ def _body(lines: list[dict[str, object]]) -> bytes:
 
 
 def test_a_bad_line_1001_commits_nothing(server: LiveServer) -> None:
-    case_id = f"imp-{uuid.uuid4().hex[:8]}"
+    case_id = f"ofcom-imp-{uuid.uuid4().hex[:8]}"
     lines = [_opened(case_id), *(_note(case_id, n) for n in range(999))]
     lines.append(_note(case_id, 1000, day="0001-01-01"))
     with server.client(server.key(Role.WRITER, ["ofcom"])) as client:
@@ -75,7 +75,7 @@ def test_a_bad_line_1001_commits_nothing(server: LiveServer) -> None:
 
 
 def test_a_retried_import_without_event_ids_writes_nothing_twice(server: LiveServer) -> None:
-    case_id = f"imp-{uuid.uuid4().hex[:8]}"
+    case_id = f"ofcom-imp-{uuid.uuid4().hex[:8]}"
     same = _note(case_id, 1)
     lines = [_opened(case_id), same, same, _note(case_id, 2)]
     with server.client(server.key(Role.WRITER, ["ofcom"])) as client:
@@ -90,7 +90,7 @@ def test_a_retried_import_without_event_ids_writes_nothing_twice(server: LiveSer
 
 
 def test_results_are_streamed(server: LiveServer) -> None:
-    case_id = f"imp-{uuid.uuid4().hex[:8]}"
+    case_id = f"ofcom-imp-{uuid.uuid4().hex[:8]}"
     with server.client(server.key(Role.WRITER, ["ofcom"])) as client:
         response = client.post("/v1/import", content=_body([_opened(case_id)]), headers=NDJSON)
     assert response.status_code == 200
@@ -99,7 +99,7 @@ def test_results_are_streamed(server: LiveServer) -> None:
 
 
 def test_too_many_lines_is_413_before_anything_is_written(server: LiveServer) -> None:
-    case_id = f"imp-{uuid.uuid4().hex[:8]}"
+    case_id = f"ofcom-imp-{uuid.uuid4().hex[:8]}"
     body = _body([_opened(case_id)]) + b"{}\n" * MAX_LINES
     with server.client(server.key(Role.WRITER, ["ofcom"])) as client:
         response = client.post("/v1/import", content=body, headers=NDJSON)
@@ -108,7 +108,7 @@ def test_too_many_lines_is_413_before_anything_is_written(server: LiveServer) ->
 
 
 def test_a_line_too_long_is_named_and_nothing_is_written(server: LiveServer) -> None:
-    case_id = f"imp-{uuid.uuid4().hex[:8]}"
+    case_id = f"ofcom-imp-{uuid.uuid4().hex[:8]}"
     long_line = json.dumps({**_note(case_id, 1), "text": "x" * (MAX_LINE_BYTES * 4)}).encode()
     body = _body([_opened(case_id)]) + long_line + b"\n" + _body([_note(case_id, 2)])
     with server.client(server.key(Role.WRITER, ["ofcom"])) as client:

@@ -40,7 +40,7 @@ def _case(subject: str) -> dict[str, str]:
 def test_nul_in_a_body_is_refused_on_routes_with_their_own_hooks(
     server: LiveServer, writer: str
 ) -> None:
-    case_id = f"nul-{uuid.uuid4().hex[:8]}"
+    case_id = f"ofcom-nul-{uuid.uuid4().hex[:8]}"
     open_case(server, writer, case_id)
     with server.client(writer) as client:
         opened = client.post("/v1/cases", json=_case("X\u0000Corp"))
@@ -72,7 +72,7 @@ def test_nul_in_the_dashboard_sign_in_form_is_refused(server: LiveServer) -> Non
 
 @pytest.mark.parametrize("path", ["/v1/cases", "/v1/cases/{case}/events", "/v1/keys"])
 def test_deeply_nested_json_is_a_400(server: LiveServer, writer: str, path: str) -> None:
-    case_id = f"deep-{uuid.uuid4().hex[:8]}"
+    case_id = f"ofcom-deep-{uuid.uuid4().hex[:8]}"
     open_case(server, writer, case_id)
     admin = server.key(Role.ADMIN)
     deep = b'{"events": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
@@ -85,7 +85,7 @@ def test_deeply_nested_json_is_a_400(server: LiveServer, writer: str, path: str)
 
 @pytest.mark.parametrize("header", ["²", '"²"', "\u0661", "99999999999999999999"])
 def test_a_non_ascii_if_match_is_a_400(server: LiveServer, writer: str, header: str) -> None:
-    case_id = f"ifm-{uuid.uuid4().hex[:8]}"
+    case_id = f"ofcom-ifm-{uuid.uuid4().hex[:8]}"
     open_case(server, writer, case_id)
     with server.client(writer) as client:
         response = client.post(

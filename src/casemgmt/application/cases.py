@@ -8,7 +8,7 @@ commit. Everything happens in one unit of work, so a refusal writes nothing.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -35,18 +35,20 @@ from casemgmt.application.ports import (
 )
 from casemgmt.application.readmodels import CaseChange
 from casemgmt.domain.decide.core import decide
-from casemgmt.domain.errors import DomainError, UnknownRegime
+from casemgmt.domain.errors import DomainError, RuleViolation, UnknownRegime
 from casemgmt.domain.events import CaseOpened
 from casemgmt.domain.events.base import Event
 from casemgmt.domain.regime.registry import Regime, RegimeRegistry
 from casemgmt.domain.state.evolve import CaseState, evolve
 
 __all__ = [
+    "NAMESPACE_RULE",
     "CaseService",
     "Proposal",
     "RecordCommand",
     "in_namespace",
     "namespace_error",
+    "namespace_violation",
 ]
 
 _RACE_ATTEMPTS = 5
@@ -110,7 +112,7 @@ class CaseService:
                 field="regulator",
             )
         regime = self._regime(opened.regulator, opened.regime)
-        namespaced = in_namespace(opened.regulator, opened.case_id, self._regimes.regulators())
+        namespaced = in_namespace(opened.regulator, opened.case_id)
         command = RecordCommand(
             case_id=opened.case_id,
             proposals=[Proposal(event=opened, event_id=derived_event_id("case", opened.case_id))],
@@ -126,11 +128,11 @@ class CaseService:
             if fast is not None:
                 return fast
         async with self._uow() as uow:
-            replay = await self._replay(uow, principal, command)
+            replay = await self._replay(uow, principal, command, opened.regulator)
             if replay is not None:
                 return replay
             if not namespaced:
-                return await self._legacy_open(uow, principal, command, opened.regulator)
+                return await self._legacy_open(uow, principal, command, opened)
             loaded = await uow.snapshots.load(opened.case_id)
             if loaded is not None:
                 return await self._existing_open(uow, principal, command, loaded[0])
@@ -165,13 +167,13 @@ class CaseService:
             # The key's record is read after the state: a concurrent copy of this request
             # that committed before the state was read is found, not decided again.
             loaded = await uow.snapshots.load(command.case_id)
-            replay = await self._replay(uow, principal, command)
+            replay = await self._replay(uow, principal, command, regulator)
             if replay is not None:
                 return replay
             if loaded is None or not principal.can_see(loaded[1].regulator):
                 raise NotFound("case", command.case_id)
             version, state = loaded
-            stored = await self._already_stored(uow, command, version)
+            stored = await self._already_stored(uow, command, state.regulator)
             if stored is not None:
                 return stored
             if command.expected_version is not None and command.expected_version != version:
@@ -305,7 +307,7 @@ class CaseService:
             raise ValidationFailed(str(exc), field="regime") from exc
 
     async def _replay(
-        self, uow: CaseUnitOfWork, principal: Principal, command: RecordCommand
+        self, uow: CaseUnitOfWork, principal: Principal, command: RecordCommand, regulator: str
     ) -> AppendResult | None:
         if not command.idempotency_key:
             return None
@@ -317,17 +319,18 @@ class CaseService:
                 "this Idempotency-Key was used with a different request",
                 key=command.idempotency_key,
             )
-        envelopes = await uow.events.find(record.event_ids)
+        envelopes = await uow.events.find(regulator, record.event_ids)
         return AppendResult(envelopes=envelopes, replayed=True)
 
     async def _already_stored(
-        self, uow: CaseUnitOfWork, command: RecordCommand, version: int
+        self, uow: CaseUnitOfWork, command: RecordCommand, regulator: str
     ) -> AppendResult | None:
-        """Idempotency by event id: answer a re-post before ``decide`` sees it again."""
+        """Idempotency by event id (unique per regulator): answer a re-post before
+        ``decide`` sees it again."""
         ids = [p.event_id for p in command.proposals if p.event_id]
         if not ids:
             return None
-        found = {e.event_id: e for e in await uow.events.find(ids)}
+        found = {e.event_id: e for e in await uow.events.find(regulator, ids)}
         if not found:
             return None
         if len(found) != len(ids) or len(ids) != len(command.proposals):
@@ -344,15 +347,15 @@ class CaseService:
         )
 
     async def _legacy_open(
-        self, uow: CaseUnitOfWork, principal: Principal, command: RecordCommand, regulator: str
+        self, uow: CaseUnitOfWork, principal: Principal, command: RecordCommand, opened: CaseOpened
     ) -> AppendResult:
         """An id outside the regulator's namespace: only re-opening a case of one's own
         (stored before ids were namespaced) is answered; whether another regulator has
-        it or nobody does, the answer is the same 400, after the same one-row read."""
+        it or nobody does, the answer is the same 422, after the same one-row read."""
         owner = await uow.events.regulator_of(command.case_id)
         if owner is not None and principal.can_see(owner):
             return await self._existing_open(uow, principal, command, 1)
-        raise ValidationFailed(namespace_error(regulator, command.case_id), field="case_id")
+        raise namespace_violation(opened.regulator, opened.regime, command.case_id)
 
     async def _existing_open(
         self, uow: CaseUnitOfWork, principal: Principal, command: RecordCommand, version: int
@@ -405,15 +408,27 @@ async def _with_derived(
     return [e for e in later if e.event_id in roots or e.causation_id in roots]
 
 
-def in_namespace(regulator: str, case_id: str, regulators: Iterable[str]) -> bool:
-    """Whether ``regulator`` may open a case ``case_id``: not when the id lies in another
-    regulator's namespace (``<other>-...``), so no regulator can take, block or probe
-    another's ids. Ids with no regulator's prefix are shared (first come)."""
-    return not any(case_id.startswith(f"{other}-") for other in regulators if other != regulator)
+#: The rule a new case id outside its regulator's namespace breaks (``rule`` of the 422).
+NAMESPACE_RULE = "case_id_namespace"
+
+
+def in_namespace(regulator: str, case_id: str) -> bool:
+    """Whether ``case_id`` lies in ``regulator``'s namespace: it begins with the
+    regulator's code and ``-`` (``ofcom-...``). Only such ids can be opened, so every case
+    id belongs to one regulator and no regulator can take, block or probe another's ids
+    (regime codes never prefix each other). Cases stored under other ids before the rule
+    keep working; they can be read, posted to and re-opened idempotently, not opened."""
+    return case_id.startswith(f"{regulator}-")
 
 
 def namespace_error(regulator: str, case_id: str) -> str:
     return (
-        f"case id {case_id!r} is in another regulator's namespace: a {regulator} case id "
-        f"begins with {regulator + '-'!r} or with no regulator's code"
+        f"case id {case_id!r} is outside {regulator}'s namespace: a new {regulator} case id "
+        f"begins with {regulator + '-'!r}"
     )
+
+
+def namespace_violation(regulator: str, regime: str, case_id: str) -> RuleViolation:
+    """The 422 of a new case id outside its regulator's namespace (names rule and field)."""
+    detail = namespace_error(regulator, case_id)
+    return RuleViolation(f"{regulator}/{regime}", NAMESPACE_RULE, detail, field="case_id")

@@ -23,7 +23,12 @@ from zoneinfo import ZoneInfo
 import msgspec
 
 from casemgmt.application.auth import Principal
-from casemgmt.application.cases import Proposal, in_namespace, namespace_error
+from casemgmt.application.cases import (
+    NAMESPACE_RULE,
+    Proposal,
+    in_namespace,
+    namespace_error,
+)
 from casemgmt.application.envelope import Envelope, NewEvent
 from casemgmt.application.errors import ConcurrencyConflict
 from casemgmt.application.ids import derived_event_id, local_day, same_event, start_of_day
@@ -94,7 +99,6 @@ class ImportService:
         our_party: str = "regulator",
     ) -> None:
         self._our_party = check_our_party(our_party)
-        self._regulators = list(regimes.regulators())
         self._on_appended = on_appended
         self._uow = uow
         self._regimes = regimes
@@ -142,11 +146,11 @@ class ImportService:
         self, principal: Principal, items: Sequence[ImportItem]
     ) -> list[ImportResult]:
         async with self._uow() as uow:
-            stored = await _stored(uow, items)
             ids = {i.case_id for i in items if i.case_id is not None}
             cases = {
                 cid: _Case(v, s) for cid, (v, s) in (await uow.snapshots.load_many(ids)).items()
             }
+            stored = await _stored(uow, principal, items, cases)
             results: list[ImportResult] = []
             for item in items:
                 results.append(await self._line(uow, principal, item, cases, stored, len(results)))
@@ -178,22 +182,25 @@ class ImportService:
         principal: Principal,
         item: ImportItem,
         cases: dict[str, _Case],
-        stored: dict[str, Envelope],
+        stored: dict[tuple[str, str], Envelope],
         index: int,
     ) -> ImportResult:
         if item.proposal is None or item.case_id is None:
             return _rejected(item, item.error or "undecodable line", field=item.field)
-        proposal, case_id = item.proposal, item.case_id
+        proposal, case_id, event = item.proposal, item.case_id, item.proposal.event
         known = cases.get(case_id)
         state = known.state if known is not None else None
-        opening = state is None and isinstance(proposal.event, CaseOpened)
-        if not opening and (state is None or not principal.can_see(state.regulator)):
+        visible = state is not None and principal.can_see(state.regulator)
+        if not visible and not isinstance(event, CaseOpened):
             return _rejected(item, f"case {case_id!r} not found")  # before any other lookup
         event_id = proposal.event_id
         assert event_id is not None, "stream() assigns every line an id"
-        earlier = stored.get(event_id)
-        if earlier is not None and not principal.can_see(earlier.regulator):
-            return _rejected(item, f"event {event_id} cannot be used")
+        if state is not None and not visible:
+            # Opening an id stored (before namespaces) under a regulator the key cannot
+            # see: answered as a free id is, up to the namespace check, then "taken".
+            return self._decide(principal, item, event, event_id, _Case(0, None), taken=True)
+        regulator = state.regulator if state else getattr(event, "regulator", "")
+        earlier = stored.get((regulator, event_id))
         if earlier is not None:
             if earlier.case_id == case_id and same_event(earlier, proposal.event):
                 return ImportResult(
@@ -209,7 +216,8 @@ class ImportService:
             case = cases[case_id] = _Case(0, None)
         result = self._decide(principal, item, proposal.event, event_id, case)
         if result.status == "accepted":
-            stored[event_id] = _accepted_here(case_id, event_id, proposal.event)
+            assert case.state is not None
+            stored[(case.state.regulator, event_id)] = _accepted_here(case_id, event_id, event)
             case.accepted.append((index, event_id))
         return result
 
@@ -220,6 +228,8 @@ class ImportService:
         event: Event,
         event_id: str,
         case: _Case,
+        *,
+        taken: bool = False,
     ) -> ImportResult:
         regulator = case.state.regulator if case.state else getattr(event, "regulator", None)
         if regulator is None or not principal.can_see(regulator):
@@ -227,8 +237,12 @@ class ImportService:
         if case.state is None and isinstance(event, CaseOpened) and event.case_id != item.case_id:
             return _rejected(item, "case_opened names another case_id", field="case_id")
         case_id = item.case_id or ""
-        if case.state is None and not in_namespace(regulator, case_id, self._regulators):
-            return _rejected(item, namespace_error(regulator, case_id), field="case_id")
+        if case.state is None and not in_namespace(regulator, case_id):
+            return _rejected(
+                item, namespace_error(regulator, case_id), rule=NAMESPACE_RULE, field="case_id"
+            )
+        if taken:
+            return _rejected(item, f"case id {case_id!r} is already taken", field="case_id")
         try:
             regime_code = case.state.regime if case.state else getattr(event, "regime", "")
             regime = self._regimes.get(regulator, regime_code)
@@ -315,6 +329,24 @@ def _rejected(
     )
 
 
-async def _stored(uow: CaseUnitOfWork, items: Sequence[ImportItem]) -> dict[str, Envelope]:
-    ids = [i.proposal.event_id for i in items if i.proposal and i.proposal.event_id]
-    return {e.event_id: e for e in await uow.events.find(ids)} if ids else {}
+async def _stored(
+    uow: CaseUnitOfWork, principal: Principal, items: Sequence[ImportItem], cases: dict[str, _Case]
+) -> dict[tuple[str, str], Envelope]:
+    """The events already stored under the lines' ids, by (regulator, event id): looked up
+    only under regulators the key can see (event ids are unique per regulator), so another
+    regulator's ids are never read, let alone reported."""
+    regulator_of = {cid: c.state.regulator for cid, c in cases.items() if c.state is not None}
+    for item in items:
+        event = item.proposal.event if item.proposal else None
+        if isinstance(event, CaseOpened) and item.case_id is not None:
+            regulator_of.setdefault(item.case_id, event.regulator)
+    wanted: dict[str, list[str]] = {}
+    for item in items:
+        regulator = regulator_of.get(item.case_id or "")
+        if regulator is not None and principal.can_see(regulator) and item.proposal:
+            wanted.setdefault(regulator, []).append(item.proposal.event_id or "")
+    return {
+        (regulator, e.event_id): e
+        for regulator, ids in wanted.items()
+        for e in await uow.events.find(regulator, ids)
+    }

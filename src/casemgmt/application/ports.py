@@ -134,8 +134,10 @@ class EventStore(Protocol):
         """The case's events in version order (empty if the case does not exist)."""
         ...
 
-    async def find(self, event_ids: Collection[str]) -> list[Envelope]:
-        """The stored events among ``event_ids`` (any case), in position order."""
+    async def find(self, regulator: str, event_ids: Collection[str]) -> list[Envelope]:
+        """The stored events of ``regulator`` among ``event_ids`` (any of its cases), in
+        position order. Event ids are unique per regulator: another regulator's events
+        are never found, so an id can neither reveal nor block another regulator's."""
         ...
 
     async def current_version(self, case_id: str) -> int:

@@ -23,11 +23,11 @@ def test_synthetic_cases_are_clearly_marked_and_seed_cases_are_not() -> None:
         assert opened.subject.endswith("(synthetic)")
         assert "synthetic" in opened.related_parties
         assert (opened.reference or "").startswith("SYN-")
-        assert opened.case_id.startswith("syn-")
+        assert opened.case_id.startswith(f"{opened.regulator}-syn-")
     for case in seed_cases():
         assert not case.synthetic
         assert "synthetic" not in case.opened.subject
-        assert not case.opened.case_id.startswith("syn-")
+        assert "-syn-" not in case.opened.case_id
 
 
 def test_a_few_hundred_cases_across_every_regulator_and_regime_up_to_the_anchor() -> None:

@@ -105,13 +105,13 @@ async def test_failures_then_success_record_one_reminder_sent(
     container: Container, clock: FixedClock, delivery: ReminderDelivery, hooks: Receiver
 ) -> None:
     await subscribe(container, hooks, "flaky", fail=2)
-    await reminder_due(container, clock, "flaky-1", "flaky")
+    await reminder_due(container, clock, "ofcom-flaky-1", "flaky")
     assert await drain(container, delivery) == ["retry", "retry", "delivered"]
     seen = hooks.seen("flaky")
     assert [r.answered for r in seen] == [500, 500, 200]
     assert all(r.verified for r in seen)
     assert len({r.webhook_id for r in seen}) == 1
-    assert await count(container, "reminder_sent", "flaky-1") == 1
+    assert await count(container, "reminder_sent", "ofcom-flaky-1") == 1
     body = seen[-1].body
     assert body is not None
     assert body["data"]["deadline"]["due_on"] == "2026-10-27"
@@ -123,10 +123,10 @@ async def test_a_receiver_that_always_fails_ends_in_reminder_failed(
     container: Container, clock: FixedClock, delivery: ReminderDelivery, hooks: Receiver
 ) -> None:
     sub = await subscribe(container, hooks, "down", always_fail=True)
-    await reminder_due(container, clock, "down-1", "down")
+    await reminder_due(container, clock, "ofcom-down-1", "down")
     assert await drain(container, delivery) == ["retry", "retry", "dead"]
-    assert await count(container, "reminder_failed", "down-1") == 1
-    assert await count(container, "reminder_sent", "down-1") == 0
+    assert await count(container, "reminder_failed", "ofcom-down-1") == 1
+    assert await count(container, "reminder_sent", "ofcom-down-1") == 0
     [record] = await SqlSubscriptionRepository(container.engine).deliveries(sub, None, 10)
     assert (record.status, record.attempts, record.last_status_code) == ("dead", 3, 500)
     assert [a.outcome for a in record.log] == ["retry", "retry", "dead"]
@@ -137,11 +137,11 @@ async def test_a_4xx_is_not_retried_and_retry_after_is_honoured(
 ) -> None:
     await subscribe(container, hooks, "gone", always_fail=True, status=410)
     await subscribe(container, hooks, "busy", fail=1, status=429, retry_after="7")
-    await reminder_due(container, clock, "gone-1", "gone")
-    await reminder_due(container, clock, "busy-1", "busy")
-    [(rid, sid, token)] = await _claims_for(container, "gone-1")
+    await reminder_due(container, clock, "ofcom-gone-1", "gone")
+    await reminder_due(container, clock, "ofcom-busy-1", "busy")
+    [(rid, sid, token)] = await _claims_for(container, "ofcom-gone-1")
     assert (await delivery.deliver(rid, sid, token)).status == "dead"
-    [(rid, sid, token)] = await _claims_for(container, "busy-1", claim=False)
+    [(rid, sid, token)] = await _claims_for(container, "ofcom-busy-1", claim=False)
     outcome = await delivery.deliver(rid, sid, token)
     assert (outcome.status, outcome.retry_in) == ("retry", 7.0)
     assert outcome.claim_token is not None
@@ -196,7 +196,7 @@ async def _many_due(c: Container, clock: FixedClock, n: int) -> None:
     for i in range(n):
         kind = "race" if i % 2 else "race2"
         await case_with_deadline(
-            c.cases, f"race-{i}", date(2026, 10, 12), date(2026, 10, 27), kind=kind
+            c.cases, f"ofcom-race-{i}", date(2026, 10, 12), date(2026, 10, 27), kind=kind
         )
     clock.set(DUE)
 
@@ -205,7 +205,7 @@ async def test_an_expired_claim_is_published_again_with_its_token_and_one_copy_s
     container: Container, clock: FixedClock, delivery: ReminderDelivery, hooks: Receiver
 ) -> None:
     await subscribe(container, hooks, "lease")
-    await reminder_due(container, clock, "lease-1", "lease")
+    await reminder_due(container, clock, "ofcom-lease-1", "lease")
     [(rid, sid, first)] = (await claim_due(container.engine, DUE, 10, LEASE))[0]
     assert (await claim_due(container.engine, DUE + timedelta(seconds=59), 10, LEASE))[0] == []
     clock.set(DUE + timedelta(seconds=61))
@@ -216,28 +216,28 @@ async def test_an_expired_claim_is_published_again_with_its_token_and_one_copy_s
     assert (await delivery.deliver(rid, sid, first, "task-a")).status == "delivered"
     assert (await delivery.deliver(rid, sid, second, "task-b")).status == "stale"  # the copy
     assert len(hooks.seen("lease")) == 1
-    assert await count(container, "reminder_sent", "lease-1") == 1
+    assert await count(container, "reminder_sent", "ofcom-lease-1") == 1
 
 
 async def test_of_two_copies_of_a_claim_started_together_exactly_one_sends(
     container: Container, clock: FixedClock, delivery: ReminderDelivery, hooks: Receiver
 ) -> None:
     await subscribe(container, hooks, "copies")
-    await reminder_due(container, clock, "copies-1", "copies")
+    await reminder_due(container, clock, "ofcom-copies-1", "copies")
     [(rid, sid, token)] = (await claim_due(container.engine, DUE, 10, LEASE))[0]
     outcomes = await asyncio.gather(
         *(delivery.deliver(rid, sid, token, f"task-{i}") for i in range(4))
     )
     assert sorted(o.status for o in outcomes) == ["delivered", "stale", "stale", "stale"]
     assert len(hooks.seen("copies")) == 1
-    assert await count(container, "reminder_sent", "copies-1") == 1
+    assert await count(container, "reminder_sent", "ofcom-copies-1") == 1
 
 
 async def test_a_started_claim_whose_worker_died_is_published_again_after_the_lease(
     container: Container, clock: FixedClock, delivery: ReminderDelivery, hooks: Receiver
 ) -> None:
     await subscribe(container, hooks, "died")
-    await reminder_due(container, clock, "died-1", "died")
+    await reminder_due(container, clock, "ofcom-died-1", "died")
     [(rid, sid, token)] = (await claim_due(container.engine, DUE, 10, LEASE))[0]
     store = SqlDeliveryStore(container.engine)
     lease = DUE + timedelta(seconds=LEASE)
@@ -256,28 +256,28 @@ async def test_a_brokers_redelivery_of_the_same_task_takes_its_claim_again_at_on
     container: Container, clock: FixedClock, delivery: ReminderDelivery, hooks: Receiver
 ) -> None:
     await subscribe(container, hooks, "redelivered")
-    await reminder_due(container, clock, "redelivered-1", "redelivered")
+    await reminder_due(container, clock, "ofcom-redelivered-1", "redelivered")
     [(rid, sid, token)] = (await claim_due(container.engine, DUE, 10, LEASE))[0]
     store = SqlDeliveryStore(container.engine)
     lease = DUE + timedelta(seconds=LEASE)
     assert await store.start([(rid, sid, token)], "task-a", lease, DUE) == {(rid, sid)}
     # task-a's worker was killed; the broker redelivers task-a (same id, same arguments).
     assert (await delivery.deliver(rid, sid, token, "task-a")).status == "delivered"
-    assert await count(container, "reminder_sent", "redelivered-1") == 1
+    assert await count(container, "reminder_sent", "ofcom-redelivered-1") == 1
 
 
 async def test_a_crash_after_recording_is_repaired_without_sending_again(
     container: Container, clock: FixedClock, delivery: ReminderDelivery, hooks: Receiver
 ) -> None:
     await subscribe(container, hooks, "crash")
-    await reminder_due(container, clock, "crash-1", "crash")
+    await reminder_due(container, clock, "ofcom-crash-1", "crash")
     assert await drain(container, delivery) == ["delivered"]
     async with container.engine.begin() as conn:  # as if the worker died before closing it
         await conn.execute(sa.update(deliveries).values(status="pending", lease_until=DUE))
     clock.set(DUE + timedelta(minutes=5))
     assert await drain(container, delivery) == ["delivered"]
     assert len(hooks.seen("crash")) == 1
-    assert await count(container, "reminder_sent", "crash-1") == 1
+    assert await count(container, "reminder_sent", "ofcom-crash-1") == 1
 
 
 async def test_filters_and_a_deleted_subscription_get_nothing(
@@ -289,7 +289,7 @@ async def test_filters_and_a_deleted_subscription_get_nothing(
     await service.create(ADMIN, NewSubscription(url=url, secret=secret, regulators=["ico"]), DUE)
     deleted = await subscribe(container, hooks, "filtered")
     await service.delete(ADMIN, deleted, DUE)
-    await reminder_due(container, clock, "filtered-1", "filtered")
+    await reminder_due(container, clock, "ofcom-filtered-1", "filtered")
     assert await drain(container, delivery) == []
     assert hooks.seen() == []
 
@@ -297,7 +297,7 @@ async def test_filters_and_a_deleted_subscription_get_nothing(
 async def test_a_missed_deadline_is_recorded_once_however_many_markers_run(
     container: Container, clock: FixedClock
 ) -> None:
-    await reminder_due(container, clock, "late-1", "late")
+    await reminder_due(container, clock, "ofcom-late-1", "late")
     clock.set(datetime(2026, 10, 27, 23, 59, 59, 500000, tzinfo=UTC))
     missed = MissedDeadlines(SqlOverdueSource(container.engine), container.cases, clock)
     assert await missed.mark(100) == 0  # the due instant passed, the local day has not
@@ -305,7 +305,7 @@ async def test_a_missed_deadline_is_recorded_once_however_many_markers_run(
     results = await asyncio.gather(*(missed.mark(100) for _ in range(3)))
     assert sum(results) == 1
     assert await missed.mark(100) == 0
-    assert await count(container, "deadline_missed", "late-1") == 1
+    assert await count(container, "deadline_missed", "ofcom-late-1") == 1
 
 
 GRACE = 5.0
@@ -334,7 +334,7 @@ async def test_a_claim_whose_task_a_broker_lost_is_claimed_again_after_the_grace
     container: Container, clock: FixedClock, graced: ReminderDelivery, hooks: Receiver
 ) -> None:
     await subscribe(container, hooks, "lost")
-    await reminder_due(container, clock, "lost-1", "lost")
+    await reminder_due(container, clock, "ofcom-lost-1", "lost")
     [(rid, sid, lost)] = (await claim_due(container.engine, DUE, 10, GRACE))[0]
     # The task never arrives (the broker lost it): within the grace nothing is claimable,
     soon = DUE + timedelta(seconds=GRACE - 1)
@@ -346,14 +346,14 @@ async def test_a_claim_whose_task_a_broker_lost_is_claimed_again_after_the_grace
     assert (await graced.deliver(rid, sid, again)).status == "delivered"
     assert (await graced.deliver(rid, sid, lost)).status == "stale"  # the lost task, late
     assert len(hooks.seen("lost")) == 1
-    assert await count(container, "reminder_sent", "lost-1") == 1
+    assert await count(container, "reminder_sent", "ofcom-lost-1") == 1
 
 
 async def test_a_started_task_holds_its_claim_beyond_the_grace(
     container: Container, clock: FixedClock, graced: ReminderDelivery, hooks: Receiver
 ) -> None:
     await subscribe(container, hooks, "slow", hold_after=0)
-    await reminder_due(container, clock, "slow-1", "slow")
+    await reminder_due(container, clock, "ofcom-slow-1", "slow")
     [(rid, sid, token)] = (await claim_due(container.engine, DUE, 10, GRACE))[0]
     sending = asyncio.create_task(graced.deliver(rid, sid, token))
     held = lambda: hooks.routes["slow"].served > 0  # noqa: E731 - the request is held
@@ -370,7 +370,7 @@ async def test_a_late_task_that_starts_before_any_reclaim_keeps_its_claim(
     container: Container, clock: FixedClock, graced: ReminderDelivery, hooks: Receiver
 ) -> None:
     await subscribe(container, hooks, "late-start")
-    await reminder_due(container, clock, "late-start-1", "late-start")
+    await reminder_due(container, clock, "ofcom-late-start-1", "late-start")
     [(rid, sid, token)] = (await claim_due(container.engine, DUE, 10, GRACE))[0]
     clock.set(DUE + timedelta(seconds=GRACE + 10))  # grace over, no scan has run yet
     assert (await graced.deliver(rid, sid, token)).status == "delivered"
@@ -382,7 +382,7 @@ async def test_a_lost_retry_is_claimed_again_after_its_delay_and_the_grace(
     container: Container, clock: FixedClock, graced: ReminderDelivery, hooks: Receiver
 ) -> None:
     await subscribe(container, hooks, "lost-retry", fail=1)
-    await reminder_due(container, clock, "lost-retry-1", "lost-retry")
+    await reminder_due(container, clock, "ofcom-lost-retry-1", "lost-retry")
     [(rid, sid, token)] = (await claim_due(container.engine, DUE, 10, GRACE))[0]
     outcome = await graced.deliver(rid, sid, token)
     assert (outcome.status, outcome.retry_in) == ("retry", 1.0)
@@ -395,7 +395,7 @@ async def test_a_lost_retry_is_claimed_again_after_its_delay_and_the_grace(
     assert (await graced.deliver(rid, sid, token)).status == "stale"  # the scan's old copy
     assert (await graced.deliver(rid, sid, again)).status == "delivered"
     assert [r.answered for r in hooks.seen("lost-retry")] == [500, 200]
-    assert await count(container, "reminder_sent", "lost-retry-1") == 1
+    assert await count(container, "reminder_sent", "ofcom-lost-retry-1") == 1
 
 
 async def test_a_backlog_queued_longer_than_the_grace_still_drains_once_each(

@@ -49,8 +49,8 @@ async def test_reminders_go_out_at_9_local_time_either_side_of_the_clock_change(
     container: Container,
 ) -> None:
     # Due Monday 26 October 2026: the day after British Summer Time ends.
-    await case_with_deadline(container.cases, "dst-1", date(2026, 10, 12), date(2026, 10, 26))
-    assert brief(await schedule(container, "dst-1")) == [
+    await case_with_deadline(container.cases, "ofcom-dst-1", date(2026, 10, 12), date(2026, 10, 26))
+    assert brief(await schedule(container, "ofcom-dst-1")) == [
         ("2026-10-26", "-5wd", utc(2026, 10, 19, 8, 0), "pending"),  # 09:00 BST
         ("2026-10-26", "-1wd", utc(2026, 10, 23, 8, 0), "pending"),  # 09:00 BST
         ("2026-10-26", "0d", utc(2026, 10, 26, 9, 0), "pending"),  # 09:00 GMT
@@ -61,12 +61,12 @@ async def test_reminders_go_out_at_9_local_time_either_side_of_the_clock_change(
 async def test_extending_supersedes_the_pending_reminders_and_schedules_new_ones(
     container: Container,
 ) -> None:
-    await case_with_deadline(container.cases, "ext-1", date(2026, 10, 12), date(2026, 10, 26))
+    await case_with_deadline(container.cases, "ofcom-ext-1", date(2026, 10, 12), date(2026, 10, 26))
     extended = DeadlineExtended(
         occurred_on=date(2026, 10, 12), deadline_id="d1", due_on=date(2026, 11, 9), reason="asked"
     )
-    await post(container.cases, "ext-1", extended)
-    rows = brief(await schedule(container, "ext-1"))
+    await post(container.cases, "ofcom-ext-1", extended)
+    rows = brief(await schedule(container, "ofcom-ext-1"))
     assert [r[3] for r in rows if r[0] == "2026-10-26"] == ["superseded"] * 4
     assert [(r[1], r[3]) for r in rows if r[0] == "2026-11-09"] == [
         ("-5wd", "pending"),
@@ -79,38 +79,44 @@ async def test_extending_supersedes_the_pending_reminders_and_schedules_new_ones
 async def test_meeting_or_cancelling_cancels_and_a_missed_deadline_keeps_its_overdue_reminder(
     container: Container, clock: FixedClock
 ) -> None:
-    for case_id in ("met-1", "cancel-1", "missed-1"):
+    for case_id in ("ofcom-met-1", "ofcom-cancel-1", "ofcom-missed-1"):
         await case_with_deadline(container.cases, case_id, date(2026, 10, 12), date(2026, 10, 14))
     await post(
-        container.cases, "met-1", DeadlineMet(occurred_on=date(2026, 10, 12), deadline_id="d1")
+        container.cases,
+        "ofcom-met-1",
+        DeadlineMet(occurred_on=date(2026, 10, 12), deadline_id="d1"),
     )
     cancel = DeadlineCancelled(occurred_on=date(2026, 10, 12), deadline_id="d1", reason="withdrawn")
-    await post(container.cases, "cancel-1", cancel)
+    await post(container.cases, "ofcom-cancel-1", cancel)
     clock.set(utc(2026, 10, 15, 6, 0))
     await post(
         container.cases,
-        "missed-1",
+        "ofcom-missed-1",
         DeadlineMissed(occurred_on=date(2026, 10, 15), deadline_id="d1"),
     )
     # -5wd (5 October) had passed when the deadline was set: skipped for good.
     expected_skip = ("-5wd", "skipped")
-    for case_id, status in (("met-1", "cancelled"), ("cancel-1", "cancelled")):
+    for case_id, status in (("ofcom-met-1", "cancelled"), ("ofcom-cancel-1", "cancelled")):
         rows = [(r[1], r[3]) for r in brief(await schedule(container, case_id))]
         assert rows == [expected_skip, ("-1wd", status), ("0d", status), ("+1d", status)]
-    missed = [(r[1], r[3]) for r in brief(await schedule(container, "missed-1"))]
+    missed = [(r[1], r[3]) for r in brief(await schedule(container, "ofcom-missed-1"))]
     assert missed == [expected_skip, ("-1wd", "cancelled"), ("0d", "cancelled"), ("+1d", "pending")]
 
 
 async def test_a_paused_deadline_suspends_its_reminders_until_the_clock_restarts(
     container: Container, clock: FixedClock
 ) -> None:
-    await open_case(container.cases, "foi-1", date(2026, 10, 12), regime="foi-2000")
-    await post(container.cases, "foi-1", ClarificationRequested(occurred_on=date(2026, 10, 12)))
-    rows = await schedule(container, "foi-1")
+    await open_case(container.cases, "ofcom-foi-1", date(2026, 10, 12), regime="foi-2000")
+    await post(
+        container.cases, "ofcom-foi-1", ClarificationRequested(occurred_on=date(2026, 10, 12))
+    )
+    rows = await schedule(container, "ofcom-foi-1")
     assert {r["status"] for r in rows} == {"suspended"}
     clock.advance(timedelta(days=2))
-    await post(container.cases, "foi-1", ClarificationReceived(occurred_on=date(2026, 10, 14)))
-    rows = await schedule(container, "foi-1")
+    await post(
+        container.cases, "ofcom-foi-1", ClarificationReceived(occurred_on=date(2026, 10, 14))
+    )
+    rows = await schedule(container, "ofcom-foi-1")
     first_due = min(r["due_on"] for r in rows)
     assert {r["status"] for r in rows if r["due_on"] == first_due} == {"superseded"}
     assert {r["status"] for r in rows if r["due_on"] != first_due} == {"pending"}
@@ -122,11 +128,11 @@ async def test_rebuilding_from_the_log_gives_the_rows_the_inline_projection_wrot
     await test_meeting_or_cancelling_cancels_and_a_missed_deadline_keeps_its_overdue_reminder(
         container, clock
     )
-    await case_with_deadline(container.cases, "ext-2", date(2026, 10, 15), date(2026, 10, 30))
+    await case_with_deadline(container.cases, "ofcom-ext-2", date(2026, 10, 15), date(2026, 10, 30))
     extended = DeadlineExtended(
         occurred_on=date(2026, 10, 15), deadline_id="d1", due_on=date(2026, 11, 20), reason="asked"
     )
-    await post(container.cases, "ext-2", extended)
+    await post(container.cases, "ofcom-ext-2", extended)
     await test_a_paused_deadline_suspends_its_reminders_until_the_clock_restarts(container, clock)
     before = await _all_rows(container)
     spec = projection_specs(container.regimes)["reminders"]

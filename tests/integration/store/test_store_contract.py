@@ -360,11 +360,29 @@ async def test_find_returns_stored_ids_of_any_case_in_position_order(
     await append(new_uow, "case-1", [note(event_id="a")], 0)
 
     async with new_uow() as uow:
-        found = await uow.events.find(["a", "b", "missing"])
-        none = await uow.events.find([])
+        found = await uow.events.find("ofcom", ["a", "b", "missing"])
+        none = await uow.events.find("ofcom", [])
 
     assert [(e.event_id, e.case_id) for e in found] == [("b", "case-2"), ("a", "case-1")]
     assert none == []
+
+
+async def test_event_ids_are_unique_per_regulator(new_uow: UowFactory, store: Backend) -> None:
+    """Another regulator's ids neither block an append nor show in ``find`` (#11 f6)."""
+    ofcom = await append(new_uow, "ofcom-1", [note("ofcom's", event_id="e-1")], 0)
+
+    ico = await append(new_uow, "ico-1", [note("ico's", event_id="e-1")], 0, regulator="ico")
+    replay = await append(new_uow, "ico-1", [note("ico's", event_id="e-1")], None, "ico")
+    async with new_uow() as uow:
+        found = {r: await uow.events.find(r, ["e-1"]) for r in ("ofcom", "ico", "ec")}
+
+    assert not ico.replayed
+    assert replay.replayed
+    assert replay.envelopes == ico.envelopes
+    assert found == {"ofcom": ofcom.envelopes, "ico": ico.envelopes, "ec": []}
+    assert await store.count() == 2
+    with pytest.raises(IdempotencyConflict):  # within a regulator, ids stay unique
+        await append(new_uow, "ico-2", [note("ico's", event_id="e-1")], 0, regulator="ico")
 
 
 async def test_append_many_writes_every_case_or_reports_the_lost_race(

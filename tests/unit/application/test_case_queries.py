@@ -20,8 +20,8 @@ EVERYONE = Principal(key_id="k-all", name="all", role=Role.READER, regulators=No
 
 @pytest.fixture
 async def two_regulators(cases: CaseService) -> None:
-    await case_with_deadline(cases, "of-1", JAN5, date(2026, 1, 9))
-    await case_with_deadline(cases, "of-2", JAN5, date(2026, 2, 9))
+    await case_with_deadline(cases, "ofcom-1", JAN5, date(2026, 1, 9))
+    await case_with_deadline(cases, "ofcom-2", JAN5, date(2026, 2, 9))
     await case_with_deadline(
         cases, "ico-1", JAN5, date(2026, 1, 30), regulator="ico", regime="uk-gdpr"
     )
@@ -32,8 +32,8 @@ async def test_lists_are_newest_first_and_page_by_cursor(queries: CaseQueryServi
     first = await queries.list_cases(EVERYONE, CaseFilter(), None, 2)
     second = await queries.list_cases(EVERYONE, CaseFilter(), first.next_cursor, 2)
 
-    assert [c.case_id for c in first.items] == ["ico-1", "of-2"]
-    assert [c.case_id for c in second.items] == ["of-1"]
+    assert [c.case_id for c in first.items] == ["ico-1", "ofcom-2"]
+    assert [c.case_id for c in second.items] == ["ofcom-1"]
     assert second.next_cursor is None
 
 
@@ -47,7 +47,7 @@ async def test_everything_outside_the_scope_is_invisible(queries: CaseQueryServi
     assert {d.case_id for d in queue.items} == {"ico-1"}
     assert {e.case_id for e in feed} == {"ico-1"}
     with pytest.raises(NotFound):
-        await queries.get_case(ICO_ONLY, "of-1")
+        await queries.get_case(ICO_ONLY, "ofcom-1")
 
 
 @pytest.mark.usefixtures("two_regulators")
@@ -57,7 +57,7 @@ async def test_the_queue_is_soonest_first_and_overdue_is_counted(
     queue = await queries.deadlines(EVERYONE, DeadlineFilter(), None, None)
     stats = await queries.stats(EVERYONE)
 
-    assert [d.case_id for d in queue.items] == ["of-1", "ico-1", "of-2"]
+    assert [d.case_id for d in queue.items] == ["ofcom-1", "ico-1", "ofcom-2"]
     assert stats.overdue_deadlines == {"ofcom": 1}
 
 
@@ -65,11 +65,11 @@ async def test_the_queue_is_soonest_first_and_overdue_is_counted(
 async def test_as_of_shows_the_case_from_the_events_that_occurred_by_then(
     queries: CaseQueryService,
 ) -> None:
-    now = await queries.get_case(EVERYONE, "of-1")
-    before = await queries.get_case(EVERYONE, "of-1", as_of=JAN5)
+    now = await queries.get_case(EVERYONE, "ofcom-1")
+    before = await queries.get_case(EVERYONE, "ofcom-1", as_of=JAN5)
 
     assert now.open_deadlines == 1
     assert now.version == 2
     with pytest.raises(NotFound):
-        await queries.get_case(EVERYONE, "of-1", as_of=date(2026, 1, 4))
+        await queries.get_case(EVERYONE, "ofcom-1", as_of=date(2026, 1, 4))
     assert before.version == 2

@@ -19,14 +19,14 @@ RECEIVED = date(2025, 9, 1)
 async def test_an_unpaid_fee_lapses_the_request_when_the_worker_closes_its_window(
     cases: CaseService, db: MemoryDatabase, clock: FixedClock
 ) -> None:
-    await open_case(cases, "foi-1", RECEIVED, regulator="ofcom", regime="foi-2000")
-    await post(cases, "foi-1", FeesNoticeIssued(occurred_on=date(2025, 9, 3), amount="25.00"))
-    assert db.tables.deadlines[("foi-1", "fee_due")].due_on == date(2025, 12, 2)
-    assert db.tables.deadlines[("foi-1", "response_due")].status == "paused"
+    await open_case(cases, "ofcom-foi-1", RECEIVED, regulator="ofcom", regime="foi-2000")
+    await post(cases, "ofcom-foi-1", FeesNoticeIssued(occurred_on=date(2025, 9, 3), amount="25.00"))
+    assert db.tables.deadlines[("ofcom-foi-1", "fee_due")].due_on == date(2025, 12, 2)
+    assert db.tables.deadlines[("ofcom-foi-1", "response_due")].status == "paused"
 
     appended = await MissedDeadlines(MemoryOverdueSource(db), cases, clock).mark(limit=10)
 
     assert appended == 1
-    assert db.tables.deadlines[("foi-1", "fee_due")].status == "closed"
-    assert db.tables.deadlines[("foi-1", "response_due")].status == "cancelled"
-    assert db.tables.cases["foi-1"].stage == "lapsed"
+    assert db.tables.deadlines[("ofcom-foi-1", "fee_due")].status == "closed"
+    assert db.tables.deadlines[("ofcom-foi-1", "response_due")].status == "cancelled"
+    assert db.tables.cases["ofcom-foi-1"].stage == "lapsed"

@@ -35,13 +35,13 @@ def line(n: int, case_id: str, event: Event, event_id: str | None = None) -> Imp
 def file() -> list[ImportItem]:
     """Seven lines over three batches of three: two cases, four kinds of refusal."""
     return [
-        line(1, "c-1", opened("c-1"), "o-1"),
-        line(2, "c-1", NoteAdded(occurred_on=JAN5, text="first"), "n-1"),
+        line(1, "ofcom-c-1", opened("ofcom-c-1"), "o-1"),
+        line(2, "ofcom-c-1", NoteAdded(occurred_on=JAN5, text="first"), "n-1"),
         ImportItem(line=3, case_id=None, error="not JSON", field="body"),
-        line(4, "c-9", NoteAdded(occurred_on=JAN5, text="no such case"), "n-9"),
-        line(5, "c-1", DeadlineMet(occurred_on=JAN5, deadline_id="none"), "m-1"),
-        line(6, "c-2", opened("c-2"), "o-2"),
-        line(7, "c-1", NoteAdded(occurred_on=JAN5, text="first"), "n-1"),
+        line(4, "ofcom-c-9", NoteAdded(occurred_on=JAN5, text="no such case"), "n-9"),
+        line(5, "ofcom-c-1", DeadlineMet(occurred_on=JAN5, deadline_id="none"), "m-1"),
+        line(6, "ofcom-c-2", opened("ofcom-c-2"), "o-2"),
+        line(7, "ofcom-c-1", NoteAdded(occurred_on=JAN5, text="first"), "n-1"),
     ]
 
 
@@ -64,13 +64,13 @@ async def test_each_line_gets_a_result_and_accepted_lines_their_version(
     assert (by_line[1].version, by_line[2].version, by_line[6].version) == (1, 2, 1)
     assert by_line[3].reason == "not JSON"
     assert by_line[3].field == "body"
-    assert by_line[4].reason == "case 'c-9' not found"
+    assert by_line[4].reason == "case 'ofcom-c-9' not found"
     assert by_line[5].rule is not None
     assert by_line[7].version == 2
     assert [(r.case_id, r.version) for r in db.tables.events] == [
-        ("c-1", 1),
-        ("c-1", 2),
-        ("c-2", 1),
+        ("ofcom-c-1", 1),
+        ("ofcom-c-1", 2),
+        ("ofcom-c-2", 1),
     ]
 
 
@@ -92,7 +92,7 @@ async def test_an_id_reused_for_other_content_is_rejected(
     await imports.run(ADMIN, file())
 
     changed = await imports.run(
-        ADMIN, [line(1, "c-1", NoteAdded(occurred_on=JAN5, text="changed"), "n-1")]
+        ADMIN, [line(1, "ofcom-c-1", NoteAdded(occurred_on=JAN5, text="changed"), "n-1")]
     )
 
     assert changed.results[0].status == "rejected"
@@ -105,7 +105,7 @@ async def test_lines_outside_the_principals_scope_are_not_found(
 ) -> None:
     summary = await imports.run(ICO_ONLY, file()[:2])
 
-    assert [r.reason for r in summary.results] == ["case 'c-1' not found"] * 2
+    assert [r.reason for r in summary.results] == ["case 'ofcom-c-1' not found"] * 2
     assert db.tables.events == []
 
 
@@ -114,6 +114,6 @@ async def test_accepted_cases_are_projected_in_the_batchs_transaction(
 ) -> None:
     await imports.run(ADMIN, file())
 
-    assert sorted(db.tables.cases) == ["c-1", "c-2"]
-    assert db.tables.cases["c-1"].version == 2
-    assert db.tables.snapshots["c-2"][0] == 1
+    assert sorted(db.tables.cases) == ["ofcom-c-1", "ofcom-c-2"]
+    assert db.tables.cases["ofcom-c-1"].version == 2
+    assert db.tables.snapshots["ofcom-c-2"][0] == 1

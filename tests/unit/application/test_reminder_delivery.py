@@ -55,7 +55,7 @@ def claimed(**changes: object) -> Delivery:
     delivery = Delivery(
         reminder_id="r-1",
         subscription_id="s-1",
-        case_id="c-1",
+        case_id="ofcom-c-1",
         deadline_id="d1",
         offset_code="-1d",
         send_at=NOW - timedelta(minutes=5),
@@ -68,7 +68,7 @@ def claimed(**changes: object) -> Delivery:
 
 @pytest.fixture
 async def deliveries(cases: CaseService, db: MemoryDatabase) -> MemoryDeliveryStore:
-    await case_with_deadline(cases, "c-1", JAN5, date(2026, 1, 21))
+    await case_with_deadline(cases, "ofcom-c-1", JAN5, date(2026, 1, 21))
     store = MemoryDeliveryStore(db)
     await store.put(claimed())
     return store
@@ -210,7 +210,7 @@ async def test_a_stale_claim_does_nothing(
 async def test_a_reminder_of_a_met_deadline_is_cancelled_without_a_request(
     deliveries: MemoryDeliveryStore, cases: CaseService, db: MemoryDatabase, clock: FixedClock
 ) -> None:
-    await post(cases, "c-1", DeadlineMet(occurred_on=date(2026, 1, 19), deadline_id="d1"))
+    await post(cases, "ofcom-c-1", DeadlineMet(occurred_on=date(2026, 1, 19), deadline_id="d1"))
     sender = ScriptedSender()
 
     outcome = await delivery(deliveries, sender, cases, clock).deliver("r-1", "s-1", "t-1")
@@ -229,37 +229,37 @@ def missed(db: MemoryDatabase, cases: CaseService, clock: FixedClock) -> MissedD
 async def test_a_passed_due_day_is_marked_missed_once(
     cases: CaseService, db: MemoryDatabase, clock: FixedClock
 ) -> None:
-    await case_with_deadline(cases, "c-1", JAN5, date(2026, 1, 9))
-    await case_with_deadline(cases, "c-2", JAN5, date(2026, 1, 30))
+    await case_with_deadline(cases, "ofcom-c-1", JAN5, date(2026, 1, 9))
+    await case_with_deadline(cases, "ofcom-c-2", JAN5, date(2026, 1, 30))
 
     first = await missed(db, cases, clock).mark(limit=10)
     again = await missed(db, cases, clock).mark(limit=10)
 
     assert (first, again) == (1, 0)
-    assert event_ids(db, "deadline_missed") == [missed_event_id("c-1", "d1", "2026-01-09")]
-    assert db.tables.deadlines[("c-1", "d1")].status == "missed"
-    assert db.tables.deadlines[("c-2", "d1")].status == "open"
+    assert event_ids(db, "deadline_missed") == [missed_event_id("ofcom-c-1", "d1", "2026-01-09")]
+    assert db.tables.deadlines[("ofcom-c-1", "d1")].status == "missed"
+    assert db.tables.deadlines[("ofcom-c-2", "d1")].status == "open"
 
 
 async def test_a_met_deadline_is_not_marked_and_the_limit_bounds_a_call(
     cases: CaseService, db: MemoryDatabase, clock: FixedClock
 ) -> None:
-    for case_id, due in (("c-1", date(2026, 1, 7)), ("c-2", date(2026, 1, 8))):
+    for case_id, due in (("ofcom-c-1", date(2026, 1, 7)), ("ofcom-c-2", date(2026, 1, 8))):
         await case_with_deadline(cases, case_id, JAN5, due)
-    await case_with_deadline(cases, "c-3", JAN5, date(2026, 1, 9))
-    await post(cases, "c-3", DeadlineMet(occurred_on=date(2026, 1, 8), deadline_id="d1"))
+    await case_with_deadline(cases, "ofcom-c-3", JAN5, date(2026, 1, 9))
+    await post(cases, "ofcom-c-3", DeadlineMet(occurred_on=date(2026, 1, 8), deadline_id="d1"))
     marker = missed(db, cases, clock)
 
     counts = [await marker.mark(limit=1) for _ in range(3)]
 
     assert counts == [1, 1, 0]
-    assert db.tables.deadlines[("c-3", "d1")].status == "met"
+    assert db.tables.deadlines[("ofcom-c-3", "d1")].status == "met"
 
 
 async def test_a_deadline_due_today_is_not_missed_yet(
     cases: CaseService, db: MemoryDatabase, clock: FixedClock
 ) -> None:
-    await case_with_deadline(cases, "c-1", JAN5, NOW.date())
+    await case_with_deadline(cases, "ofcom-c-1", JAN5, NOW.date())
     clock.set(datetime.combine(NOW.date(), datetime.max.time(), tzinfo=NOW.tzinfo))
 
     assert await missed(db, cases, clock).mark(limit=10) == 0
@@ -269,7 +269,7 @@ async def test_a_deadline_due_today_is_not_missed_yet(
 async def test_a_passed_window_is_closed_never_missed(
     cases: CaseService, db: MemoryDatabase, clock: FixedClock
 ) -> None:
-    await case_with_deadline(cases, "c-1", JAN5, date(2026, 1, 9))
+    await case_with_deadline(cases, "ofcom-c-1", JAN5, date(2026, 1, 9))
     window = DeadlineSet(
         occurred_on=JAN5,
         deadline_id="w1",
@@ -279,11 +279,11 @@ async def test_a_passed_window_is_closed_never_missed(
         party="subject",
         obligation="window",
     )
-    await post(cases, "c-1", window)
+    await post(cases, "ofcom-c-1", window)
 
     assert await missed(db, cases, clock).mark(limit=10) == 2
 
-    assert event_ids(db, "deadline_missed") == [missed_event_id("c-1", "d1", "2026-01-09")]
-    assert event_ids(db, "deadline_closed") == [closed_event_id("c-1", "w1", "2026-01-09")]
-    assert db.tables.deadlines[("c-1", "w1")].status == "closed"
-    assert db.tables.deadlines[("c-1", "d1")].status == "missed"
+    assert event_ids(db, "deadline_missed") == [missed_event_id("ofcom-c-1", "d1", "2026-01-09")]
+    assert event_ids(db, "deadline_closed") == [closed_event_id("ofcom-c-1", "w1", "2026-01-09")]
+    assert db.tables.deadlines[("ofcom-c-1", "w1")].status == "closed"
+    assert db.tables.deadlines[("ofcom-c-1", "d1")].status == "missed"

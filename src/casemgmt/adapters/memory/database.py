@@ -76,7 +76,8 @@ class Tables:
     committed (``copy`` is shallow)."""
 
     events: list[StoredEvent] = field(default_factory=list)
-    by_event_id: dict[str, StoredEvent] = field(default_factory=dict)
+    #: By (regulator, event id): event ids are unique per regulator.
+    by_event_id: dict[tuple[str, str], StoredEvent] = field(default_factory=dict)
     streams: dict[str, tuple[StoredEvent, ...]] = field(default_factory=dict)
     last_position: int = 0
     snapshots: dict[str, tuple[int, CaseState]] = field(default_factory=dict)

@@ -54,7 +54,7 @@ class MemoryDeliveryStore:
         deadline = tables.deadlines.get((d.case_id, d.deadline_id))
         if deadline is None:
             return None
-        return _job(d, deadline, already_sent=sent_id in tables.by_event_id)
+        return _job(d, deadline, already_sent=(deadline.regulator, sent_id) in tables.by_event_id)
 
     async def jobs(
         self, wanted: Sequence[tuple[str, str, str]]

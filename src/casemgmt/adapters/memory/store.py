@@ -90,7 +90,7 @@ class MemoryEventStore:
         _check_batch(events)
         await round_trip()
         tables = await self._uow.write()
-        replay = self._replay(tables, case_id, events)
+        replay = self._replay(tables, case_id, regulator, events)
         if replay is not None:
             return replay
         current = len(tables.streams.get(case_id, ()))
@@ -120,10 +120,10 @@ class MemoryEventStore:
         last = len(stream) if to_version is None else to_version
         return self._envelopes(stream[max(from_version, 1) - 1 : last])
 
-    async def find(self, event_ids: Collection[str]) -> list[Envelope]:
+    async def find(self, regulator: str, event_ids: Collection[str]) -> list[Envelope]:
         await round_trip()
         by_id = self._uow.tables.by_event_id
-        found = [by_id[i] for i in set(event_ids) if i in by_id]
+        found = [by_id[k] for i in set(event_ids) if (k := (regulator, i)) in by_id]
         return self._envelopes(sorted(found, key=lambda row: row.position))
 
     async def regulator_of(self, case_id: str) -> str | None:
@@ -168,7 +168,7 @@ class MemoryEventStore:
             )
             prev_hash = row.hash
             rows.append(row)
-            tables.by_event_id[row.event_id] = row
+            tables.by_event_id[(regulator, row.event_id)] = row
         tables.events.extend(rows)
         tables.streams[case_id] = (*stream, *rows)
         return self._envelopes(rows)
@@ -227,9 +227,9 @@ class MemoryEventStore:
         ]
 
     def _replay(
-        self, tables: Tables, case_id: str, events: Sequence[NewEvent]
+        self, tables: Tables, case_id: str, regulator: str, events: Sequence[NewEvent]
     ) -> AppendResult | None:
-        stored = [tables.by_event_id.get(ne.event_id) for ne in events]
+        stored = [tables.by_event_id.get((regulator, ne.event_id)) for ne in events]
         if not any(stored):
             return None
         envelopes = []

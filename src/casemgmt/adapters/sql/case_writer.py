@@ -115,7 +115,8 @@ def _group_statement(*, summaries: bool) -> sa.TextualSelect:
             SELECT * FROM json_to_recordset(CAST(:rows AS json)) AS {_recordset()}
         ), taken AS (
             SELECT DISTINCT r.case_id FROM r
-            WHERE (SELECT true FROM events AS e WHERE e.event_id = r.event_id LIMIT 1)
+            WHERE (SELECT true FROM events AS e
+                   WHERE e.event_id = r.event_id AND e.regulator = r.regulator LIMIT 1)
         ), lead AS (
             INSERT INTO events ({INSERT_COLUMNS})
             SELECT {pg_values(())} FROM r

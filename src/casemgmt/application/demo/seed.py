@@ -36,7 +36,7 @@ D = date
 
 OFCOM_GROK = "ofcom-osa-grok-2026"
 ICO_GROK = "ico-uk-gdpr-grok-2026"
-EC_GROK = "ec-dsa-grok-2026"
+EC_GROK = "eu-commission-dsa-grok-2026"
 FOI_02127153 = "ofcom-foi-02127153"
 
 _X = "X Corp"

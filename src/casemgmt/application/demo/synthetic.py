@@ -91,8 +91,10 @@ def _age(rng: random.Random) -> int:
 
 
 def _case(mix: Mix, n: int, anchor: date, seed: str) -> DemoCase:
-    case_id = f"syn-{mix.tag}{mix.regulator}-{mix.regime}-{n:04d}"
-    rng = random.Random(f"{seed}/{case_id}")
+    # Ids lie in the regulator's namespace (new case ids must); the draws keep the seed of
+    # the ids before namespaces, so the cases' content is unchanged.
+    case_id = f"{mix.regulator}-syn-{mix.tag}{mix.regime}-{n:04d}"
+    rng = random.Random(f"{seed}/syn-{mix.tag}{mix.regulator}-{mix.regime}-{n:04d}")
     opened_on = min(weekday(anchor - timedelta(days=_age(rng))), anchor)
     subject = names.synthetic_name(rng.randrange(7), rng.choice(mix.subjects))
     timeline = Timeline(rng, opened_on, anchor, subject)

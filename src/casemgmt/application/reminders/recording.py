@@ -97,10 +97,19 @@ class OutcomeRecorder:
     async def _once(self, settled: Sequence[Settled]) -> None:
         async with self._uow() as uow:
             wanted = [s for s in settled if s.event is not None and s.event_id is not None]
-            ids = [s.event_id for s in wanted if s.event_id is not None]
-            stored = {e.event_id for e in await uow.events.find(ids)} if ids else set()
-            todo = [s for s in wanted if s.event_id not in stored]
-            loaded = await uow.snapshots.load_many({s.case_id for s in todo})
+            loaded = await uow.snapshots.load_many({s.case_id for s in wanted})
+            # Event ids are unique per regulator: look each up under its case's regulator.
+            by_regulator: dict[str, list[str]] = {}
+            for s in wanted:
+                if s.case_id in loaded and s.event_id is not None:
+                    regulator = loaded[s.case_id][1].regulator
+                    by_regulator.setdefault(regulator, []).append(s.event_id)
+            stored = {
+                (e.case_id, e.event_id)
+                for regulator, ids in by_regulator.items()
+                for e in await uow.events.find(regulator, ids)
+            }
+            todo = [s for s in wanted if (s.case_id, s.event_id) not in stored]
             cases = {cid: _Case(version, state) for cid, (version, state) in loaded.items()}
             for s in todo:
                 case = cases.get(s.case_id)

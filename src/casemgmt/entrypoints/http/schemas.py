@@ -33,6 +33,8 @@ class OpenCaseRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_
 
     ``our_party``: the side of the case the team tracking it is on (``regulator``,
     ``subject`` or ``requester``); default the deployment's (``CASEMGMT_OUR_PARTY``).
+    ``case_id`` begins with the regulator's code and ``-`` (``ofcom-osa-2026-0001``;
+    otherwise 422, rule ``case_id_namespace``); omitted, one is generated.
     """
 
     regulator: Code

@@ -67,7 +67,10 @@ current_version = sa.select(sa.func.coalesce(sa.func.max(events.c.version), 0)).
 )
 find_ids = (
     sa.select(*COLUMNS)
-    .where(events.c.event_id.in_(sa.bindparam("event_ids", expanding=True)))
+    .where(
+        events.c.event_id.in_(sa.bindparam("event_ids", expanding=True)),
+        events.c.regulator == sa.bindparam("regulator", type_=sa.Text),
+    )
     .order_by(events.c.position)
 )
 
@@ -84,7 +87,7 @@ sqlite_insert = sa.text(
     INSERT INTO events ({INSERT_COLUMNS})
     SELECT {_SQLITE_VALUES}
     FROM json_each(:rows) AS r
-    WHERE NOT EXISTS (SELECT 1 FROM events WHERE event_id IN (
+    WHERE NOT EXISTS (SELECT 1 FROM events WHERE regulator = :regulator AND event_id IN (
         SELECT json_extract(value, '$[0]') FROM json_each(:rows)))
     ORDER BY r.key
     RETURNING position, version
@@ -115,9 +118,10 @@ SQLITE_FEEDS = {
 # case is in flight, PostgreSQL waits for it on the unique (case_id, version) index and then
 # skips the row should it have committed. The other rows are inserted only if the first
 # was, so a lost race writes nothing and the caller sees zero rows returned. Ids already
-# committed anywhere stop the first row too (``fresh``), so a replay cannot half-insert;
-# each id is one index probe (a correlated scalar subquery: as ``IN`` the planner hashed
-# the ids over a sequential scan of every event, on every append).
+# committed under the regulator stop the first row too (``fresh``: event ids are unique
+# per regulator), so a replay cannot half-insert; each id is one index probe (a correlated
+# scalar subquery: as ``IN`` the planner hashed the ids over a sequential scan of every
+# event, on every append).
 _PG_VALUES = pg_values(("case_id", "regulator"))
 # The rows travel as one JSON array (see ``pg_insert_params``): encoding it is a single
 # msgspec call, where eleven parameter arrays cost asyncpg a type check per element.
@@ -129,7 +133,9 @@ pg_insert = sa.text(
     ), fresh AS (
         SELECT NOT EXISTS (
             SELECT 1 FROM r
-            WHERE (SELECT true FROM events WHERE events.event_id = r.event_id LIMIT 1)
+            WHERE (SELECT true FROM events
+                   WHERE events.event_id = r.event_id AND events.regulator = :regulator
+                   LIMIT 1)
         ) AS ok
     ), first AS (
         INSERT INTO events ({INSERT_COLUMNS})

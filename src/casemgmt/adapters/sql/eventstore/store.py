@@ -90,7 +90,8 @@ class SqlEventStore:
         expected_version: int | None,
     ) -> AppendResult:
         """See ``EventStore.append``. Also: ``ValueError`` for an empty batch or an id twice
-        in it; an id stored in another case is an ``IdempotencyConflict``. With
+        in it; an id stored in another case of the regulator is an ``IdempotencyConflict``
+        (event ids are unique per regulator; another regulator's ids are never seen). With
         ``expected_version`` None, an append that keeps losing races to other appends on
         the case gives up after a few attempts with ``ConcurrencyConflict``."""
         _check_batch(events)
@@ -100,13 +101,15 @@ class SqlEventStore:
             if head is None:
                 head = await self._read_head(case_id)
                 if expected_version is not None and head[0] != expected_version:
-                    return await self._replay_or_conflict(case_id, events, expected_version, head)
+                    return await self._replay_or_conflict(
+                        case_id, regulator, events, expected_version, head
+                    )
             rows = new_rows(self._codec, case_id, regulator, events, head, recorded_at)
             positions = await self._insert(case_id, regulator, rows, recorded_at)
             if positions is not None:
                 return await self._appended(case_id, rows, events, positions)
             # Nothing written: another append took version head+1, or the ids are stored.
-            replay = await self._replay(case_id, events)
+            replay = await self._replay(case_id, regulator, events)
             if replay is not None:
                 return replay
             head = None
@@ -154,11 +157,12 @@ class SqlEventStore:
             self._heads[case_id] = (last.version, last.hash) if last else (0, None)
         return envelopes
 
-    async def find(self, event_ids: Collection[str]) -> list[Envelope]:
-        """The stored events among ``event_ids`` (any case), in position order."""
+    async def find(self, regulator: str, event_ids: Collection[str]) -> list[Envelope]:
+        """See ``EventStore.find``: the regulator's stored events among ``event_ids``."""
         if not event_ids:
             return []
-        result = await self._conn.execute(q.find_ids, {"event_ids": list(event_ids)})
+        params = {"regulator": regulator, "event_ids": list(event_ids)}
+        result = await self._conn.execute(q.find_ids, params)
         return to_envelopes(self._codec, result.all())
 
     async def regulator_of(self, case_id: str) -> str | None:
@@ -247,9 +251,10 @@ class SqlEventStore:
             if not _is_unique_violation(exc):
                 raise
             if "event_id" in str(exc.orig):
-                # PostgreSQL: an id being written concurrently into another case won.
+                # PostgreSQL: an id being written concurrently into another case of the
+                # regulator won.
                 raise IdempotencyConflict(
-                    f"an event id of this append was stored in another case: {exc.orig}",
+                    "an event id of this append was stored in another case at the same time",
                     rows[0]["event_id"],
                 ) from exc
             # SQLite, with a head cached before this transaction: a statement error
@@ -261,20 +266,23 @@ class SqlEventStore:
     async def _replay_or_conflict(
         self,
         case_id: str,
+        regulator: str,
         events: Sequence[NewEvent],
         expected: int,
         head: tuple[int, str | None],
     ) -> AppendResult:
-        replay = await self._replay(case_id, events)
+        replay = await self._replay(case_id, regulator, events)
         if replay is None:
             raise ConcurrencyConflict(case_id, expected, head[0])
         return replay
 
-    async def _replay(self, case_id: str, events: Sequence[NewEvent]) -> AppendResult | None:
+    async def _replay(
+        self, case_id: str, regulator: str, events: Sequence[NewEvent]
+    ) -> AppendResult | None:
         """The stored envelopes when every id is stored with the same content; None when
         none is stored; ``IdempotencyConflict`` otherwise."""
         ids = [ne.event_id for ne in events]
-        stored = {env.event_id: env for env in await self.find(ids)}
+        stored = {env.event_id: env for env in await self.find(regulator, ids)}
         if not stored:
             return None
         for ne in events:

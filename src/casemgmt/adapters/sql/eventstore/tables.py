@@ -96,7 +96,7 @@ events = sa.Table(
     "events",
     metadata,
     sa.Column("position", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True),
-    sa.Column("event_id", sa.Text, nullable=False, unique=True),
+    sa.Column("event_id", sa.Text, nullable=False),
     sa.Column("case_id", sa.Text, nullable=False),
     sa.Column("version", sa.Integer, nullable=False),
     sa.Column("type", sa.Text, nullable=False),
@@ -113,5 +113,8 @@ events = sa.Table(
     sa.CheckConstraint("version >= 1", name="version_positive"),
     # The case stream; unique, so two appends can never both claim a version.
     sa.Index("ix_events_stream", "case_id", "version", unique=True),
+    # Event ids are unique per regulator (migration 0010): one regulator's ids never meet
+    # another's, so a colliding id can neither block nor reveal another regulator's event.
+    sa.Index("uq_events_event_id_regulator", "event_id", "regulator", unique=True),
     sqlite_autoincrement=True,
 )
