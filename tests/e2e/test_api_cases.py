@@ -396,3 +396,17 @@ def test_openapi_event_body_is_a_discriminated_one_of(writer: httpx.Client) -> N
 
 def test_server_log_has_no_tracebacks(server: LiveServer) -> None:
     assert "Traceback" not in server.log()
+
+
+def test_timeline_pages_carry_the_case_s_total_and_the_feed_none(writer: httpx.Client) -> None:
+    case = open_case(writer)
+    url = f"/v1/cases/{case['case_id']}/events"
+    for n in range(3):
+        note = {"type": "note_added", "occurred_on": "2026-01-14", "text": f"n{n}"}
+        assert writer.post(url, json=note).status_code == 201
+    everything = writer.get(url).json()
+    first = writer.get(url, params={"limit": 2}).json()
+    second = writer.get(url, params={"limit": 2, "after_version": first["next_cursor"]}).json()
+    assert first["total"] == second["total"] == len(everything["items"]) >= 4
+    assert len(first["items"]) == 2
+    assert "total" not in writer.get("/v1/events", params={"limit": 2}).json()

@@ -1,5 +1,7 @@
-"""The OpenAPI document: Litestar's, plus the event bodies as a discriminated ``oneOf``,
-the problem+json errors every operation may answer, and the codes that are enums.
+"""The OpenAPI document: Litestar's, plus the event bodies as a discriminated ``oneOf``
+with a generated example per event type (``openapi_examples``), the problem+json errors
+every operation may answer, and the codes that are enums (regulator, regime, notice kind;
+deadline kinds as the known values of an open set).
 
 The event routes read their body themselves (to take ``event_id`` and ``expected_version``
 off before decoding the event struct), so Litestar cannot infer their schema. The render
@@ -32,6 +34,7 @@ from casemgmt import __version__
 from casemgmt.domain.regime.registry import RegimeRegistry
 from casemgmt.entrypoints.http.bodies import postable_event_types
 from casemgmt.entrypoints.http.errors import PROBLEM_JSON
+from casemgmt.entrypoints.http.openapi_examples import deadline_kinds, event_examples, notice_kinds
 
 __all__ = ["DOCS_CSP", "docs_assets_router", "openapi_config", "patch_schema"]
 
@@ -146,7 +149,53 @@ def _enums(regimes: RegimeRegistry) -> dict[str, list[str]]:
     }
 
 
-def _patch_operation(operation: dict[str, Any], enums: dict[str, list[str]]) -> None:
+def _known_kinds(schema: dict[str, Any], kinds: list[str]) -> dict[str, Any]:
+    """A deadline kind: one the regime files declare, or another code (a case may set a
+    kind its regime does not declare, stating who acts and whether it is a duty)."""
+    return {
+        "anyOf": [{"type": "string", "enum": kinds}, schema],
+        "description": "A deadline kind: one the regimes declare (the enum) or, stating "
+        "party and obligation, another code.",
+    }
+
+
+def _code_enums(schemas: dict[str, Any], regimes: RegimeRegistry) -> None:
+    """Notice kinds as an enum (another kind is refused), deadline kinds as known values."""
+    notices, deadlines = notice_kinds(regimes), deadline_kinds(regimes)
+    for schema in schemas.values():
+        properties = schema.get("properties", {})
+        if "notice_kind" in properties:
+            properties["notice_kind"] = {
+                **properties["notice_kind"],
+                "enum": notices,
+                "description": "A notice kind the case's regime defines.",
+            }
+    deadline_set = schemas["DeadlineSet"]["properties"]
+    deadline_set["kind"] = _known_kinds(deadline_set["kind"], deadlines)
+
+
+def _examples(schemas: dict[str, Any], regimes: RegimeRegistry) -> dict[str, dict[str, Any]]:
+    """Per event type an example (also put on its schema); media type -> examples."""
+    types = postable_event_types()
+    examples = event_examples(types, schemas, regimes)
+    for cls in types:
+        schemas[cls.__name__]["examples"] = [examples[cls.type_tag()]]
+    note, deadline = examples["note_added"], examples["deadline_set"]
+    posts = {tag: {"summary": tag, "value": value} for tag, value in examples.items()}
+    posts["batch"] = {
+        "summary": "several events, atomically",
+        "value": {"events": [note, deadline], "expected_version": 1},
+    }
+    lines = {
+        tag: {"summary": tag, "value": {"case_id": "ofcom-osa-2026-0001", **value}}
+        for tag, value in examples.items()
+    }
+    return {"recordCaseEvents": posts, "importEvents": lines}
+
+
+def _patch_operation(
+    operation: dict[str, Any], enums: dict[str, list[str]], kinds: list[str]
+) -> None:
     responses = operation.setdefault("responses", {})
     responses.update(_problem_responses())
     if operation.get("operationId") in CONDITIONAL:
@@ -159,6 +208,8 @@ def _patch_operation(operation: dict[str, Any], enums: dict[str, list[str]]) -> 
                 if option.get("type") == "string":
                     option["enum"] = values
             parameter["description"] = "Case-insensitive code, one of the enum's values."
+        elif parameter.get("in") == "query" and parameter.get("name") == "kind":
+            parameter["schema"] = _known_kinds({"type": "string"}, kinds)
 
 
 @cache
@@ -204,21 +255,25 @@ def _event_components() -> dict[str, Any]:
 def patch_schema(document: dict[str, Any], regimes: RegimeRegistry) -> dict[str, Any]:
     patched = copy.deepcopy(document)
     schemas = patched.setdefault("components", {}).setdefault("schemas", {})
-    schemas.update(_event_components())
+    schemas.update(copy.deepcopy(_event_components()))
     schemas["Problem"] = PROBLEM_SCHEMA
-    enums = _enums(regimes)
+    enums, kinds = _enums(regimes), deadline_kinds(regimes)
+    _code_enums(schemas, regimes)
+    examples = _examples(schemas, regimes)
     for route, path in patched.get("paths", {}).items():
         for operation in path.values():
             if not isinstance(operation, dict):
                 continue
             if route.startswith("/v1/"):
-                _patch_operation(operation, enums)
-            body = BODIES.get(operation.get("operationId", ""))
+                _patch_operation(operation, enums, kinds)
+            operation_id = operation.get("operationId", "")
+            body = BODIES.get(operation_id)
             if body is not None:
                 media, name = body
+                content = {"schema": {"$ref": REF.format(name=name)}}
                 operation["requestBody"] = {
                     "required": True,
-                    "content": {media: {"schema": {"$ref": REF.format(name=name)}}},
+                    "content": {media: {**content, "examples": examples[operation_id]}},
                 }
     return patched
 

@@ -60,9 +60,14 @@ class AppendedEvents(msgspec.Struct, frozen=True, kw_only=True):
     replayed: bool = False
 
 
-class EventPage(msgspec.Struct, frozen=True, kw_only=True):
+class EventPage(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """A page of events. ``total``: how many events the case has, on a case's timeline
+    (read whole anyway, so counting is free); absent from the global feed, which is
+    not counted."""
+
     items: list[EnvelopeView]
     next_cursor: str | None
+    total: int | None = None
 
 
 class DueDateRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

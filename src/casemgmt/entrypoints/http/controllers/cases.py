@@ -181,6 +181,7 @@ class CasesController(Controller):
         body = EventPage(
             items=[envelope_view(e) for e in page],
             next_cursor=str(page[-1].version) if more else None,
+            total=len(envelopes),
         )
         return with_link(request, body, "after_version", body.next_cursor)
 
