@@ -1,4 +1,4 @@
-"""Migration 0010 on a database holding events: event ids become unique per regulator.
+"""Migration 0011 on a database holding events: event ids become unique per regulator.
 
 Rows keep their positions and hashes, the append-only triggers still refuse UPDATE and
 DELETE, positions keep growing (SQLite's rebuilt AUTOINCREMENT table), and an id another
@@ -26,7 +26,7 @@ from casemgmt.adapters.sql.uow import SqlUnitOfWork
 from casemgmt.application.envelope import AppendResult, NewEvent
 from casemgmt.application.errors import IdempotencyConflict
 
-BEFORE = "0009_case_assignee"
+BEFORE = "0010_people"
 
 
 @pytest.fixture(params=BACKENDS)

@@ -113,7 +113,7 @@ events = sa.Table(
     sa.CheckConstraint("version >= 1", name="version_positive"),
     # The case stream; unique, so two appends can never both claim a version.
     sa.Index("ix_events_stream", "case_id", "version", unique=True),
-    # Event ids are unique per regulator (migration 0010): one regulator's ids never meet
+    # Event ids are unique per regulator (migration 0011): one regulator's ids never meet
     # another's, so a colliding id can neither block nor reveal another regulator's event.
     sa.Index("uq_events_event_id_regulator", "event_id", "regulator", unique=True),
     sqlite_autoincrement=True,

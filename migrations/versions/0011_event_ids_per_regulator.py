@@ -12,8 +12,8 @@ PostgreSQL drops the constraint and creates the index. SQLite cannot drop a tabl
 constraint, so ``events`` is rebuilt: same columns, rows copied with their positions,
 the AUTOINCREMENT sequence kept, the indexes and the append-only triggers recreated.
 
-Revision ID: 0010_event_ids_per_regulator
-Revises: 0009_case_assignee
+Revision ID: 0011_event_ids_per_regulator
+Revises: 0010_people
 Create Date: 2026-11-30
 """
 
@@ -23,8 +23,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0010_event_ids_per_regulator"
-down_revision: str | None = "0009_case_assignee"
+revision: str = "0011_event_ids_per_regulator"
+down_revision: str | None = "0010_people"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
