@@ -33,6 +33,12 @@ from casemgmt.adapters.sql.engine import create_engine, ping
 from casemgmt.adapters.sql.eventstore.checkpoints import write_checkpoint
 from casemgmt.adapters.sql.eventstore.verify import VerifyReport, verify_chains
 from casemgmt.adapters.sql.migrations import upgrade_to_head
+from casemgmt.adapters.sql.notifications import (
+    ListenedTypes,
+    NotificationProjector,
+    SqlNotificationStore,
+    claim_events,
+)
 from casemgmt.adapters.sql.ops.housekeeping import (
     purge_expired_idempotency_keys,
     purge_sqlite_broker,
@@ -62,6 +68,7 @@ from casemgmt.adapters.webhooks import HttpxWebhookSender, build_client
 from casemgmt.application.access import AccessService
 from casemgmt.application.cases import CaseService
 from casemgmt.application.imports import ImportService
+from casemgmt.application.notifications import EventDelivery
 from casemgmt.application.people import PeopleService
 from casemgmt.application.ports import Clock, Gauges, KeyRepository, Probe, Probes, Reader
 from casemgmt.application.queries import CaseQueryService
@@ -164,7 +171,11 @@ class Container:
 
     def __post_init__(self) -> None:
         self.targets = TargetPolicy.parse(self.settings.reminders.webhook_allowed_networks)
-        self.projectors = inline_projectors(projection_specs(self.regimes))
+        # Event notifications are inline only: a rebuild must not announce old events.
+        self.projectors = (
+            *inline_projectors(projection_specs(self.regimes)),
+            NotificationProjector,
+        )
         self.keys = SqlKeyRepository(self.engine)
         self.access = AccessService(self.keys, self.clock, regulators=self.regimes.regulators())
         self.people = PeopleService(
@@ -219,7 +230,9 @@ class Container:
             pre_ping=False,
             statement_cache=db.statement_cache,
         )
-        return SqlCaseWriter(engine, self.codec, self.clock, self.projectors)
+        return SqlCaseWriter(
+            engine, self.codec, self.clock, self.projectors, listened=ListenedTypes(engine)
+        )
 
     def _gauges(self) -> Gauges:
         gauges = SystemMetrics(
@@ -337,6 +350,13 @@ class WorkerServices:
             r.timeout_seconds, self.container.targets, max_connections=r.parallel_requests
         )
         c = self.container
+        policy = RetryPolicy(
+            r.max_attempts,
+            r.backoff_base_seconds,
+            r.backoff_max_seconds,
+            floor_seconds=r.backoff_floor_seconds,
+            min_span_seconds=r.retry_span_seconds,
+        )
         recorder = OutcomeRecorder(
             partial(CaseSqlUnitOfWork, c.engine, c.codec, c.clock, c.projectors),
             c.regimes,
@@ -350,19 +370,30 @@ class WorkerServices:
             c.cases,
             c.regimes,
             c.clock,
-            RetryPolicy(
-                r.max_attempts,
-                r.backoff_base_seconds,
-                r.backoff_max_seconds,
-                floor_seconds=r.backoff_floor_seconds,
-                min_span_seconds=r.retry_span_seconds,
-            ),
+            policy,
             r.claim_lease_seconds,
             start_grace_seconds=r.claim_start_grace_seconds,
             recorder=recorder,
             parallel=r.parallel_requests,
         )
         self.missed = MissedDeadlines(SqlOverdueSource(c.engine), c.cases, c.clock)
+        self.events = EventDelivery(
+            SqlNotificationStore(c.engine, c.secrets),
+            HttpxWebhookSender(self.client),
+            c.clock,
+            policy,
+            r.claim_lease_seconds,
+            start_grace_seconds=r.claim_start_grace_seconds,
+            parallel=r.parallel_requests,
+        )
+
+    async def claim_events(self) -> tuple[list[tuple[str, str, str]], bool]:
+        """Claim deliverable event notifications: (event, subscription, claim token) each,
+        and True when a full batch suggests more are waiting."""
+        r = self.settings.reminders
+        grace = min(r.claim_start_grace_seconds, r.claim_lease_seconds)
+        now = self.container.clock.now()
+        return await claim_events(self.container.engine, now, r.claim_batch, grace)
 
     async def claim(self) -> tuple[list[tuple[str, str, str]], bool]:
         """Claim due deliveries now: (reminder, subscription, claim token) each, and True

@@ -20,6 +20,7 @@ from casemgmt.domain.state.evolve import CaseState
 
 if TYPE_CHECKING:  # data types of the ports below; their modules import this one
     from casemgmt.application.auth import ApiKey, DashboardSession, FeedToken
+    from casemgmt.application.notifications import NotificationJob
     from casemgmt.application.readmodels import (
         CaseChange,
         CaseFilter,
@@ -53,6 +54,7 @@ __all__ = [
     "IdempotencyRecord",
     "IdempotencyStore",
     "KeyRepository",
+    "NotificationStore",
     "OverdueSource",
     "PasswordHasher",
     "Probe",
@@ -482,6 +484,34 @@ class DeliveryStore(Protocol):
 
     async def settle(self, closing: Closing) -> None:
         """``CaseUnitOfWork.close_delivery`` in a transaction of its own."""
+        ...
+
+
+class NotificationStore(Protocol):
+    """The event deliveries (``application.notifications``); ``Closing.reminder_id``
+    carries the event id."""
+
+    async def jobs(
+        self, wanted: Sequence[tuple[str, str]]
+    ) -> dict[tuple[str, str], NotificationJob]:
+        """The deliveries of these (event_id, subscription_id) pairs with their
+        subscription; pairs that do not exist are left out."""
+        ...
+
+    async def start(
+        self,
+        claims: Sequence[tuple[str, str, str]],
+        token: str,
+        lease_until: datetime,
+        now: datetime,
+    ) -> set[tuple[str, str]]:
+        """Atomically take each pending delivery whose claim token is still the claim's
+        (or already ``token``) for ``token`` until ``lease_until``; the pairs taken."""
+        ...
+
+    async def close(self, closings: Sequence[Closing]) -> None:
+        """Settle the deliveries (each only while pending under its claim token) and log
+        their attempts, in one transaction."""
         ...
 
 

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -182,8 +182,13 @@ class SqlCaseWriter:
         *,
         capacity: int = 20_000,
         max_group: int = 64,
+        listened: Callable[[set[str]], Awaitable[bool]] | None = None,
     ) -> None:
+        """``listened(types)``: whether a subscription may be notified of any of these
+        event types (then the group takes the transactional path, where the notification
+        projection runs)."""
         self._engine = engine
+        self._listened = listened
         self._codec = codec
         self._clock = clock
         self._projectors = tuple(projectors)
@@ -274,7 +279,10 @@ class SqlCaseWriter:
             )
             for p in group
         ]
-        if touches_deadlines(ne.event for p in group for ne in p.write.events):
+        if touches_deadlines(ne.event for p in group for ne in p.write.events) or (
+            self._listened is not None
+            and await self._listened({ne.event.type_tag() for p in group for ne in p.write.events})
+        ):
             results = await self._in_transaction(group, built, recorded_at)
         else:
             results = await self._in_one_statement(group, built, recorded_at)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import secrets
+from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
@@ -22,6 +23,7 @@ from casemgmt.application.ids import derived_event_id
 from casemgmt.application.ports import Closing, DeliveryAttempt, SubscriptionRepository
 from casemgmt.application.reminders.retry import RetryPolicy
 from casemgmt.application.reminders.targets import TargetPolicy
+from casemgmt.domain.events import EVENT_TYPES
 from casemgmt.domain.events.fields import Codes
 
 __all__ = [
@@ -40,6 +42,7 @@ __all__ = [
     "SendResult",
     "Subscription",
     "SubscriptionService",
+    "check_event_types",
     "check_secret",
     "new_secret",
     "new_subscription",
@@ -56,7 +59,8 @@ _ENCODER = msgspec.json.Encoder()
 
 
 class Subscription(msgspec.Struct, frozen=True, kw_only=True):
-    """A webhook subscriber; ``regulators`` / ``kinds`` None means every one."""
+    """A webhook subscriber; ``regulators`` / ``kinds`` None means every one;
+    ``event_types``: the events it is also notified of (None: reminders only)."""
 
     subscription_id: str
     url: str
@@ -67,6 +71,14 @@ class Subscription(msgspec.Struct, frozen=True, kw_only=True):
     created_by: str
     created_at: datetime
     deleted_at: datetime | None = None
+    event_types: list[str] | None = None
+
+    def wants_event(self, regulator: str, event_type: str) -> bool:
+        return (
+            self.event_types is not None
+            and event_type in self.event_types
+            and (self.regulators is None or regulator in self.regulators)
+        )
 
     def matches(self, regulator: str, kind: str) -> bool:
         return (self.regulators is None or regulator in self.regulators) and (
@@ -77,6 +89,19 @@ class Subscription(msgspec.Struct, frozen=True, kw_only=True):
         """A scoped admin sees only subscriptions confined to its own regulators."""
         scope = principal.regulators
         return scope is None or (self.regulators is not None and set(self.regulators) <= scope)
+
+
+def check_event_types(types: Iterable[str] | None) -> list[str] | None:
+    """The sorted, de-duplicated event types, or ``ValidationFailed`` naming an unknown one."""
+    if types is None:
+        return None
+    chosen = sorted(set(types))
+    unknown = [t for t in chosen if t not in EVENT_TYPES]
+    if unknown:
+        raise ValidationFailed(
+            f"event_types: unknown event type(s) {', '.join(unknown)}", field="event_types"
+        )
+    return chosen
 
 
 def new_secret() -> str:
@@ -103,6 +128,7 @@ class NewSubscription(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_
     secret: Annotated[str, msgspec.Meta(max_length=200)] | None = None
     regulators: Codes | None = None
     kinds: Codes | None = None
+    event_types: Codes | None = None
     description: Annotated[str, msgspec.Meta(max_length=500)] = ""
 
 
@@ -133,6 +159,7 @@ def new_subscription(
         secret=new_secret() if request.secret is None else check_secret(request.secret),
         regulators=scope,
         kinds=None if request.kinds is None else sorted(set(request.kinds)),
+        event_types=check_event_types(request.event_types),
         description=request.description,
         created_by=principal.actor,
         created_at=now,

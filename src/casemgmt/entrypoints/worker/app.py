@@ -22,9 +22,11 @@ from casemgmt.entrypoints.worker.runner import WorkerRunner
 from casemgmt.entrypoints.worker.tasks import (
     DELIVER,
     DELIVER_BATCH,
+    DELIVER_EVENTS,
     HOUSEKEEPING,
     MARK_MISSED,
     SCAN_DUE,
+    SCAN_EVENTS,
     register_tasks,
 )
 from casemgmt.observability import configure_logging
@@ -32,7 +34,15 @@ from casemgmt.settings import Settings, WorkerSettings
 
 __all__ = ["TASK_NAMES", "celery_config", "create_celery", "prepare_broker"]
 
-TASK_NAMES = (SCAN_DUE, DELIVER, DELIVER_BATCH, MARK_MISSED, HOUSEKEEPING)
+TASK_NAMES = (
+    SCAN_DUE,
+    DELIVER,
+    DELIVER_BATCH,
+    MARK_MISSED,
+    HOUSEKEEPING,
+    SCAN_EVENTS,
+    DELIVER_EVENTS,
+)
 _SQLITE_BROKER = "sqla+sqlite:///"
 
 
@@ -72,6 +82,7 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "beat_schedule": {
             "scan-due-reminders": {"task": SCAN_DUE, "schedule": every},
             "mark-missed-deadlines": {"task": MARK_MISSED, "schedule": every},
+            "scan-event-notifications": {"task": SCAN_EVENTS, "schedule": every},
             "housekeeping": {"task": HOUSEKEEPING, "schedule": timedelta(hours=1)},
         },
         "beat_schedule_filename": str(Path(settings.var_dir) / "celerybeat-schedule"),

@@ -10,6 +10,10 @@
   A redelivered or stale task does nothing (``ReminderDelivery.deliver_many``); the task id
   is the token a started delivery is held under, so a broker's redelivery of the same task
   after a worker died may take it again at once.
+- ``casemgmt.scan_events()``: claim deliverable event notifications (``application.notifications``)
+  and enqueue ``deliver_events`` batches the same way; ``casemgmt.deliver_events(claims)``:
+  ``[[event_id, subscription_id, claim_token], ...]``; a retry is a ``deliver_events`` of
+  one claim after its backoff.
 - ``casemgmt.mark_missed()``: append ``deadline_missed`` to deadlines whose day is over.
 - ``casemgmt.housekeeping()``: hourly, purge expired Idempotency-Key records and the
   embedded broker's delivered messages.
@@ -32,9 +36,11 @@ from casemgmt.observability import get_logger
 __all__ = [
     "DELIVER",
     "DELIVER_BATCH",
+    "DELIVER_EVENTS",
     "HOUSEKEEPING",
     "MARK_MISSED",
     "SCAN_DUE",
+    "SCAN_EVENTS",
     "register_tasks",
 ]
 
@@ -42,6 +48,8 @@ SCAN_DUE = "casemgmt.scan_due"
 DELIVER = "casemgmt.deliver"
 DELIVER_BATCH = "casemgmt.deliver_batch"
 MARK_MISSED = "casemgmt.mark_missed"
+SCAN_EVENTS = "casemgmt.scan_events"
+DELIVER_EVENTS = "casemgmt.deliver_events"
 HOUSEKEEPING = "casemgmt.housekeeping"
 
 _OPTIONS: dict[str, Any] = {"acks_late": True, "reject_on_worker_lost": True, "ignore_result": True}
@@ -89,6 +97,28 @@ def register_tasks(app: Celery, runner: WorkerRunner) -> None:
             countdown=outcome.retry_in,
         )
 
+    def scan_events() -> int:
+        claims, more = runner.run(lambda s: s.claim_events())
+        size = max(1, runner.settings.reminders.delivery_batch)
+        for i in range(0, len(claims), size):
+            app.send_task(DELIVER_EVENTS, args=[[list(c) for c in claims[i : i + size]]])
+        if more:
+            app.send_task(SCAN_EVENTS)
+        return len(claims)
+
+    def deliver_events(task: Task[Any, Any], claims: list[list[str]]) -> int:
+        batch = [(c[0], c[1], c[2]) for c in claims]
+        run_id = task.request.id
+        outcomes = runner.run(lambda s: s.events.deliver_many(batch, run_id))
+        for (event_id, subscription_id, _), outcome in zip(batch, outcomes, strict=True):
+            if outcome.status == "retry":
+                app.send_task(
+                    DELIVER_EVENTS,
+                    args=[[[event_id, subscription_id, outcome.claim_token]]],
+                    countdown=outcome.retry_in,
+                )
+        return sum(o.status == "delivered" for o in outcomes)
+
     def mark_missed() -> int:
         batch = runner.settings.reminders.claim_batch
         marked = runner.run(lambda s: s.missed.mark(batch))
@@ -106,3 +136,5 @@ def register_tasks(app: Celery, runner: WorkerRunner) -> None:
     app.task(name=DELIVER, bind=True, **_OPTIONS)(deliver)
     app.task(name=DELIVER_BATCH, bind=True, **_OPTIONS)(deliver_batch)
     app.task(name=MARK_MISSED, **_OPTIONS)(mark_missed)
+    app.task(name=SCAN_EVENTS, **_OPTIONS)(scan_events)
+    app.task(name=DELIVER_EVENTS, bind=True, **_OPTIONS)(deliver_events)

@@ -26,7 +26,7 @@ def _encode(values: list[str] | None) -> str | None:
 
 def _subscription(row: Any) -> Subscription:
     values = dict(row._mapping)
-    for name in ("regulators", "kinds"):
+    for name in ("regulators", "kinds", "event_types"):
         raw = values[name]
         values[name] = None if raw is None else _LIST.decode(raw)
     return Subscription(**values)
@@ -53,6 +53,7 @@ class SqlSubscriptionRepository:
         row["secret"] = self._secrets.seal(subscription.secret)
         row["regulators"] = _encode(subscription.regulators)
         row["kinds"] = _encode(subscription.kinds)
+        row["event_types"] = _encode(subscription.event_types)
         async with write_transaction(self._engine) as conn:
             await conn.execute(sa.insert(subscriptions), [row])
 

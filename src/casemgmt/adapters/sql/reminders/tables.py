@@ -108,6 +108,7 @@ subscriptions = sa.Table(
     sa.Column("created_by", sa.Text, nullable=False),
     sa.Column("created_at", UtcDateTime, nullable=False),
     sa.Column("deleted_at", UtcDateTime),
+    sa.Column("event_types", JsonText),  # migration 0012_event_notifications
 )
 
 #: The tables a rebuild of the ``reminders`` projection replaces.

@@ -34,6 +34,7 @@ class SubscriptionView(msgspec.Struct, frozen=True, kw_only=True):
     url: str
     regulators: list[str] | None
     kinds: list[str] | None
+    event_types: list[str] | None
     description: str
     created_at: datetime
     deleted_at: datetime | None
