@@ -70,6 +70,25 @@ def test_bad_subscriptions_are_refused(admin: httpx.Client, body: dict[str, obje
     assert response.headers["content-type"].startswith("application/problem+json")
 
 
+def test_event_types_are_checked_against_the_registry_and_shown(admin: httpx.Client) -> None:
+    url = "https://hooks.example/events"
+    refused = admin.post(
+        "/v1/subscriptions", json={"url": url, "event_types": ["deadline_missed", "no_such"]}
+    )
+    assert refused.status_code in (400, 422), refused.text
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    assert "no_such" in refused.text
+    assert "event_types" in refused.text
+    assert "deadline_missed" not in refused.text
+    types = ["penalty_imposed", "deadline_missed"]
+    created = admin.post("/v1/subscriptions", json={"url": url, "event_types": types})
+    assert created.status_code == 201, created.text
+    sub_id = created.json()["subscription_id"]
+    assert admin.get(f"/v1/subscriptions/{sub_id}").json()["event_types"] == sorted(types)
+    plain = admin.post("/v1/subscriptions", json={"url": url}).json()
+    assert plain["event_types"] is None
+
+
 def test_a_scoped_admin_reaches_only_its_own_regulators(
     server: LiveServer, admin: httpx.Client, ico_admin: httpx.Client
 ) -> None:
