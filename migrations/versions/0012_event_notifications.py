@@ -35,7 +35,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column("event_types", _json()))
     op.create_table(
         "event_deliveries",
-        sa.Column("event_id", sa.Text, primary_key=True),
+        sa.Column("notification_id", sa.Text, primary_key=True),
         sa.Column("subscription_id", sa.Text, primary_key=True),
         sa.Column("webhook_id", sa.Text, nullable=False),
         sa.Column("case_id", sa.Text, nullable=False),

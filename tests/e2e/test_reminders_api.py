@@ -125,7 +125,7 @@ def test_the_delivery_log_shows_every_attempt(
     asyncio.run(_deliver_one(server.database_url))
     page = admin.get(f"/v1/subscriptions/{sub_id}/deliveries", params={"limit": 1}).json()
     [item] = page["items"]
-    assert (item["status"], item["attempts"], item["case_id"]) == ("delivered", 2, "log-1")
+    assert (item["status"], item["attempts"], item["case_id"]) == ("delivered", 2, "ofcom-log-1")
     assert [(a["status_code"], a["outcome"]) for a in item["log"]] == [
         (503, "retry"),
         (200, "delivered"),
@@ -146,7 +146,7 @@ async def _deliver_one(database_url: str) -> None:
     client = build_client(5.0, c.targets)
     try:
         await case_with_deadline(
-            c.cases, "log-1", date(2026, 10, 12), date(2026, 10, 27), kind="log_due"
+            c.cases, "ofcom-log-1", date(2026, 10, 12), date(2026, 10, 27), kind="log_due"
         )
         clock.set(datetime(2026, 10, 20, 8, tzinfo=UTC))
         delivery = ReminderDelivery(

@@ -79,7 +79,7 @@ def test_the_worker_scans_deadline_missed_is_delivered_signed_in_order_once(
 
     async def work(c: Container) -> None:
         for i in range(2):
-            await case_with_deadline(c.cases, f"miss-{i}", SET_ON.date(), date(2026, 10, 27))
+            await case_with_deadline(c.cases, f"ofcom-miss-{i}", SET_ON.date(), date(2026, 10, 27))
 
     stack.run(work)
     stack.set_clock(PAST_DUE_DAY)
@@ -97,7 +97,7 @@ def test_the_worker_scans_deadline_missed_is_delivered_signed_in_order_once(
         assert r.body["data"]["case"] == {"case_id": event["case_id"], "regulator": "ofcom"}
         by_case.setdefault(event["case_id"], []).append((event["version"], event["type"]))
     expected = [(1, "case_opened"), (2, "deadline_set"), (3, "deadline_missed")]
-    assert by_case == {"miss-0": expected, "miss-1": expected}
+    assert by_case == {"ofcom-miss-0": expected, "ofcom-miss-1": expected}
     flaky = stack.hooks.seen("flaky")
     assert sorted(r.answered for r in flaky) == [200, 200, 500]
     assert all(r.verified for r in flaky)

@@ -54,23 +54,32 @@ __all__ = [
     "NotificationRow",
     "check_event_types",
     "event_webhook_id",
+    "notification_id",
     "notification_rows",
 ]
 
 _ENCODER = msgspec.json.Encoder()
-Claim = tuple[str, str, str]  # (event_id, subscription_id, claim_token)
+Claim = tuple[str, str, str]  # (notification_id, subscription_id, claim_token)
 _STALE = DeliveryOutcome(status="stale")
 
 
-def event_webhook_id(event_id: str, subscription_id: str) -> str:
+def notification_id(envelope: Envelope) -> str:
+    """The store-wide key of an event's notifications: event ids are unique per
+    regulator (a regulator code holds no ``/``)."""
+    return f"{envelope.regulator}/{envelope.event_id}"
+
+
+def event_webhook_id(notification_id: str, subscription_id: str) -> str:
     """The ``webhook-id`` of an event's delivery: the same on every attempt."""
-    return "msg_" + derived_event_id("event-webhook", event_id, subscription_id).replace("-", "")
+    return "msg_" + derived_event_id("event-webhook", notification_id, subscription_id).replace(
+        "-", ""
+    )
 
 
 class NotificationRow(msgspec.Struct, frozen=True, kw_only=True):
     """A delivery to create: one event for one subscription, with the payload to send."""
 
-    event_id: str
+    notification_id: str
     subscription_id: str
     webhook_id: str
     case_id: str
@@ -101,9 +110,9 @@ def notification_rows(
         body = _ENCODER.encode(payload(e)).decode()
         rows.extend(
             NotificationRow(
-                event_id=e.event_id,
+                notification_id=notification_id(e),
                 subscription_id=s.subscription_id,
-                webhook_id=event_webhook_id(e.event_id, s.subscription_id),
+                webhook_id=event_webhook_id(notification_id(e), s.subscription_id),
                 case_id=e.case_id,
                 regulator=e.regulator,
                 version=e.version,
@@ -118,7 +127,7 @@ def notification_rows(
 class NotificationJob(msgspec.Struct, frozen=True, kw_only=True):
     """Everything one event delivery needs, read in one query."""
 
-    event_id: str
+    notification_id: str
     subscription_id: str
     webhook_id: str
     case_id: str
@@ -186,7 +195,7 @@ class EventDelivery:
         done = self._clock.now()
         for job, result in zip(sending, results, strict=True):
             outcome, closing = self._settle(job, result, done)
-            outcomes[(job.event_id, job.subscription_id)] = outcome
+            outcomes[(job.notification_id, job.subscription_id)] = outcome
             closings.append(closing)
         await self._store.close(closings)
         return [outcomes.get((e, s), _STALE) for e, s, _ in claims]
@@ -250,9 +259,9 @@ def _closing(
     now: datetime,
     lease_until: datetime | None = None,
 ) -> Closing:
-    """``Closing.reminder_id`` carries the event id here."""
+    """``Closing.reminder_id`` carries the notification id here."""
     return Closing(
-        reminder_id=job.event_id,
+        reminder_id=job.notification_id,
         subscription_id=job.subscription_id,
         claim_token=job.claim_token,
         status=status,

@@ -489,12 +489,12 @@ class DeliveryStore(Protocol):
 
 class NotificationStore(Protocol):
     """The event deliveries (``application.notifications``); ``Closing.reminder_id``
-    carries the event id."""
+    carries the notification id (regulator/event id)."""
 
     async def jobs(
         self, wanted: Sequence[tuple[str, str]]
     ) -> dict[tuple[str, str], NotificationJob]:
-        """The deliveries of these (event_id, subscription_id) pairs with their
+        """The deliveries of these (notification_id, subscription_id) pairs with their
         subscription; pairs that do not exist are left out."""
         ...
 

@@ -72,13 +72,13 @@ async def test_events_are_recorded_once_claimed_in_case_order_and_delivered_sign
     await subscribe(c, hooks, "ico", TYPES, regulators=["ico"])
     await subscribe(c, hooks, "plain", None)
     on = clock.now().date()
-    await case_with_deadline(c.cases, "n-1", on, date(2026, 10, 27))
-    await case_with_deadline(c.cases, "n-2", on, date(2026, 10, 27))
-    await post(c.cases, "n-1", DeadlineMet(occurred_on=on, deadline_id="d1"))
+    await case_with_deadline(c.cases, "ofcom-n-1", on, date(2026, 10, 27))
+    await case_with_deadline(c.cases, "ofcom-n-2", on, date(2026, 10, 27))
+    await post(c.cases, "ofcom-n-1", DeadlineMet(occurred_on=on, deadline_id="d1"))
     assert await stored(c) == [
-        (sub, "n-1", 2, "deadline_set", "pending"),
-        (sub, "n-1", 3, "deadline_met", "pending"),
-        (sub, "n-2", 2, "deadline_set", "pending"),
+        (sub, "ofcom-n-1", 2, "deadline_set", "pending"),
+        (sub, "ofcom-n-1", 3, "deadline_met", "pending"),
+        (sub, "ofcom-n-2", 2, "deadline_set", "pending"),
     ]
     await Operations(c).rebuild([])  # a rebuild announces nothing again
     assert len(await stored(c)) == 3
@@ -103,8 +103,8 @@ async def test_events_are_recorded_once_claimed_in_case_order_and_delivered_sign
         for r in seen
         if r.body is not None
     ]
-    assert [v for case, v in order if case == "n-1"] == [2, 3]
-    assert sorted(order) == [("n-1", 2), ("n-1", 3), ("n-2", 2)]
+    assert [v for case, v in order if case == "ofcom-n-1"] == [2, 3]
+    assert sorted(order) == [("ofcom-n-1", 2), ("ofcom-n-1", 3), ("ofcom-n-2", 2)]
     assert hooks.seen("ico") == []
     assert hooks.seen("plain") == []
 
@@ -117,5 +117,5 @@ async def test_events_are_recorded_once_claimed_in_case_order_and_delivered_sign
     assert last.verified
     assert last.body is not None
     assert last.body["event_type"] == "deadline_missed"
-    assert last.body["data"]["case"] == {"case_id": "n-2", "regulator": "ofcom"}
+    assert last.body["data"]["case"] == {"case_id": "ofcom-n-2", "regulator": "ofcom"}
     assert [s for *_, s in await stored(c)] == ["delivered"] * 4

@@ -98,11 +98,11 @@ async def test_rows_only_for_listed_types_in_the_subscriptions_scope(
             "s-other": subscription("s-other", ["case_closed"]),
         }
     )
-    await case_with_deadline(cases, "c-1", JAN5, date(2026, 1, 21))  # ofcom
+    await case_with_deadline(cases, "ofcom-c-1", JAN5, date(2026, 1, 21))  # ofcom
     assert [(k[1], r.event_type) for k, r in store.rows.items()] == [("s-all", "deadline_set")]
     [row] = store.rows.values()
     body = msgspec.json.decode(row.payload)
-    assert body["case"] == {"case_id": "c-1", "regulator": "ofcom"}
+    assert body["case"] == {"case_id": "ofcom-c-1", "regulator": "ofcom"}
     assert body["event"]["type"] == "deadline_set"
     assert body["event"]["data"]["deadline_id"] == "d1"
     assert body["event"]["version"] == 2
@@ -114,9 +114,9 @@ async def test_each_case_is_delivered_in_feed_order_and_once(
     store.subscriptions["s-1"] = subscription(
         "s-1", ["case_opened", "deadline_set", "deadline_met"]
     )
-    await case_with_deadline(cases, "c-1", JAN5, date(2026, 1, 21))
-    await case_with_deadline(cases, "c-2", JAN5, date(2026, 1, 21))
-    await post(cases, "c-1", DeadlineMet(occurred_on=date(2026, 1, 19), deadline_id="d1"))
+    await case_with_deadline(cases, "ofcom-c-1", JAN5, date(2026, 1, 21))
+    await case_with_deadline(cases, "ofcom-c-2", JAN5, date(2026, 1, 21))
+    await post(cases, "ofcom-c-1", DeadlineMet(occurred_on=date(2026, 1, 19), deadline_id="d1"))
     sender = ScriptedSender(*[OK] * 10)
     work = delivery(store, sender, clock)
     rounds = []
@@ -127,11 +127,15 @@ async def test_each_case_is_delivered_in_feed_order_and_once(
         outcomes = await work.deliver_many(claims, "run")
         assert {o.status for o in outcomes} == {"delivered"}
     # one event per case per round: a case's next event waits for the one before
-    assert rounds == [[("c-1", 1), ("c-2", 1)], [("c-1", 2), ("c-2", 2)], [("c-1", 3)]]
+    assert rounds == [
+        [("ofcom-c-1", 1), ("ofcom-c-2", 1)],
+        [("ofcom-c-1", 2), ("ofcom-c-2", 2)],
+        [("ofcom-c-1", 3)],
+    ]
     sent = [
         (b["data"]["case"]["case_id"], b["data"]["event"]["version"]) for _, _, b in sender.sent
     ]
-    assert [v for c, v in sent if c == "c-1"] == [1, 2, 3]
+    assert [v for c, v in sent if c == "ofcom-c-1"] == [1, 2, 3]
     assert len(sent) == len(set(sent)) == 5
     assert all(b["type"] == "case.event" for _, _, b in sender.sent)
     # a replayed append (same event) records nothing new
@@ -142,7 +146,7 @@ async def test_retry_keeps_the_webhook_id_and_holds_the_case_dead_letter_does_no
     cases: CaseService, store: MemoryNotificationStore, clock: FixedClock
 ) -> None:
     store.subscriptions["s-1"] = subscription("s-1", ["case_opened", "deadline_set"])
-    await case_with_deadline(cases, "c-1", JAN5, date(2026, 1, 21))
+    await case_with_deadline(cases, "ofcom-c-1", JAN5, date(2026, 1, 21))
     sender = ScriptedSender(DOWN, DOWN, DOWN, OK)
     work = delivery(store, sender, clock)
     [claim] = store.claim(clock.now(), 10, 5.0)
@@ -173,7 +177,7 @@ async def test_the_workers_deadline_missed_is_delivered_like_any_other_event(
     cases: CaseService, db: MemoryDatabase, store: MemoryNotificationStore, clock: FixedClock
 ) -> None:
     store.subscriptions["s-1"] = subscription("s-1", ["deadline_missed"])
-    await case_with_deadline(cases, "c-1", JAN5, date(2026, 1, 15))
+    await case_with_deadline(cases, "ofcom-c-1", JAN5, date(2026, 1, 15))
     assert store.rows == {}
     marked = await MissedDeadlines(MemoryOverdueSource(db), cases, clock).mark(10)
     assert marked == 1

@@ -20,7 +20,7 @@ __all__ = ["MemoryNotificationStore", "StoredNotification"]
 
 @dataclass(frozen=True)
 class StoredNotification:
-    event_id: str
+    notification_id: str
     subscription_id: str
     webhook_id: str
     case_id: str
@@ -44,11 +44,11 @@ class MemoryNotificationStore:
         """The projection's work for appended ``envelopes``; how many rows were new."""
         new = 0
         for r in notification_rows(envelopes, list(self.subscriptions.values())):
-            key = (r.event_id, r.subscription_id)
+            key = (r.notification_id, r.subscription_id)
             if key not in self.rows:
                 new += 1
                 self.rows[key] = StoredNotification(
-                    event_id=r.event_id,
+                    notification_id=r.notification_id,
                     subscription_id=r.subscription_id,
                     webhook_id=r.webhook_id,
                     case_id=r.case_id,
@@ -73,10 +73,10 @@ class MemoryNotificationStore:
             ):
                 continue
             kept = r.claim_token or token
-            self.rows[(r.event_id, r.subscription_id)] = replace(
+            self.rows[(r.notification_id, r.subscription_id)] = replace(
                 r, claim_token=kept, lease_until=now + timedelta(seconds=lease)
             )
-            claims.append((r.event_id, r.subscription_id, kept))
+            claims.append((r.notification_id, r.subscription_id, kept))
         return claims
 
     async def jobs(
@@ -89,7 +89,7 @@ class MemoryNotificationStore:
                 continue
             s = self.subscriptions[r.subscription_id]
             jobs[key] = NotificationJob(
-                event_id=r.event_id,
+                notification_id=r.notification_id,
                 subscription_id=r.subscription_id,
                 webhook_id=r.webhook_id,
                 case_id=r.case_id,

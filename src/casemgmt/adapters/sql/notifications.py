@@ -47,7 +47,7 @@ __all__ = [
 event_deliveries = sa.Table(
     "event_deliveries",
     metadata,
-    sa.Column("event_id", sa.Text, primary_key=True),
+    sa.Column("notification_id", sa.Text, primary_key=True),
     sa.Column("subscription_id", sa.Text, primary_key=True),
     sa.Column("webhook_id", sa.Text, nullable=False),
     sa.Column("case_id", sa.Text, nullable=False),
@@ -72,7 +72,7 @@ event_deliveries = sa.Table(
 )
 
 _LIST = msgspec.json.Decoder(list[str] | None)
-Claim = tuple[str, str, str]  # (event_id, subscription_id, claim_token)
+Claim = tuple[str, str, str]  # (notification_id, subscription_id, claim_token)
 
 
 def _insert(conn: AsyncConnection, table: sa.Table) -> Any:
@@ -169,7 +169,7 @@ class NotificationProjector:
             for r in rows
         ]
         insert = _insert(self._conn, event_deliveries).on_conflict_do_nothing(
-            index_elements=["event_id", "subscription_id"]
+            index_elements=["notification_id", "subscription_id"]
         )
         await self._conn.execute(insert, values)
 
@@ -197,7 +197,7 @@ async def claim_events(
     token = uuid.uuid4().hex
     async with write_transaction(engine) as conn:
         pick = (
-            sa.select(d.c.event_id, d.c.subscription_id)
+            sa.select(d.c.notification_id, d.c.subscription_id)
             .where(claimable, ~blocked)
             .order_by(d.c.created_at, d.c.case_id, d.c.version)
             .limit(batch)
@@ -209,20 +209,20 @@ async def claim_events(
             return [], False
         stmt = (
             sa.update(d)
-            .where(sa.tuple_(d.c.event_id, d.c.subscription_id).in_(picked), claimable)
+            .where(sa.tuple_(d.c.notification_id, d.c.subscription_id).in_(picked), claimable)
             .values(
                 claim_token=sa.func.coalesce(d.c.claim_token, token),
                 lease_until=now + timedelta(seconds=lease),
                 updated_at=now,
             )
-            .returning(d.c.event_id, d.c.subscription_id, d.c.claim_token)
+            .returning(d.c.notification_id, d.c.subscription_id, d.c.claim_token)
         )
         claimed = (await conn.execute(stmt)).all()
     return [(e, s, t) for e, s, t in claimed], len(picked) >= batch
 
 
 _JOB = sa.select(
-    event_deliveries.c.event_id,
+    event_deliveries.c.notification_id,
     event_deliveries.c.subscription_id,
     event_deliveries.c.webhook_id,
     event_deliveries.c.case_id,
@@ -259,7 +259,7 @@ def _settle_statement(logged: bool) -> Any:
     return (
         sa.update(d)
         .where(
-            d.c.event_id == sa.bindparam("b_event_id"),
+            d.c.notification_id == sa.bindparam("b_notification_id"),
             d.c.subscription_id == sa.bindparam("b_subscription_id"),
             d.c.claim_token == sa.bindparam("b_claim_token"),
             d.c.status == "pending",
@@ -273,7 +273,7 @@ _SETTLE = {logged: _settle_statement(logged) for logged in (False, True)}
 
 def _settle_row(c: Closing) -> dict[str, Any]:
     row: dict[str, Any] = {
-        "b_event_id": c.reminder_id,
+        "b_notification_id": c.reminder_id,
         "b_subscription_id": c.subscription_id,
         "b_claim_token": c.claim_token,
         "b_status": c.status,
@@ -303,7 +303,7 @@ class SqlNotificationStore:
         if not wanted:
             return {}
         d = event_deliveries
-        query = _JOB.where(sa.tuple_(d.c.event_id, d.c.subscription_id).in_(list(wanted)))
+        query = _JOB.where(sa.tuple_(d.c.notification_id, d.c.subscription_id).in_(list(wanted)))
         async with self._engine.connect() as conn:
             rows = (await conn.execute(query)).mappings().all()
         jobs: dict[tuple[str, str], NotificationJob] = {}
@@ -311,7 +311,7 @@ class SqlNotificationStore:
             values = dict(row)
             values["subscription_deleted"] = bool(values["subscription_deleted"])
             values["secret"] = self._secrets.open(values["secret"])
-            jobs[(values["event_id"], values["subscription_id"])] = NotificationJob(**values)
+            jobs[(values["notification_id"], values["subscription_id"])] = NotificationJob(**values)
         return jobs
 
     async def start(
@@ -320,14 +320,14 @@ class SqlNotificationStore:
         if not claims:
             return set()
         d = event_deliveries
-        held = sa.tuple_(d.c.event_id, d.c.subscription_id, d.c.claim_token).in_(
+        held = sa.tuple_(d.c.notification_id, d.c.subscription_id, d.c.claim_token).in_(
             [*claims, *((e, s, token) for e, s, _ in claims)]
         )
         stmt = (
             sa.update(d)
             .where(held, d.c.status == "pending")
             .values(claim_token=token, lease_until=lease_until, updated_at=now)
-            .returning(d.c.event_id, d.c.subscription_id)
+            .returning(d.c.notification_id, d.c.subscription_id)
         )
         async with write_transaction(self._engine) as conn:
             return {(e, s) for e, s in (await conn.execute(stmt)).all()}

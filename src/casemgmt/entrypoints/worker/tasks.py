@@ -12,7 +12,7 @@
   after a worker died may take it again at once.
 - ``casemgmt.scan_events()``: claim deliverable event notifications (``application.notifications``)
   and enqueue ``deliver_events`` batches the same way; ``casemgmt.deliver_events(claims)``:
-  ``[[event_id, subscription_id, claim_token], ...]``; a retry is a ``deliver_events`` of
+  ``[[notification_id, subscription_id, claim_token], ...]``; a retry is a ``deliver_events`` of
   one claim after its backoff.
 - ``casemgmt.mark_missed()``: append ``deadline_missed`` to deadlines whose day is over.
 - ``casemgmt.housekeeping()``: hourly, purge expired Idempotency-Key records and the
@@ -110,11 +110,11 @@ def register_tasks(app: Celery, runner: WorkerRunner) -> None:
         batch = [(c[0], c[1], c[2]) for c in claims]
         run_id = task.request.id
         outcomes = runner.run(lambda s: s.events.deliver_many(batch, run_id))
-        for (event_id, subscription_id, _), outcome in zip(batch, outcomes, strict=True):
+        for (notification_id, subscription_id, _), outcome in zip(batch, outcomes, strict=True):
             if outcome.status == "retry":
                 app.send_task(
                     DELIVER_EVENTS,
-                    args=[[[event_id, subscription_id, outcome.claim_token]]],
+                    args=[[[notification_id, subscription_id, outcome.claim_token]]],
                     countdown=outcome.retry_in,
                 )
         return sum(o.status == "delivered" for o in outcomes)
