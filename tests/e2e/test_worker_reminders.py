@@ -50,11 +50,11 @@ def stack(database_url: str, broker: str, tmp_path: Path) -> Iterator[Stack]:
 
 
 def deadlines(stack: Stack, kind: str, n: int, due_on: date = date(2026, 10, 27)) -> None:
-    """``n`` cases (``<kind>-<i>``) with one ``kind`` deadline each, set at ``SET_ON``."""
+    """``n`` cases (``ofcom-<kind>-<i>``) with one ``kind`` deadline each, set at ``SET_ON``."""
 
     async def work(c: Container) -> None:
         for i in range(n):
-            await case_with_deadline(c.cases, f"{kind}-{i}", SET_ON.date(), due_on, kind=kind)
+            await case_with_deadline(c.cases, f"ofcom-{kind}-{i}", SET_ON.date(), due_on, kind=kind)
 
     stack.set_clock(SET_ON)
     stack.run(work)
@@ -132,10 +132,10 @@ def test_a_deadline_across_the_clock_change_fires_at_the_right_utc_instant(
 
     async def work(c: Container) -> None:
         on = date(2026, 10, 23)
-        await case_with_deadline(c.cases, "dst-london", on, date(2026, 10, 26), kind="dst")
+        await case_with_deadline(c.cases, "ofcom-dst-london", on, date(2026, 10, 26), kind="dst")
         await case_with_deadline(
             c.cases,
-            "dst-brussels",
+            "eu-commission-dst-brussels",
             on,
             date(2026, 10, 26),
             kind="dst",
@@ -152,6 +152,6 @@ def test_a_deadline_across_the_clock_change_fires_at_the_right_utc_instant(
         wait_until(lambda: len(stack.hooks.seen("dst")) == 2, what="the London reminder")
     bodies = [r.body["data"] for r in stack.hooks.seen("dst") if r.body]
     assert [(b["case"]["case_id"], b["reminder"]["send_at"]) for b in bodies] == [
-        ("dst-brussels", "2026-10-26T08:00:00Z"),
-        ("dst-london", "2026-10-26T09:00:00Z"),
+        ("eu-commission-dst-brussels", "2026-10-26T08:00:00Z"),
+        ("ofcom-dst-london", "2026-10-26T09:00:00Z"),
     ]

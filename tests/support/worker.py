@@ -239,12 +239,12 @@ class Stack:
         return self.run(work)
 
     def count(self, type_: str, kind: str | None = None) -> int:
-        """Events of ``type_`` (on deadlines of ``kind``, read from the case id prefix)."""
+        """Events of ``type_`` (on deadlines of ``kind``: case ids ``ofcom-<kind>-...``)."""
 
         async def work(c: Container) -> int:
             query = sa.select(sa.func.count()).select_from(events).where(events.c.type == type_)
             if kind is not None:
-                query = query.where(events.c.case_id.like(f"{kind}-%"))
+                query = query.where(events.c.case_id.like(f"ofcom-{kind}-%"))
             async with c.engine.connect() as conn:
                 return int(await conn.scalar(query) or 0)
 
