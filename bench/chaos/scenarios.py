@@ -149,9 +149,11 @@ def _schedule(world: World, kind: str, week: int) -> datetime:
         for i in range(REMINDER_CASES):
             for j in range(DEADLINES):
                 if j == 0:
-                    await case_with_deadline(c.cases, f"{kind}-{i}", set_on, due_on, kind=kind)
+                    await case_with_deadline(
+                        c.cases, f"ofcom-{kind}-{i}", set_on, due_on, kind=kind
+                    )
                     continue
-                await _deadline(c, f"{kind}-{i}", set_on, due_on, kind, f"d{j + 1}")
+                await _deadline(c, f"ofcom-{kind}-{i}", set_on, due_on, kind, f"d{j + 1}")
 
     world.stack.run(work)
     return datetime.combine(due_on - timedelta(days=7), datetime.min.time(), UTC) + timedelta(
@@ -172,7 +174,7 @@ async def _deadline(c: Container, case_id: str, on: date, due: date, kind: str, 
 def _pending(world: World, kind: str) -> tuple[int, int]:
     async def work(c: Container) -> tuple[int, int]:
         d = deliveries
-        mine = d.c.case_id.like(f"{kind}-%")
+        mine = d.c.case_id.like(f"ofcom-{kind}-%")
         async with c.engine.connect() as conn:
             total = await conn.scalar(sa.select(sa.func.count()).select_from(d).where(mine))
             pending = await conn.scalar(
