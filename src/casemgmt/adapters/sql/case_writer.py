@@ -40,6 +40,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from casemgmt.adapters.codec import EventCodec
 from casemgmt.adapters.sql.case_uow import ProjectorFactory
+from casemgmt.adapters.sql.engine import autocommit_reads
 from casemgmt.adapters.sql.eventstore.rows import appended_envelope, new_rows, utc
 from casemgmt.adapters.sql.eventstore.schema import (
     INSERT_COLUMNS,
@@ -279,7 +280,12 @@ class SqlCaseWriter:
             )
             for p in group
         ]
-        if touches_deadlines(ne.event for p in group for ne in p.write.events) or (
+        if (
+            # Behind PgBouncer's transaction pooling a statement outside a transaction may
+            # be prepared on one server connection and run on another: one transaction.
+            not autocommit_reads(self._engine)
+            or touches_deadlines(ne.event for p in group for ne in p.write.events)
+        ) or (
             self._listened is not None
             and await self._listened({ne.event.type_tag() for p in group for ne in p.write.events})
         ):
