@@ -227,7 +227,10 @@ class Container:
             self.engine.url.render_as_string(hide_password=False),
             pool_size=2,
             echo=db.echo,
-            pre_ping=False,
+            # A connection the restarted server closed is replaced at checkout (no round
+            # trip; a ping only after 1 s idle): the transactional group path has no
+            # ping of its own, and a database restart answered the next write 503.
+            pre_ping=db.pre_ping,
             statement_cache=db.statement_cache,
         )
         return SqlCaseWriter(
