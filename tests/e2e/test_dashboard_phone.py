@@ -52,8 +52,8 @@ PAGES = [
     f"/dashboard/cases/{ICO_GROK}",
     f"/dashboard/cases/{EC_GROK}",
     f"/dashboard/cases/{FOI_02127153}",
-    "/dashboard/cases/syn-ofcom-osa-2023-0064",  # notices, a penalty, closed
-    "/dashboard/cases/syn-ofcom-foi-2000-0033",  # a clock stop
+    "/dashboard/cases/ofcom-syn-osa-2023-0064",  # notices, a penalty, closed
+    "/dashboard/cases/ofcom-syn-foi-2000-0033",  # a clock stop
     "/dashboard/cases/no-such-case",  # the error page
 ]
 
@@ -182,7 +182,7 @@ def test_a_case_page_prints_without_navigation_with_its_picture_and_events(
     browser: Browser, server: LiveServer, key: str
 ) -> None:
     page = _page(browser, server, key, 1280)
-    page.goto("/dashboard/cases/syn-ofcom-osa-2023-0064")  # 31 events: collapsed
+    page.goto("/dashboard/cases/ofcom-syn-osa-2023-0064")  # 31 events: collapsed
     events = page.locator("#timeline")
     expect(page.locator("details.events")).not_to_have_attribute("open", "")
     expect(events).to_be_hidden()  # collapsed on screen
@@ -206,7 +206,7 @@ def test_screenshots_of_the_case_the_timeline_and_the_queue(
     page.goto(f"/dashboard/cases/{FOI_02127153}")
     page.screenshot(path=str(SHOTS / f"case-{width}.png"), full_page=True)
     page.locator("section.glance").screenshot(path=str(SHOTS / f"timeline-{width}.png"))
-    page.goto("/dashboard/cases/syn-ofcom-osa-2023-0064")
+    page.goto("/dashboard/cases/ofcom-syn-osa-2023-0064")
     page.locator("section.glance").screenshot(path=str(SHOTS / f"timeline-enforcement-{width}.png"))
     page.goto("/dashboard/deadlines")
     page.screenshot(path=str(SHOTS / f"queue-{width}.png"), full_page=False)
