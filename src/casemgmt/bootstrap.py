@@ -22,6 +22,7 @@ from casemgmt.adapters.broker import broker_check
 from casemgmt.adapters.chain import ChainKeys
 from casemgmt.adapters.clock import FileClock, SystemClock
 from casemgmt.adapters.codec import EventCodec
+from casemgmt.adapters.mail import SmtpMailSender
 from casemgmt.adapters.outages import unavailable_dependency
 from casemgmt.adapters.passwords import Argon2Passwords
 from casemgmt.adapters.regime_files import load_registry
@@ -67,6 +68,7 @@ from casemgmt.adapters.upcasters import UPCASTERS
 from casemgmt.adapters.webhooks import HttpxWebhookSender, build_client
 from casemgmt.application.access import AccessService
 from casemgmt.application.cases import CaseService
+from casemgmt.application.digests import DigestService
 from casemgmt.application.imports import ImportService
 from casemgmt.application.notifications import EventDelivery
 from casemgmt.application.people import PeopleService
@@ -168,6 +170,7 @@ class Container:
     secrets: SecretBox = field(init=False)
     subscriptions: SubscriptionService = field(init=False)
     targets: TargetPolicy = field(init=False)
+    digests: DigestService = field(init=False)
 
     def __post_init__(self) -> None:
         self.targets = TargetPolicy.parse(self.settings.reminders.webhook_allowed_networks)
@@ -215,6 +218,12 @@ class Container:
         self.secrets = SecretBox(self.settings.secret_keys)
         self.subscriptions = SubscriptionService(
             SqlSubscriptionRepository(self.engine, self.secrets), self.targets
+        )
+        smtp = self.settings.smtp_url
+        self.digests = DigestService(
+            self.people.users,
+            self.queries,
+            SmtpMailSender(smtp, self.settings.smtp_from) if smtp else None,
         )
 
     def _writer(self) -> SqlCaseWriter | None:
@@ -406,6 +415,13 @@ class WorkerServices:
         # The scan's claim holds only until the task starts (which takes the full lease).
         grace = min(r.claim_start_grace_seconds, r.claim_lease_seconds)
         return await claim_due(self.container.engine, now, r.claim_batch, grace)
+
+    async def send_digests(self) -> int:
+        """Mail today's digests (``CASEMGMT_SMTP_URL``; off when empty): how many sent."""
+        if not self.container.digests.enabled:
+            return 0
+        report = await self.container.digests.send(self.container.clock.now())
+        return report.sent
 
     async def housekeeping(self) -> int:
         """Purge what has expired, and sign a checkpoint of the log when a chain key is

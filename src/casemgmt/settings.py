@@ -301,6 +301,17 @@ class Settings:
         "team), subject (a regulated company's compliance team) or requester.",
         "CASEMGMT_OUR_PARTY",
     )
+    smtp_url: str = _doc(
+        "",
+        "SMTP server of the daily email digests: smtp://[user:password@]host[:port] "
+        "(?starttls=true to upgrade) or smtps://...; empty: digests are off.",
+        "CASEMGMT_SMTP_URL",
+    )
+    smtp_from: str = _doc(
+        "casemgmt@localhost",
+        "The From address of the email digests.",
+        "CASEMGMT_SMTP_FROM",
+    )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

@@ -54,6 +54,8 @@ __all__ = [
     "IdempotencyRecord",
     "IdempotencyStore",
     "KeyRepository",
+    "MailMessage",
+    "MailSender",
     "NotificationStore",
     "OverdueSource",
     "PasswordHasher",
@@ -547,4 +549,20 @@ class SubscriptionRepository(Protocol):
         self, subscription_id: str, after: tuple[datetime, str] | None, limit: int
     ) -> list[DeliveryRecord]:
         """Newest first by ``(created_at, reminder_id)``, each with its attempts."""
+        ...
+
+
+class MailMessage(msgspec.Struct, frozen=True, kw_only=True):
+    """One plain-text email (the From address is the sender's setting)."""
+
+    to: str
+    subject: str
+    body: str
+
+
+class MailSender(Protocol):
+    """Mail out (SMTP in ``adapters.mail``); errors never carry the server's password."""
+
+    async def send(self, messages: Sequence[MailMessage]) -> None:
+        """Send every message (one connection); raises if the server refuses one."""
         ...

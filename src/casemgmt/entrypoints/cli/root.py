@@ -106,6 +106,28 @@ def secrets_rotate() -> None:
     click.echo(f"{count} webhook secrets re-encrypted")
 
 
+@main.group()
+def digest() -> None:
+    """Daily email digests (CASEMGMT_SMTP_URL)."""
+
+
+@digest.command("send")
+@click.option("--dry-run", is_flag=True, help="Build the digests and print them; send nothing.")
+def digest_send(dry_run: bool) -> None:
+    """Mail each active person what is due this week, overdue and missed in their scope."""
+    report = run_with_container(lambda c: c.digests.send(c.clock.now(), dry_run=dry_run))
+    for d in report.digests:
+        click.echo(
+            f"{d.user_id}  due {len(d.due_this_week)}  overdue {len(d.overdue)}  "
+            f"missed {len(d.missed)}"
+        )
+    if report.dry_run:
+        off = "" if dry_run else " (CASEMGMT_SMTP_URL is empty: digests are off)"
+        click.echo(f"dry run: nothing sent{off}")
+    else:
+        click.echo(f"sent {report.sent}, {report.skipped_empty} with nothing to report")
+
+
 def _register_commands() -> None:
     # The subcommand modules register themselves on ``main``.
     from casemgmt.entrypoints.cli import admin, demo, importing, receive, run, users, worker

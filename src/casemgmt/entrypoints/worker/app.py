@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from celery import Celery, signals
+from celery.schedules import crontab
 
 from casemgmt.entrypoints.worker.runner import WorkerRunner
 from casemgmt.entrypoints.worker.tasks import (
@@ -27,6 +28,7 @@ from casemgmt.entrypoints.worker.tasks import (
     MARK_MISSED,
     SCAN_DUE,
     SCAN_EVENTS,
+    SEND_DIGESTS,
     register_tasks,
 )
 from casemgmt.observability import configure_logging
@@ -42,6 +44,7 @@ TASK_NAMES = (
     HOUSEKEEPING,
     SCAN_EVENTS,
     DELIVER_EVENTS,
+    SEND_DIGESTS,
 )
 _SQLITE_BROKER = "sqla+sqlite:///"
 
@@ -84,6 +87,7 @@ def celery_config(settings: Settings) -> dict[str, Any]:
             "mark-missed-deadlines": {"task": MARK_MISSED, "schedule": every},
             "scan-event-notifications": {"task": SCAN_EVENTS, "schedule": every},
             "housekeeping": {"task": HOUSEKEEPING, "schedule": timedelta(hours=1)},
+            "email-digests": {"task": SEND_DIGESTS, "schedule": crontab(hour=7, minute=0)},
         },
         "beat_schedule_filename": str(Path(settings.var_dir) / "celerybeat-schedule"),
     }

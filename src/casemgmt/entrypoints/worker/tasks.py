@@ -15,6 +15,7 @@
   ``[[notification_id, subscription_id, claim_token], ...]``; a retry is a ``deliver_events`` of
   one claim after its backoff.
 - ``casemgmt.mark_missed()``: append ``deadline_missed`` to deadlines whose day is over.
+- ``casemgmt.send_digests()``: daily (07:00 UTC), mail each person's digest (``CASEMGMT_SMTP_URL``).
 - ``casemgmt.housekeeping()``: hourly, purge expired Idempotency-Key records and the
   embedded broker's delivered messages.
 
@@ -41,6 +42,7 @@ __all__ = [
     "MARK_MISSED",
     "SCAN_DUE",
     "SCAN_EVENTS",
+    "SEND_DIGESTS",
     "register_tasks",
 ]
 
@@ -51,6 +53,7 @@ MARK_MISSED = "casemgmt.mark_missed"
 SCAN_EVENTS = "casemgmt.scan_events"
 DELIVER_EVENTS = "casemgmt.deliver_events"
 HOUSEKEEPING = "casemgmt.housekeeping"
+SEND_DIGESTS = "casemgmt.send_digests"
 
 _OPTIONS: dict[str, Any] = {"acks_late": True, "reject_on_worker_lost": True, "ignore_result": True}
 _log = get_logger("casemgmt.worker")
@@ -131,7 +134,13 @@ def register_tasks(app: Celery, runner: WorkerRunner) -> None:
         _log.info("housekeeping", purged=purged)
         return purged
 
+    def send_digests() -> int:
+        sent = runner.run(lambda s: s.send_digests())
+        _log.info("digests", sent=sent)
+        return sent
+
     app.task(name=SCAN_DUE, **_OPTIONS)(scan_due)
+    app.task(name=SEND_DIGESTS, **_OPTIONS)(send_digests)
     app.task(name=HOUSEKEEPING, **_OPTIONS)(housekeeping)
     app.task(name=DELIVER, bind=True, **_OPTIONS)(deliver)
     app.task(name=DELIVER_BATCH, bind=True, **_OPTIONS)(deliver_batch)
