@@ -57,7 +57,7 @@ async def _post_events(
     base: str, token: str, per_request: int, per_client: int, server_pid: int
 ) -> dict[str, Any]:
     headers = {"Authorization": f"Bearer {token}"}
-    cases = [[f"bench-{n}-{k}-{uuid.uuid4().hex[:6]}" for k in range(CASES_PER_CLIENT)]
+    cases = [[f"ofcom-bench-{n}-{k}-{uuid.uuid4().hex[:6]}" for k in range(CASES_PER_CLIENT)]
              for n in range(CLIENTS)]  # fmt: skip
     async with httpx.AsyncClient(base_url=base, headers=headers, timeout=30) as c:
         for case_id in (c_id for group in cases for c_id in group):
@@ -94,9 +94,10 @@ def _import_body(deadline_cases: int) -> bytes:
     encode = msgspec.json.encode
     lines = []
     for n in range(deadline_cases):
-        case_id = f"dl-{n:05d}"
+        regulator = "ofcom" if n % 2 else "ico"
+        case_id = f"{regulator}-dl-{n:05d}"  # a new case id carries its regulator's prefix
         lines.append(encode({"case_id": case_id, "type": "case_opened", "occurred_on": "2026-06-01",
-                             "regulator": "ofcom" if n % 2 else "ico",
+                             "regulator": regulator,
                              "regime": "osa-2023" if n % 2 else "uk-gdpr", "subject": f"Co {n}",
                              "title": "queue bench", "opened_on": "2026-06-01",
                              "event_id": f"{case_id}-open"}))  # fmt: skip

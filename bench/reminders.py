@@ -187,7 +187,8 @@ def _sent(stack: Stack) -> int:
     async def count() -> int:
         engine = create_engine(stack.database_url, pool_size=1)
         query = sa.select(sa.func.count()).select_from(events)
-        query = query.where(events.c.type == "reminder_sent", events.c.case_id.like("bench-%"))
+        mine = events.c.case_id.like("ofcom-bench-%")
+        query = query.where(events.c.type == "reminder_sent", mine)
         try:
             async with engine.connect() as conn:
                 return int(await conn.scalar(query) or 0)
