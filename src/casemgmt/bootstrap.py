@@ -40,6 +40,7 @@ from casemgmt.adapters.sql.notifications import (
     SqlNotificationStore,
     claim_events,
 )
+from casemgmt.adapters.sql.ops.credential_changes import credential_changes
 from casemgmt.adapters.sql.ops.housekeeping import (
     purge_expired_idempotency_keys,
     purge_sqlite_broker,
@@ -72,7 +73,15 @@ from casemgmt.application.digests import DigestService
 from casemgmt.application.imports import ImportService
 from casemgmt.application.notifications import EventDelivery
 from casemgmt.application.people import PeopleService
-from casemgmt.application.ports import Clock, Gauges, KeyRepository, Probe, Probes, Reader
+from casemgmt.application.ports import (
+    Clock,
+    CredentialChanges,
+    Gauges,
+    KeyRepository,
+    Probe,
+    Probes,
+    Reader,
+)
 from casemgmt.application.queries import CaseQueryService
 from casemgmt.application.reminders.delivery import MissedDeadlines, ReminderDelivery
 from casemgmt.application.reminders.policy import RetryPolicy, SubscriptionService
@@ -160,6 +169,7 @@ class Container:
     read_engine: AsyncEngine | None = None
     projectors: Sequence[ProjectorFactory] = field(init=False)
     keys: KeyRepository = field(init=False)
+    credential_changes: CredentialChanges | None = field(init=False)
     access: AccessService = field(init=False)
     people: PeopleService = field(init=False)
     gauges: Gauges = field(init=False)
@@ -180,7 +190,18 @@ class Container:
             NotificationProjector,
         )
         self.keys = SqlKeyRepository(self.engine)
-        self.access = AccessService(self.keys, self.clock, regulators=self.regimes.regulators())
+        # Behind PgBouncer (no statement cache) a LISTEN would not stay on one server
+        # connection: no watch there, so every request reads its key.
+        self.credential_changes = (
+            credential_changes(self.engine) if self.settings.database.statement_cache else None
+        )
+        self.access = AccessService(
+            self.keys,
+            self.clock,
+            regulators=self.regimes.regulators(),
+            changes=self.credential_changes,
+            key_cache_seconds=self.settings.api.key_cache_seconds,
+        )
         self.people = PeopleService(
             SqlUserRepository(self.engine),
             Argon2Passwords(),
@@ -261,6 +282,8 @@ class Container:
         return SqlReader(self.engine, self.codec)
 
     async def aclose(self) -> None:
+        if self.credential_changes is not None:
+            await self.credential_changes.aclose()
         await self.engine.dispose()
         if self.writer is not None:
             await self.writer.aclose()

@@ -134,6 +134,15 @@ class ApiSettings:
     key_request_burst: int = _doc(
         500, "Requests one API key may make at once.", "CASEMGMT_KEY_REQUEST_BURST"
     )
+    key_cache_seconds: float = _doc(
+        2.0,
+        "PostgreSQL: how long an API process may keep a key it read in memory while it "
+        "listens for credential changes (a revocation anywhere clears every process's keys "
+        "as soon as PostgreSQL notifies it; the bound covers a listening connection that "
+        "silently stopped). 0, SQLite, or CASEMGMT_DB_STATEMENT_CACHE=false (PgBouncer, no "
+        "LISTEN): every request reads its key.",
+        "CASEMGMT_KEY_CACHE_SECONDS",
+    )
     invite_hours: float = _doc(
         72.0,
         "How long a person's invite code (to set a password) stays valid.",

@@ -1,14 +1,21 @@
 """Who may do what: authenticating credentials, and creating and revoking them.
 
-Every check reads the database (a primary-key read, no per-process cache), so a revoked
-key, session or feed token stops working in every API process at once. Creating,
-revoking, refusing and using a credential is logged with its id, never its secret.
+Sessions and feed tokens are read from the database on every use. API keys, read on
+every request, are kept in memory only while a ``CredentialChanges`` watch (PostgreSQL's
+``LISTEN``) can tell this process that a key changed anywhere: each kept key is stamped
+with the watch's generation and is used only while that generation holds, for at most
+``key_cache_seconds``. A revocation moves every process to a new generation as soon as
+PostgreSQL delivers its notification (and the revoking process at once), so a revoked
+key stops working everywhere; with no watch (SQLite, PgBouncer) every request reads its
+key. Creating, revoking, refusing and using a credential is logged with its id, never
+its secret.
 A grantor can never create a credential with more power than its own (``may_grant``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
+import time
+from collections.abc import Callable, Collection
 from datetime import timedelta
 
 from casemgmt.application.auth import (
@@ -29,7 +36,7 @@ from casemgmt.application.auth import (
     verify_secret,
 )
 from casemgmt.application.errors import NotFound, ValidationFailed
-from casemgmt.application.ports import Clock, KeyRepository
+from casemgmt.application.ports import Clock, CredentialChanges, KeyRepository
 from casemgmt.observability import get_logger
 
 __all__ = ["CLI_ACTOR", "AccessService"]
@@ -37,6 +44,8 @@ __all__ = ["CLI_ACTOR", "AccessService"]
 #: ``created_by`` of credentials made with the command line (the database's operator).
 CLI_ACTOR = "cli"
 _log = get_logger("casemgmt.access")
+#: Keys kept in memory at most (a full cache starts again empty).
+MAX_CACHED_KEYS = 10_000
 
 
 class AccessService:
@@ -48,12 +57,22 @@ class AccessService:
         clock: Clock,
         session_hours: float = 12,
         regulators: Collection[str] | None = None,
+        changes: CredentialChanges | None = None,
+        key_cache_seconds: float = 0.0,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
-        """``regulators``: the codes a credential may be scoped to (None: any)."""
+        """``regulators``: the codes a credential may be scoped to (None: any).
+        ``changes``: the watch that lets API keys be kept in memory, each for at most
+        ``key_cache_seconds`` (0, or no watch: every request reads its key)."""
         self.keys = keys
         self._clock = clock
         self._session = timedelta(hours=session_hours)
         self._regulators = None if regulators is None else frozenset(regulators)
+        self._changes = changes if key_cache_seconds > 0 else None
+        self._key_seconds = key_cache_seconds
+        self._monotonic = monotonic
+        #: key id -> (the key, the watch's generation when it was read, monotonic read time)
+        self._kept: dict[str, tuple[ApiKey, int, float]] = {}
 
     def scope(self, regulators: Collection[str] | None) -> list[str] | None:
         """``regulators`` normalised (lower case, each once); ``ValidationFailed`` naming
@@ -75,11 +94,31 @@ class AccessService:
         parsed = parse_key(token, KEY_PREFIX)
         if parsed is None:
             return None
-        key = await self.keys.get(parsed[0])
+        key = await self._key(parsed[0])
         if key is None or key.revoked_at is not None or not verify_secret(key, parsed[1]):
             _log.warning("auth.refused", key_id=parsed[0], credential="api_key")
             return None
         return key.principal()
+
+    async def _key(self, key_id: str) -> ApiKey | None:
+        """The stored key: kept from an earlier read while no credential changed since (and
+        for at most ``key_cache_seconds``), else read. A read is stamped with the
+        generation seen before it was sent: a key read before a revocation committed but
+        answered after its notification is never used again."""
+        changes = self._changes
+        generation = None if changes is None else changes.generation()
+        if changes is None or generation is None:
+            return await self.keys.get(key_id)
+        started = self._monotonic()
+        kept = self._kept.get(key_id)
+        if kept is not None and kept[1] == generation and started - kept[2] < self._key_seconds:
+            return kept[0]
+        key = await self.keys.get(key_id)
+        if key is not None:
+            if len(self._kept) >= MAX_CACHED_KEYS:
+                self._kept.clear()
+            self._kept[key_id] = (key, generation, started)
+        return key
 
     async def create_key(
         self, by: Principal | None, name: str, role: Role, regulators: Collection[str] | None
@@ -117,6 +156,8 @@ class AccessService:
         if key is None or not self.visible(by, key.regulators):
             raise NotFound("key", key_id)
         revoked = await self.keys.revoke(key_id, self._clock.now())
+        if self._changes is not None:
+            self._changes.changed()  # this process: at once, not when the notice arrives
         _log.info("key.revoked", key_id=key_id, revoked_by=CLI_ACTOR if by is None else by.actor)
         return revoked
 

@@ -47,6 +47,7 @@ __all__ = [
     "CaseWriter",
     "Clock",
     "Closing",
+    "CredentialChanges",
     "DeliveryAttempt",
     "DeliveryStore",
     "EventStore",
@@ -308,6 +309,25 @@ class CaseUnitOfWork(UnitOfWork, Protocol):
 
     async def close_deliveries(self, closings: Sequence[Closing]) -> None:
         """``close_delivery`` for many, in a few statements."""
+        ...
+
+
+class CredentialChanges(Protocol):
+    """Tells a process when a stored credential may have changed anywhere (a key revoked
+    by any process, or by hand), so what it keeps in memory can be trusted until then."""
+
+    def generation(self) -> int | None:
+        """A number that changes whenever a credential may have changed since it was last
+        returned; None while changes cannot be seen (not listening yet, the connection
+        lost): read the database every time. Called from the event loop."""
+        ...
+
+    def changed(self) -> None:
+        """This process changed a credential: move to a new generation at once."""
+        ...
+
+    async def aclose(self) -> None:
+        """Stop listening."""
         ...
 
 

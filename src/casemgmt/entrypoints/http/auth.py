@@ -4,8 +4,9 @@
 docs. The calendar feed also accepts ``?token=<feed token>`` (a read-only ``cmf_`` token,
 never an API key: a key in a URL ends up in logs and histories), and reads accept the
 dashboard's session cookie (a server-side session id, never the key itself).
-Every request reads its credential from the database (no per-process cache), so a
-revocation takes effect at once in every API process. The key id of each authenticated
+Every request checks its credential (``AccessService``: API keys may be kept in memory
+only while the process hears of every credential change, see ``application.access``), so
+a revocation takes effect in every API process. The key id of each authenticated
 request is bound to its log lines (``key_id``); refusals are logged too. Failed
 authentications are limited per client address and requests per key (``ratelimit``).
 """
