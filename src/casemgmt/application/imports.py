@@ -35,13 +35,13 @@ from casemgmt.application.ids import derived_event_id, local_day, same_event, st
 from casemgmt.application.parties import check_our_party, with_our_party
 from casemgmt.application.ports import CaseUnitOfWork, Clock
 from casemgmt.application.readmodels import CaseChange
-from casemgmt.domain.decide.core import decide
+from casemgmt.domain.decide.core import decide_folded
 from casemgmt.domain.errors import RuleViolation, UnknownRegime
 from casemgmt.domain.events import CaseOpened
 from casemgmt.domain.events.base import Event
 from casemgmt.domain.events.fields import DateOutOfRange
 from casemgmt.domain.regime.registry import RegimeRegistry
-from casemgmt.domain.state.evolve import CaseState, evolve
+from casemgmt.domain.state.evolve import CaseState
 
 __all__ = ["ImportItem", "ImportResult", "ImportService", "ImportSummary"]
 
@@ -248,21 +248,21 @@ class ImportService:
             regime = self._regimes.get(regulator, regime_code)
             action = with_our_party(local_day(event, regime.timezone), self._our_party)
             today = self._clock.now().astimezone(ZoneInfo(regime.timezone)).date()
-            decided = decide(case.state, action, regime, today, principal.actor)
+            decided, folded = decide_folded(case.state, action, regime, today, principal.actor)
         except RuleViolation as exc:
             return _rejected(item, str(exc), rule=exc.rule, field=exc.field)
         except UnknownRegime as exc:
             return _rejected(item, str(exc), field="regime")
         except DateOutOfRange as exc:  # a date the rules derive falls outside the bounds
             return _rejected(item, str(exc), field=exc.field)
+        case.state = folded
         for n, ev in enumerate(decided):
-            case.state = evolve(case.state, ev)
             eid = event_id if n == 0 else derived_event_id(event_id, str(n))
             case.pending.append(
                 NewEvent(
                     event_id=eid,
                     event=ev,
-                    occurred_at=ev.occurred_at or start_of_day(ev.occurred_on, case.state.timezone),
+                    occurred_at=ev.occurred_at or start_of_day(ev.occurred_on, folded.timezone),
                     actor=principal.actor,
                     causation_id=None if n == 0 else event_id,
                 )

@@ -122,6 +122,7 @@ class _Index:
     weekday_holidays: tuple[date, ...]
     years: tuple[int, ...]  # sorted
     unconfirmed: frozenset[int] = frozenset()
+    year_set: frozenset[int] = frozenset()  # ``years`` again, for the one-year check
 
     def covers(self, first: int, last: int) -> bool:
         lo = bisect.bisect_left(self.years, first)
@@ -167,7 +168,11 @@ class BusinessCalendar:
         """Raise ``CalendarYearUnavailable`` unless every year of [first, last] is listed."""
         if self.every_day_counts:
             return
-        lo, hi = sorted((first.year, (last or first).year))
+        lo = first.year
+        hi = lo if last is None else last.year
+        if lo == hi and lo in self._index.year_set:
+            return  # the common case, without sorting or bisecting
+        lo, hi = sorted((lo, hi))
         if not self._index.covers(lo, hi):
             missing = next(y for y in range(lo, hi + 1) if not self._index.covers(y, y))
             years = self._index.years
@@ -299,9 +304,10 @@ class BusinessCalendar:
         """The non-working days in [first, last], in order (for explanations)."""
         if self.every_day_counts or last < first:
             return []
-        self.require(first, last)
-        weekend = [first + timedelta(days=i) for i in range((last - first).days + 1)]
-        return [d for d in weekend if not self.is_working_day(d)]
+        self.require(first, last)  # every year in between: no day below needs checking
+        by_day = self._index.by_day
+        days = (first + timedelta(days=i) for i in range((last - first).days + 1))
+        return [d for d in days if d.weekday() >= 5 or d in by_day]
 
     def reason(self, day: date) -> tuple[str, Holiday | None]:
         """Why ``day`` is not a working day: ``("weekend", None)`` or ``("holiday", h)``."""
@@ -327,7 +333,7 @@ def _build_index(name: str, dated: tuple[HolidayYear, ...]) -> _Index:
         years = tuple(sorted({y.year for y in dated}))
         unconfirmed = frozenset(y.year for y in dated if not y.confirmed)
     weekday = tuple(sorted(d for d in by_day if d.weekday() < 5))
-    return _Index(by_day, weekday, years, unconfirmed)
+    return _Index(by_day, weekday, years, unconfirmed, frozenset(years))
 
 
 @lru_cache(maxsize=64)

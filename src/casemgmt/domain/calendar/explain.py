@@ -10,6 +10,7 @@ then stretch to the ``floor``; the result is the explanation's ``due_on``.
 from __future__ import annotations
 
 from datetime import date, timedelta
+from functools import lru_cache
 from typing import Literal
 
 import msgspec
@@ -75,8 +76,10 @@ class Explanation(msgspec.Struct, frozen=True, kw_only=True):
     set_by: str | None = None
 
 
+@lru_cache(maxsize=8192)
 def fmt_day(day: date) -> str:
-    """``Wed 7 Jan 2026``."""
+    """``Wed 7 Jan 2026`` (cached: explanations name the same few hundred days again and
+    again)."""
     return f"{day:%a} {day.day} {day:%b %Y}"
 
 

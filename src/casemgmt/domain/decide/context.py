@@ -5,16 +5,19 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from typing import TypeVar
 
 from casemgmt.domain.calendar.calendars import BusinessCalendar, PeriodEnd
 from casemgmt.domain.errors import RuleViolation
 from casemgmt.domain.events import CaseOpened, NoticeIssued, PenaltyImposed, ResponseSent
 from casemgmt.domain.events.base import Event
-from casemgmt.domain.regime.model import DeadlineRule, Regime
+from casemgmt.domain.regime.model import DeadlineRule, MeetsRule, Regime, Transition
 
 __all__ = [
     "Context",
+    "RulesByTrigger",
     "basis_day",
+    "by_trigger",
     "next_id",
     "notice_kind_of",
     "rule_due",
@@ -39,6 +42,51 @@ class Context:
 
     def calendar(self, name: str | None = None) -> BusinessCalendar:
         return self.regime.business_calendar(name)
+
+    @property
+    def rules(self) -> RulesByTrigger:
+        """The regime's rules by the event type that triggers them (built once per regime)."""
+        return by_trigger(self.regime)
+
+
+@dataclass(frozen=True, slots=True)
+class RulesByTrigger:
+    """A regime's deadline rules, meets rules and stage transitions grouped by the event
+    type they fire on, each group in file order: ``decide`` looks up the few rules of the
+    action's type instead of testing every rule of the regime on every event."""
+
+    deadline_rules: dict[str, tuple[DeadlineRule, ...]]
+    meets: dict[str, tuple[MeetsRule, ...]]
+    transitions: dict[str, tuple[Transition, ...]]
+
+
+_R = TypeVar("_R", DeadlineRule, MeetsRule, Transition)
+_BY_TRIGGER: dict[int, tuple[Regime, RulesByTrigger]] = {}
+_BY_TRIGGER_MAX = 64
+
+
+def by_trigger(regime: Regime) -> RulesByTrigger:
+    """``regime``'s ``RulesByTrigger``, cached by identity (a regime is immutable; the
+    entry holds the regime, so its id is not reused while cached)."""
+    hit = _BY_TRIGGER.get(id(regime))
+    if hit is not None and hit[0] is regime:
+        return hit[1]
+    index = RulesByTrigger(
+        deadline_rules=_group(regime.deadline_rules),
+        meets=_group(regime.meets),
+        transitions=_group(regime.transitions),
+    )
+    if len(_BY_TRIGGER) >= _BY_TRIGGER_MAX:
+        _BY_TRIGGER.clear()
+    _BY_TRIGGER[id(regime)] = (regime, index)
+    return index
+
+
+def _group(rules: Iterable[_R]) -> dict[str, tuple[_R, ...]]:
+    grouped: dict[str, list[_R]] = {}
+    for rule in rules:
+        grouped.setdefault(rule.on, []).append(rule)
+    return {tag: tuple(found) for tag, found in grouped.items()}
 
 
 def notice_kind_of(event: Event) -> str | None:

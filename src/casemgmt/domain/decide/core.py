@@ -24,7 +24,7 @@ from casemgmt.domain.decide import guards as guard
 from casemgmt.domain.decide import parties, statute
 from casemgmt.domain.decide.context import Context
 from casemgmt.domain.decide.dates import check_event_dates, check_opening_dates
-from casemgmt.domain.decide.derive import derive
+from casemgmt.domain.decide.derive import derive_folded
 from casemgmt.domain.decide.explaining import explain_manual_move, explain_manual_set
 from casemgmt.domain.decide.periods import check_stated_periods
 from casemgmt.domain.events import (
@@ -56,7 +56,7 @@ from casemgmt.domain.regime.model import Regime
 from casemgmt.domain.state.evolve import evolve
 from casemgmt.domain.state.model import CaseState
 
-__all__ = ["ALLOWED_WHEN_CLOSED", "decide"]
+__all__ = ["ALLOWED_WHEN_CLOSED", "decide", "decide_folded"]
 
 ALLOWED_WHEN_CLOSED: frozenset[str] = frozenset({"note_added", "reminder_sent", "reminder_failed"})
 
@@ -76,6 +76,18 @@ def decide(
     an id. Raises ``CalendarYearUnavailable`` when a period reaches a year its calendar
     has no holiday list for.
     """
+    return decide_folded(state, action, regime, today, actor)[0]
+
+
+def decide_folded(
+    state: CaseState | None,
+    action: Event,
+    regime: Regime,
+    today: date,
+    actor: str | None = None,
+) -> tuple[list[Event], CaseState]:
+    """``decide``, and the case's state with every event it returns applied: the fold
+    ``decide`` does anyway, so a caller that keeps the state need not evolve again."""
     regulator = state.regulator if state else getattr(action, "regulator", None)
     ctx = Context(regime, regime.label(regulator), today, actor)
     if action.occurred_on > today:
@@ -86,7 +98,8 @@ def decide(
         )
     if isinstance(action, CaseOpened):
         opened = _open(state, action, ctx)
-        return [opened, *derive(evolve(None, opened), opened, ctx)]
+        derived, folded = derive_folded(evolve(None, opened), opened, ctx)
+        return [opened, *derived], folded
     if state is None:
         raise ctx.refuse("case_not_open", f"{action.type_tag()} needs an open case: open it first")
     _guard_stage(state, action, ctx)
@@ -94,7 +107,8 @@ def decide(
     statute.check_clock_events(state, action, ctx)
     accepted = _check(state, cast(AnyEvent, action), ctx)
     check_stated_periods(state, accepted, ctx)
-    return [accepted, *derive(evolve(state, accepted), accepted, ctx)]
+    derived, folded = derive_folded(evolve(state, accepted), accepted, ctx)
+    return [accepted, *derived], folded
 
 
 def _open(state: CaseState | None, a: CaseOpened, ctx: Context) -> CaseOpened:

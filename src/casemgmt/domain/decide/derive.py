@@ -44,7 +44,7 @@ from casemgmt.domain.regime.model import ClockStopRule
 from casemgmt.domain.state.evolve import evolve
 from casemgmt.domain.state.model import CaseState, DeadlineState
 
-__all__ = ["derive"]
+__all__ = ["derive", "derive_folded"]
 
 E = TypeVar("E", bound=Event)
 Producer = Callable[[CaseState, Event, Context], list[Event]]
@@ -52,12 +52,17 @@ Producer = Callable[[CaseState, Event, Context], list[Event]]
 
 def derive(state: CaseState, action: Event, ctx: Context) -> list[Event]:
     """The events that follow from ``action``, given ``state`` (which already includes it)."""
+    return derive_folded(state, action, ctx)[0]
+
+
+def derive_folded(state: CaseState, action: Event, ctx: Context) -> tuple[list[Event], CaseState]:
+    """``derive``, and ``state`` with the derived events applied (already folded here)."""
     derived: list[Event] = []
     for produce in _PRODUCERS:
         for event in produce(state, action, ctx):
             derived.append(event)
             state = evolve(state, event)
-    return derived
+    return derived, state
 
 
 def _ref(a: Event) -> tuple[str | None, str | None]:
@@ -74,10 +79,13 @@ def _ref(a: Event) -> tuple[str | None, str | None]:
 
 
 def _meets(s: CaseState, a: Event, ctx: Context) -> list[Event]:
+    rules = ctx.rules.meets.get(a.type_tag(), ())
+    if not rules:
+        return []
     notice_id, penalty_id = _ref(a)
     out: list[Event] = []
-    for rule in ctx.regime.meets:
-        if rule.on != a.type_tag() or rule.notice_kind not in (None, notice_kind_of(a)):
+    for rule in rules:
+        if rule.notice_kind not in (None, notice_kind_of(a)):
             continue
         for d in s.deadlines:
             # a missed duty is still met, late, by the act that meets it
@@ -180,11 +188,14 @@ def _extensions(s: CaseState, a: Event, ctx: Context) -> list[Event]:
 
 
 def _rules(s: CaseState, a: Event, ctx: Context) -> list[Event]:
+    rules = ctx.rules.deadline_rules.get(a.type_tag(), ())
+    if not rules:
+        return []
     notice_id, penalty_id = _ref(a)
     taken = [d.deadline_id for d in s.deadlines]
     out: list[Event] = []
-    for rule in ctx.regime.deadline_rules:
-        if rule.on != a.type_tag() or rule.notice_kind not in (None, notice_kind_of(a)):
+    for rule in rules:
+        if rule.notice_kind not in (None, notice_kind_of(a)):
             continue
         why = explain_rule(rule, a, ctx)
         kind = ctx.regime.kind(rule.kind)
@@ -230,8 +241,8 @@ def _cancellations(s: CaseState, a: Event, ctx: Context) -> list[Event]:
 
 
 def _stage(s: CaseState, a: Event, ctx: Context) -> list[Event]:
-    for t in ctx.regime.transitions:
-        if t.on != a.type_tag() or t.notice_kind not in (None, notice_kind_of(a)):
+    for t in ctx.rules.transitions.get(a.type_tag(), ()):
+        if t.notice_kind not in (None, notice_kind_of(a)):
             continue
         if (t.from_ and s.stage not in t.from_) or t.to == s.stage:
             continue

@@ -30,8 +30,8 @@ def stated_field(a: Event) -> str:
 
 def check_stated_periods(s: CaseState | None, a: Event, ctx: Context) -> None:
     """Where the law leaves the period to the notice, the notice states one, long enough."""
-    for rule in ctx.regime.deadline_rules:
-        if rule.period != "stated" or rule.on != a.type_tag():
+    for rule in ctx.rules.deadline_rules.get(a.type_tag(), ()):
+        if rule.period != "stated":
             continue
         if rule.notice_kind is not None and rule.notice_kind != notice_kind_of(a):
             continue
