@@ -227,6 +227,9 @@ class Container:
             self.clock,
             on_appended=self.metrics.count_appended,
             our_party=self.settings.our_party,
+            # PostgreSQL takes a second transaction while one writes: the next batch is
+            # decided meanwhile (SQLite's writers take turns; nothing to overlap).
+            overlap=self.engine.dialect.name == "postgresql",
         )
         replica = self.read_engine or self.engine
         self.queries = CaseQueryService(

@@ -13,9 +13,11 @@ caller can send them on while later batches are applied.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -43,7 +45,12 @@ from casemgmt.domain.events.fields import DateOutOfRange
 from casemgmt.domain.regime.registry import RegimeRegistry
 from casemgmt.domain.state.evolve import CaseState
 
-__all__ = ["ImportItem", "ImportResult", "ImportService", "ImportSummary"]
+__all__ = ["BATCH_SIZE", "ImportItem", "ImportResult", "ImportService", "ImportSummary"]
+
+#: Lines per batch (one transaction each): large enough that a batch's set-based
+#: statements and the case rows it rewrites cost little per line, small enough that two
+#: batches in memory (one written while the next is decided) stay a few tens of MB.
+BATCH_SIZE = 2000
 
 Status = Literal["accepted", "duplicate", "rejected"]
 
@@ -88,22 +95,103 @@ class _Case:
         self.accepted: list[tuple[int, str]] = []  # (index in the results, root event id)
 
 
+_Key = tuple[str, str]  # (regulator, event id)
+#: Lines decided between two looks at the event loop.
+_YIELD_EVERY = 32
+
+
+class _Carry:
+    """What a batch being written leaves for the next one, which is decided meanwhile:
+    the state and version of each case it changes, and its events by id (with their case
+    and regulator), as the next batch would read them once it has committed."""
+
+    __slots__ = ("cases", "events")
+
+    def __init__(
+        self,
+        cases: dict[str, tuple[int, CaseState]],
+        events: dict[str, list[tuple[str, str, NewEvent]]],
+    ) -> None:
+        self.cases = cases
+        self.events = events
+
+    def stored(self, items: Sequence[ImportItem]) -> dict[_Key, Envelope]:
+        """The carried events under the ids of ``items``, as ``_stored`` finds them."""
+        found: dict[_Key, Envelope] = {}
+        for item in items:
+            event_id = item.proposal.event_id if item.proposal is not None else None
+            for regulator, case_id, ne in self.events.get(event_id or "", ()):
+                found[(regulator, ne.event_id)] = _accepted_here(case_id, ne.event_id, ne.event)
+        return found
+
+
+class _Decided:
+    """One batch decided: a result per line, the cases with events to append, and the
+    duplicates of events the previous batch was still writing (their versions are filled
+    in once it has)."""
+
+    __slots__ = ("cases", "items", "later", "results")
+
+    def __init__(self, items: Sequence[ImportItem]) -> None:
+        self.items = items
+        self.results: list[ImportResult] = []
+        self.cases: dict[str, _Case] = {}
+        self.later: list[tuple[int, _Key]] = []
+
+    def carry(self) -> _Carry:
+        cases: dict[str, tuple[int, CaseState]] = {}
+        events: dict[str, list[tuple[str, str, NewEvent]]] = {}
+        for case_id, case in self.cases.items():
+            if case.state is None or not case.pending:
+                continue
+            cases[case_id] = (case.version + len(case.pending), case.state)
+            regulator = case.state.regulator
+            for ne in case.pending:
+                events.setdefault(ne.event_id, []).append((regulator, case_id, ne))
+        return _Carry(cases, events)
+
+    def fill_versions(self, versions: dict[_Key, int]) -> None:
+        for index, key in self.later:
+            self.results[index] = msgspec.structs.replace(
+                self.results[index], version=versions.get(key) or None
+            )
+
+
+class _Written:
+    """A batch committed: its results, whether it was decided again (another writer got
+    there first, so what it carried to the next batch is void), its events' versions."""
+
+    __slots__ = ("redecided", "results", "versions")
+
+    def __init__(
+        self, results: list[ImportResult], versions: dict[_Key, int], redecided: bool
+    ) -> None:
+        self.results = results
+        self.versions = versions
+        self.redecided = redecided
+
+
 class ImportService:
     def __init__(
         self,
         uow: Callable[[], CaseUnitOfWork],
         regimes: RegimeRegistry,
         clock: Clock,
-        batch_size: int = 1000,
+        batch_size: int = BATCH_SIZE,
         on_appended: Callable[[list[Envelope]], None] | None = None,
         our_party: str = "regulator",
+        *,
+        overlap: bool = False,
     ) -> None:
+        """``overlap``: decide each batch while the one before it is being written (in
+        a transaction of its own: for a database that takes concurrent writers)."""
         self._our_party = check_our_party(our_party)
         self._on_appended = on_appended
         self._uow = uow
         self._regimes = regimes
         self._clock = clock
         self._batch = batch_size
+        self._overlap = overlap
 
     async def run(self, principal: Principal, items: Iterable[ImportItem]) -> ImportSummary:
         """Apply every line; the summary holds a result per line, in order."""
@@ -117,64 +205,134 @@ class ImportService:
         self, principal: Principal, items: Iterable[ImportItem]
     ) -> AsyncIterator[ImportResult]:
         """Apply ``items`` batch by batch (each one transaction), yielding each batch's
-        results once it is committed."""
-        ids = _LineIds()
-        batch: list[ImportItem] = []
-        for item in items:
-            batch.append(ids.assign(item))
-            if len(batch) == self._batch:
-                for result in await self._batch_with_retry(principal, batch):
-                    yield result
-                batch = []
-        if batch:
-            for result in await self._batch_with_retry(principal, batch):
-                yield result
+        results once it is committed.
 
-    async def _batch_with_retry(
-        self, principal: Principal, items: Sequence[ImportItem]
-    ) -> list[ImportResult]:
+        With ``overlap``, batch n+1 is decided while batch n is written: it sees the
+        cases and events of batch n as batch n left them (``_Carry``), and the database
+        for everything else. Its transaction starts only once batch n has committed; had
+        batch n to be decided again, batch n+1 is too, as if nothing overlapped.
+        """
+        ids = _LineIds()
+        chunks = _chunks((ids.assign(item) for item in items), self._batch)
+        if not self._overlap:
+            for chunk in chunks:
+                for result in (await self._in_one(principal, chunk)).results:
+                    yield result
+            return
+        writing: asyncio.Task[_Written] | None = None
+        carry: _Carry | None = None
+        try:
+            for chunk in chunks:
+                async with self._uow() as uow:
+                    decided = await self._decide_batch(uow, principal, chunk, carry)
+                if writing is not None:
+                    written = await writing
+                    writing = None
+                    if written.redecided:
+                        async with self._uow() as uow:
+                            decided = await self._decide_batch(uow, principal, chunk, None)
+                    else:
+                        decided.fill_versions(written.versions)
+                    for result in written.results:
+                        yield result
+                carry = decided.carry()
+                writing = asyncio.ensure_future(self._write_with_retry(principal, decided))
+            if writing is not None:
+                written = await writing
+                writing = None
+                for result in written.results:
+                    yield result
+        finally:
+            if writing is not None:  # the caller stopped early: end the write cleanly
+                writing.cancel()
+                with contextlib.suppress(BaseException):
+                    await writing
+
+    async def _in_one(self, principal: Principal, items: Sequence[ImportItem]) -> _Written:
+        """Decide and write ``items`` in one transaction (again on a lost race)."""
         for attempt in range(3):
             try:
-                return await self._apply_batch(principal, items)
+                async with self._uow() as uow:
+                    decided = await self._decide_batch(uow, principal, items, None)
+                    versions = await self._write(uow, decided)
+                return _Written(decided.results, versions, redecided=attempt > 0)
             except ConcurrencyConflict:
                 # Another writer moved one of these cases on: decide the batch again.
                 if attempt == 2:
                     raise
         raise AssertionError("unreachable")
 
-    async def _apply_batch(
-        self, principal: Principal, items: Sequence[ImportItem]
-    ) -> list[ImportResult]:
-        async with self._uow() as uow:
-            ids = {i.case_id for i in items if i.case_id is not None}
-            cases = {
-                cid: _Case(v, s) for cid, (v, s) in (await uow.snapshots.load_many(ids)).items()
-            }
-            stored = await _stored(uow, principal, items, cases)
-            results: list[ImportResult] = []
-            for item in items:
-                results.append(await self._line(uow, principal, item, cases, stored, len(results)))
-            pending = [(cid, c) for cid, c in cases.items() if c.pending and c.state]
-            appended = await uow.events.append_many(
-                [(cid, c.state.regulator, c.pending, c.version) for cid, c in pending if c.state]
+    async def _write_with_retry(self, principal: Principal, decided: _Decided) -> _Written:
+        """Write a batch decided beforehand; on a lost race decide it again and write it
+        in one transaction."""
+        try:
+            async with self._uow() as uow:
+                versions = await self._write(uow, decided)
+            return _Written(decided.results, versions, redecided=False)
+        except ConcurrencyConflict:
+            written = await self._in_one(principal, decided.items)
+            written.redecided = True
+            return written
+
+    async def _decide_batch(
+        self,
+        uow: CaseUnitOfWork,
+        principal: Principal,
+        items: Sequence[ImportItem],
+        carry: _Carry | None,
+    ) -> _Decided:
+        decided = _Decided(items)
+        ids = {i.case_id for i in items if i.case_id is not None}
+        carried = carry.cases if carry is not None else {}
+        loaded = await uow.snapshots.load_many([c for c in ids if c not in carried])
+        cases = decided.cases
+        for cid, (version, state) in loaded.items():
+            cases[cid] = _Case(version, state)
+        for cid in ids:
+            if cid in carried:
+                cases[cid] = _Case(*carried[cid])
+        stored = await _stored(uow, principal, items, cases)
+        earlier = carry.stored(items) if carry is not None else {}
+        stored.update(earlier)
+        results = decided.results
+        for item in items:
+            if len(results) % _YIELD_EVERY == 0:
+                # Deciding never waits: let the batch being written send its next statement.
+                await asyncio.sleep(0)
+            results.append(await self._line(uow, principal, item, cases, stored, len(results)))
+            result = results[-1]
+            if result.status == "duplicate" and earlier:
+                key = _duplicate_key(item, cases, result)
+                if key is not None and stored.get(key) is earlier.get(key) is not None:
+                    decided.later.append((len(results) - 1, key))
+        return decided
+
+    async def _write(self, uow: CaseUnitOfWork, decided: _Decided) -> dict[_Key, int]:
+        """Append and project what ``decided`` accepted, commit; the versions written."""
+        results = decided.results
+        pending = [(cid, c) for cid, c in decided.cases.items() if c.pending and c.state]
+        appended = await uow.events.append_many(
+            [(cid, c.state.regulator, c.pending, c.version) for cid, c in pending if c.state]
+        )
+        changes = []
+        written: dict[_Key, int] = {}
+        for (case_id, case), result in zip(pending, appended, strict=True):
+            assert case.state is not None
+            changes.append(
+                CaseChange(case_id=case_id, envelopes=result.envelopes, state=case.state)
             )
-            changes = []
-            for (case_id, case), result in zip(pending, appended, strict=True):
-                assert case.state is not None
-                changes.append(
-                    CaseChange(case_id=case_id, envelopes=result.envelopes, state=case.state)
-                )
-                versions = {e.event_id: e.version for e in result.envelopes}
-                for index, root_id in case.accepted:
-                    results[index] = msgspec.structs.replace(
-                        results[index], version=versions[root_id]
-                    )
-            await uow.project(changes)
-            await uow.commit()
-            if self._on_appended is not None:
-                for change in changes:
-                    self._on_appended(change.envelopes)
-            return results
+            versions = {e.event_id: e.version for e in result.envelopes}
+            regulator = case.state.regulator
+            for event_id, version in versions.items():
+                written[(regulator, event_id)] = version
+            for index, root_id in case.accepted:
+                results[index] = msgspec.structs.replace(results[index], version=versions[root_id])
+        await uow.project(changes)
+        await uow.commit()
+        if self._on_appended is not None:
+            for change in changes:
+                self._on_appended(change.envelopes)
+        return written
 
     async def _line(
         self,
@@ -290,6 +448,26 @@ class _LineIds:
         return msgspec.structs.replace(
             item, proposal=msgspec.structs.replace(proposal, event_id=event_id)
         )
+
+
+def _chunks(items: Iterable[ImportItem], size: int) -> Iterator[list[ImportItem]]:
+    batch: list[ImportItem] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _duplicate_key(item: ImportItem, cases: dict[str, _Case], result: ImportResult) -> _Key | None:
+    """The (regulator, id) a duplicate line was found under."""
+    case = cases.get(item.case_id or "")
+    state = case.state if case is not None else None
+    event = item.proposal.event if item.proposal is not None else None
+    regulator = state.regulator if state else getattr(event, "regulator", "")
+    return None if result.event_id is None else (regulator, result.event_id)
 
 
 def _accepted_here(case_id: str, event_id: str, event: Event) -> Envelope:

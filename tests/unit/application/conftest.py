@@ -44,9 +44,13 @@ def cases(db: MemoryDatabase, clock: FixedClock) -> CaseService:
     return CaseService(lambda: MemoryCaseUnitOfWork(db), regimes(), clock)
 
 
-@pytest.fixture
-def imports(db: MemoryDatabase, clock: FixedClock) -> ImportService:
-    return ImportService(lambda: MemoryCaseUnitOfWork(db), regimes(), clock, batch_size=3)
+@pytest.fixture(params=[False, True], ids=["one-transaction", "overlapped"])
+def imports(db: MemoryDatabase, clock: FixedClock, request: pytest.FixtureRequest) -> ImportService:
+    """Batches of three, each decided and written in one transaction, or each decided
+    while the one before it is written (as on PostgreSQL): the results must not differ."""
+    return ImportService(
+        lambda: MemoryCaseUnitOfWork(db), regimes(), clock, batch_size=3, overlap=request.param
+    )
 
 
 @pytest.fixture

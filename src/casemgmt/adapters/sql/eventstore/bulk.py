@@ -31,7 +31,7 @@ from casemgmt.adapters.sql.eventstore.schema import (
 )
 from casemgmt.adapters.sql.eventstore.tables import events
 
-__all__ = ["CaseBatch", "insert_many", "pg_insert_many", "pg_insert_many_params"]
+__all__ = ["CaseBatch", "insert_many", "pg_insert_many", "pg_insert_many_params", "read_heads"]
 
 #: (case_id, regulator, rows as built by ``rows.new_rows``)
 CaseBatch = tuple[str, str, list[dict[str, Any]]]
@@ -96,3 +96,25 @@ _COPY_INSERT = f"""
     ON CONFLICT DO NOTHING
     RETURNING case_id, version, position
 """
+
+
+_HEADS = """
+    SELECT c.case_id, h.version, h.hash
+    FROM unnest($1::text[]) AS c(case_id)
+    CROSS JOIN LATERAL (
+        SELECT e.version, e.hash FROM events e
+        WHERE e.case_id = c.case_id COLLATE "C"
+        ORDER BY e.version DESC LIMIT 1
+    ) AS h
+"""
+
+
+async def read_heads(
+    conn: AsyncConnection, case_ids: Sequence[str]
+) -> dict[str, tuple[int, str | None]]:
+    """(version, hash) of each case's last event, (0, None) for a case with none: one
+    index lookup per case, in one statement."""
+    rows = await (await driver(conn)).fetch(_HEADS, list(case_ids))
+    heads: dict[str, tuple[int, str | None]] = dict.fromkeys(case_ids, (0, None))
+    heads.update({r[0]: (int(r[1]), r[2]) for r in rows})
+    return heads

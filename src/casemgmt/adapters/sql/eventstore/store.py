@@ -123,6 +123,9 @@ class SqlEventStore:
         if not self._pg:
             return [await self.append(*batch) for batch in batches]
         recorded_at = utc(self._clock.now(), "clock.now()")
+        unknown = [b[0] for b in batches if self._known_head(b[0], b[3]) is None]
+        if unknown:  # the heads of cases read in another transaction, in one query
+            self._heads.update(await bulk.read_heads(self._conn, unknown))
         built: list[bulk.CaseBatch] = []
         for case_id, regulator, events, expected in batches:
             _check_batch(events)
