@@ -1,11 +1,13 @@
 """Group commit of case commands on PostgreSQL (#13 items 1-2): ``CaseWriter``.
 
-Every command of the process that is ready to append goes into one queue. One task drains
-it: whatever is waiting when the previous group's COMMIT returns becomes the next group
-(up to ``max_group`` commands, one per case), written in ONE transaction: one statement
-inserts the events of every command, one statement per projection table, one COMMIT, so
-one WAL flush for the group. Nothing waits for a timer: a lone command goes at once, and
-under load the groups grow by themselves while the previous one is committing.
+Every command of the process that is ready to append goes into one queue. Whatever is
+waiting when a connection of the writer's is free becomes a group (up to ``max_group``
+commands, one per case, no case of a group still in flight), written in ONE transaction:
+one statement inserts the events of every command, one statement per projection table,
+one COMMIT, so one WAL flush for the group. Nothing waits for a timer: a lone command
+goes at once, and under load the groups grow by themselves while the previous ones are
+committing. Two groups may be in flight (``lanes``), so the client builds the next group
+while the server writes the last.
 
 Each command is still decided alone, on its own case state, and answered alone. The
 insert reports which commands it could not take: for each case the row of version
@@ -17,6 +19,14 @@ decides again or answers the conflict); its neighbours commit. Should a statemen
 group fail, the group is rolled back and every command of it takes the full path alone;
 should the COMMIT fail, every command gets that error (as a lone command would).
 
+The hot path (no deadline touched, no subscription listening) is one prepared statement
+on the lane's asyncpg connection, outside any transaction (a statement is its own): one
+round trip, no ``BEGIN``/``COMMIT``, no SQLAlchemy in between. Each lane holds its
+connection between groups; one the server closed is replaced before use, and one idle
+for a second is pinged first (a database restart costs no write). Behind PgBouncer's
+transaction pooling (``statement_cache`` off) nothing is prepared and every group is one
+transaction through SQLAlchemy.
+
 The states of recently written cases are kept (bounded LRU by case, with the version and
 the hash of the case's last event), so the next command on a case reads nothing before
 deciding. "Version v of a case has this state and hash" stays true forever (the log is
@@ -27,16 +37,18 @@ is untouched: the group's rows carry the group's ``xid8`` like any transaction's
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any
 
+import asyncpg  # type: ignore[import-untyped]
 import msgspec
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from casemgmt.adapters.codec import EventCodec
 from casemgmt.adapters.sql.case_uow import ProjectorFactory
@@ -45,14 +57,12 @@ from casemgmt.adapters.sql.eventstore.rows import appended_envelope, new_rows, u
 from casemgmt.adapters.sql.eventstore.schema import (
     INSERT_COLUMNS,
     INSERT_FIELDS,
-    pg_records,
     pg_recordset,
     pg_values,
 )
 from casemgmt.adapters.sql.eventstore.tables import JsonText
-from casemgmt.adapters.sql.readmodels.projection import summary_row, touches_deadlines
+from casemgmt.adapters.sql.readmodels.projection import summary_fields, touches_deadlines
 from casemgmt.adapters.sql.readmodels.tables import case_summary
-from casemgmt.adapters.sql.transactions import transaction
 from casemgmt.application.envelope import AppendResult, Envelope
 from casemgmt.application.ports import CaseWrite, Clock
 from casemgmt.application.readmodels import CaseChange
@@ -147,8 +157,18 @@ def _group_statement(*, summaries: bool) -> sa.TextualSelect:
 
 _insert_group = _group_statement(summaries=False)
 _insert_group_and_summaries = _group_statement(summaries=True)
+
+
+def _asyncpg_sql(statement: sa.TextualSelect) -> tuple[str, list[str]]:
+    """``statement`` as asyncpg runs it (``$n`` parameters), and the names in ``$n`` order."""
+    compiled = statement.compile(dialect=asyncpg_dialect.dialect())  # type: ignore[no-untyped-call]
+    return str(compiled), list(compiled.positiontup or ())
+
+
+_RAW_SQL, _RAW_ORDER = _asyncpg_sql(_insert_group_and_summaries)
+assert _RAW_ORDER == ["rows", "recorded_at", "summaries"], _RAW_ORDER
 _ENCODER = msgspec.json.Encoder()
-#: A connection unused for longer is pinged first (without a pre-ping on every checkout,
+#: A connection unused for longer is pinged first (without a pre-ping on every group,
 #: which would cost the lone command a second round trip).
 _IDLE_PING_SECONDS = 1.0
 
@@ -167,11 +187,24 @@ class _Pending:
         self.future = future
 
 
+class _Lane:
+    """A connection of the writer's, held between groups: the SQLAlchemy connection (the
+    transactional path), its asyncpg connection and the group statement prepared on it."""
+
+    __slots__ = ("conn", "raw", "statement", "used_at")
+
+    def __init__(self) -> None:
+        self.conn: AsyncConnection | None = None
+        self.raw: Any = None
+        self.statement: Any = None
+        self.used_at = float("-inf")
+
+
 class SqlCaseWriter:
     """``CaseWriter`` on PostgreSQL; ``projectors`` are the inline ones (``bootstrap``).
 
-    ``engine``: a pool of its own is best (no pre-ping needed: a dead connection fails
-    the group's statement, and its commands take the full path on the main pool).
+    ``engine``: a pool of its own, of at least ``lanes`` connections (each lane holds one
+    between groups; a dead one is replaced before use).
     """
 
     def __init__(
@@ -183,6 +216,7 @@ class SqlCaseWriter:
         *,
         capacity: int = 20_000,
         max_group: int = 64,
+        lanes: int = 2,
         listened: Callable[[set[str]], Awaitable[bool]] | None = None,
     ) -> None:
         """``listened(types)``: whether a subscription may be notified of any of these
@@ -195,13 +229,24 @@ class SqlCaseWriter:
         self._projectors = tuple(projectors)
         self._capacity = capacity
         self._max_group = max_group
+        self._lanes = lanes
+        self._prepared = autocommit_reads(engine)
         self._known: OrderedDict[str, _Known] = OrderedDict()
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._queue: list[_Pending] = []
-        self._drainer: asyncio.Task[None] | None = None
-        self._last_ok = float("-inf")  # loop time of the last statement that went through
+        self._free: list[_Lane] = []
+        self._held: list[_Lane] = []
+        self._in_flight: set[str] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._dispatching = False
+        #: Group statements sent (both paths), for tests and diagnostics.
+        self.groups = 0
 
     async def aclose(self) -> None:
         """Release the writer's connections (its engine is its own)."""
+        if self._loop is asyncio.get_running_loop():
+            for lane in self._held:
+                await _release(lane)
         await self._engine.dispose()
 
     # -- the case-state cache ---------------------------------------------------------
@@ -236,38 +281,73 @@ class SqlCaseWriter:
                 return None
             head = (known[0], known[2])
         loop = asyncio.get_running_loop()
+        if self._loop is not loop:
+            self._attach(loop)
         pending = _Pending(write, head, loop.create_future())
         self._queue.append(pending)
-        drainer = self._drainer
-        if drainer is None or drainer.done() or drainer.get_loop() is not loop:
-            self._queue = [p for p in self._queue if p.future.get_loop() is loop]
-            self._drainer = loop.create_task(self._drain())
+        if not self._dispatching:
+            # After the callbacks already due: the commands woken with this one (their
+            # neighbours' answers) queue first and go in the same group.
+            self._dispatching = True
+            loop.call_soon(self._dispatch)
         result: AppendResult | None = await pending.future
         return result
 
-    async def _drain(self) -> None:
-        while self._queue:
+    def _attach(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Start afresh on ``loop`` (connections and futures belong to their loop)."""
+        for lane in self._held:
+            if lane.conn is not None:  # of a loop gone: given up, not returned
+                with contextlib.suppress(Exception):
+                    lane.conn.sync_connection.invalidate()  # type: ignore[union-attr]
+        self._loop = loop
+        self._queue = []
+        self._held = [_Lane() for _ in range(self._lanes)]
+        self._free = list(self._held)
+        self._in_flight = set()
+        self._tasks = set()
+        self._dispatching = False
+
+    def _dispatch(self) -> None:
+        self._dispatching = False
+        loop = self._loop
+        assert loop is not None
+        while self._queue and self._free:
             group: list[_Pending] = []
             later: list[_Pending] = []
             cases: set[str] = set()
+            size = self._max_group
             for pending in self._queue:
                 case_id = pending.write.case_id
-                if case_id in cases or len(group) >= self._max_group:
+                if case_id in cases or case_id in self._in_flight or len(group) >= size:
                     later.append(pending)
                 else:
                     cases.add(case_id)
                     group.append(pending)
             self._queue = later
-            try:
-                await self._commit_group(group)
-            except BaseException as exc:  # never leave a command waiting
-                for pending in group:
-                    if not pending.future.done():
-                        pending.future.set_exception(exc)
-                if not isinstance(exc, Exception):
-                    raise
+            if not group:
+                return  # each waits for its case's group in flight
+            self._in_flight |= cases
+            task = loop.create_task(self._run(self._free.pop(), group, cases))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
 
-    async def _commit_group(self, group: list[_Pending]) -> None:
+    async def _run(self, lane: _Lane, group: list[_Pending], cases: set[str]) -> None:
+        try:
+            await self._commit_group(lane, group)
+        except BaseException as exc:  # never leave a command waiting
+            for pending in group:
+                if not pending.future.done():
+                    pending.future.set_exception(exc)
+            if not isinstance(exc, Exception):
+                raise
+        finally:
+            self._in_flight -= cases
+            self._free.append(lane)
+            if self._queue and not self._dispatching:
+                self._dispatching = True
+                asyncio.get_running_loop().call_soon(self._dispatch)
+
+    async def _commit_group(self, lane: _Lane, group: list[_Pending]) -> None:
         recorded_at = utc(self._clock.now(), "clock.now()")
         built = [
             new_rows(
@@ -283,15 +363,15 @@ class SqlCaseWriter:
         if (
             # Behind PgBouncer's transaction pooling a statement outside a transaction may
             # be prepared on one server connection and run on another: one transaction.
-            not autocommit_reads(self._engine)
+            not self._prepared
             or touches_deadlines(ne.event for p in group for ne in p.write.events)
         ) or (
             self._listened is not None
             and await self._listened({ne.event.type_tag() for p in group for ne in p.write.events})
         ):
-            results = await self._in_transaction(group, built, recorded_at)
+            results = await self._in_transaction(lane, group, built, recorded_at)
         else:
-            results = await self._in_one_statement(group, built, recorded_at)
+            results = await self._in_one_statement(lane, group, built, recorded_at)
         if results is None:  # nothing of the group is kept: each command goes alone
             results = [None] * len(group)
         for pending, result in zip(group, results, strict=True):
@@ -302,67 +382,109 @@ class SqlCaseWriter:
                 self.remember(write.state, result.envelopes[-1])
             pending.future.set_result(result)
 
+    async def _ready(self, lane: _Lane) -> bool:
+        """The lane's connection, alive as far as can be told without a round trip (and
+        pinged when idle a while); False if none could be had (the group goes alone)."""
+        loop = asyncio.get_running_loop()
+        try:
+            if lane.conn is not None and lane.raw.is_closed():
+                await _release(lane, invalidate=True)
+            if lane.conn is not None and loop.time() - lane.used_at > _IDLE_PING_SECONDS:
+                try:
+                    # An idle connection may have died with a database restart; a dead
+                    # one found here has sent nothing of the group.
+                    await lane.raw.execute("SELECT 1")
+                except Exception as exc:
+                    _log.warning("group_connection_dead", error=type(exc).__name__)
+                    await _release(lane, invalidate=True)
+            if lane.conn is None:
+                lane.conn = await self._engine.connect()
+                lane.raw = (await lane.conn.get_raw_connection()).driver_connection
+                lane.statement = None
+        except Exception as exc:
+            _log.warning("group_connection_failed", error=type(exc).__name__)
+            await _release(lane, invalidate=True)
+            return False
+        lane.used_at = loop.time()
+        return True
+
     async def _in_one_statement(
-        self, group: list[_Pending], built: list[list[dict[str, Any]]], recorded_at: datetime
+        self,
+        lane: _Lane,
+        group: list[_Pending],
+        built: list[list[dict[str, Any]]],
+        recorded_at: datetime,
     ) -> list[AppendResult | None] | None:
-        """Events and summaries in one statement, its own transaction: one round trip."""
+        """Events and summaries in one prepared statement, its own transaction."""
         summaries = []
         for pending, rows in zip(group, built, strict=True):
-            change = CaseChange(
-                case_id=pending.write.case_id,
-                envelopes=_provisional(pending.write, rows),
-                state=pending.write.state,
+            last = rows[-1]
+            row = summary_fields(
+                pending.write.state,
+                last["version"],
+                max(r["occurred_at"] for r in rows) if len(rows) > 1 else last["occurred_at"],
+                last["hash"],
             )
-            row = summary_row(change)
-            summaries.append(
-                {
-                    c.name: msgspec.Raw(row[c.name]) if c.name in _JSON_COLUMNS else row[c.name]
-                    for c in _SUMMARY
-                }
+            row["related_parties"] = msgspec.Raw(row["related_parties"])
+            row["state"] = msgspec.Raw(row["state"])
+            summaries.append(row)
+        records = _records(built)
+        if not await self._ready(lane):
+            return None
+        try:
+            if lane.statement is None:
+                lane.statement = await lane.raw.prepare(_RAW_SQL)
+            self.groups += 1
+            returned = await lane.statement.fetch(
+                records, recorded_at, _ENCODER.encode(summaries).decode()
             )
-        params = _params(built, recorded_at)
-        params["summaries"] = _ENCODER.encode(summaries).decode()
-        loop = asyncio.get_running_loop()
-        async with self._engine.connect() as conn:
-            auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
-            try:
-                if loop.time() - self._last_ok > _IDLE_PING_SECONDS:
-                    # An idle connection may have died with a database restart; a dead
-                    # one found here has sent nothing of the group (the pool drops it).
-                    await auto.exec_driver_sql("SELECT 1")
-            except DBAPIError as exc:
-                _log.warning("group_connection_dead", error=type(exc).__name__)
-                return None
-            try:
-                result = await auto.execute(_insert_group_and_summaries, params)
-            except DBAPIError as exc:
-                if exc.connection_invalidated:
-                    raise  # committed or not, nobody knows: as a lone command's COMMIT
-                _log.warning("group_write_failed", commands=len(group), error=type(exc).__name__)
-                return None
-            self._last_ok = loop.time()
-            return self._results(group, built, result.all())
+        except BaseException as exc:
+            if lane.raw.is_closed() or not isinstance(exc, asyncpg.PostgresError):
+                # Committed or not, nobody knows: as a lone command's COMMIT.
+                await _release(lane, invalidate=True)
+                raise
+            _log.warning("group_write_failed", commands=len(group), error=type(exc).__name__)
+            return None
+        return self._results(group, built, returned)
 
     async def _in_transaction(
-        self, group: list[_Pending], built: list[list[dict[str, Any]]], recorded_at: datetime
+        self,
+        lane: _Lane,
+        group: list[_Pending],
+        built: list[list[dict[str, Any]]],
+        recorded_at: datetime,
     ) -> list[AppendResult | None] | None:
         """Events, then every inline projection, in one transaction (deadlines touched)."""
-        async with transaction(self._engine, write=True) as conn:
-            try:
-                result = await conn.execute(_insert_group, _params(built, recorded_at))
-                results = self._results(group, built, result.all())
-                changes = [
-                    CaseChange(case_id=p.write.case_id, envelopes=r.envelopes, state=p.write.state)
-                    for p, r in zip(group, results, strict=True)
-                    if r is not None
-                ]
-                if changes:
-                    for make in self._projectors:
-                        await make(conn).apply(changes)
-            except Exception as exc:
-                _log.warning("group_write_failed", commands=len(group), error=type(exc).__name__)
-                return None
+        if not await self._ready(lane):
+            return None
+        conn = lane.conn
+        assert conn is not None
+        try:
+            await conn.begin()
+            self.groups += 1
+            params = {"recorded_at": recorded_at, "rows": _records(built)}
+            result = await conn.execute(_insert_group, params)
+            results = self._results(group, built, result.all())
+            changes = [
+                CaseChange(case_id=p.write.case_id, envelopes=r.envelopes, state=p.write.state)
+                for p, r in zip(group, results, strict=True)
+                if r is not None
+            ]
+            if changes:
+                for make in self._projectors:
+                    await make(conn).apply(changes)
+        except Exception as exc:
+            _log.warning("group_write_failed", commands=len(group), error=type(exc).__name__)
+            await _rollback(lane)
+            return None
+        except BaseException:  # cancelled: the connection's state is unknown
+            await _release(lane, invalidate=True)
+            raise
+        try:
             await conn.commit()  # an error here reaches every command of the group
+        except BaseException:
+            await _rollback(lane)
+            raise
         return results
 
     def _results(
@@ -385,16 +507,44 @@ class SqlCaseWriter:
         return results
 
 
-def _provisional(write: CaseWrite, rows: list[dict[str, Any]]) -> list[Envelope]:
-    """The envelopes ``rows`` will be, before the database gives them positions."""
-    return [appended_envelope(row, 0, ne.event) for row, ne in zip(rows, write.events, strict=True)]
+async def _rollback(lane: _Lane) -> None:
+    """Roll the lane's transaction back; a connection that cannot is given up."""
+    conn = lane.conn
+    if conn is None:
+        return
+    try:
+        if conn.in_transaction():
+            await conn.rollback()
+    except Exception:
+        await _release(lane, invalidate=True)
+        return
+    if lane.raw is not None and lane.raw.is_closed():
+        await _release(lane, invalidate=True)
 
 
-def _params(built: list[list[dict[str, Any]]], recorded_at: datetime) -> dict[str, Any]:
+async def _release(lane: _Lane, *, invalidate: bool = False) -> None:
+    """Give the lane's connection back to the pool (``invalidate``: as dead)."""
+    conn, lane.conn, lane.raw, lane.statement = lane.conn, None, None, None
+    if conn is None:
+        return
+    try:
+        if invalidate:
+            await conn.invalidate()
+        await conn.close()
+    except Exception as exc:  # a dead connection may fail to say goodbye
+        _log.info("group_connection_released", error=type(exc).__name__)
+
+
+def _records(built: list[list[dict[str, Any]]]) -> str:
+    """The group's rows as one JSON array (``json_to_recordset``), payloads verbatim."""
     records: list[dict[str, Any]] = []
     for rows in built:
-        for record in pg_records(rows, _FIELDS):
-            record["lead"] = not records or record["case_id"] != records[-1]["case_id"]
+        lead = True
+        for row in rows:
+            record = {f: row[f] for f in _FIELDS}
+            record["data"] = msgspec.Raw(row["data"])
+            record["lead"] = lead
             record["ord"] = len(records)
             records.append(record)
-    return {"recorded_at": recorded_at, "rows": _ENCODER.encode(records).decode()}
+            lead = False
+    return _ENCODER.encode(records).decode()

@@ -8,6 +8,7 @@ written from the folded state, so applying the same change twice writes the same
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from functools import cache
 from typing import Any
 
@@ -31,6 +32,7 @@ __all__ = [
     "CaseProjector",
     "decode_state",
     "encode_state",
+    "summary_fields",
     "summary_row",
     "touches_deadlines",
     "upsert",
@@ -138,12 +140,25 @@ class CaseProjector:
 
 def summary_row(change: CaseChange) -> dict[str, Any]:
     """The ``case_summary`` row of a change (its envelopes stored, with positions)."""
-    state, last = change.state, change.envelopes[-1]
+    last = change.envelopes[-1]
+    row = summary_fields(
+        change.state, last.version, max(e.occurred_at for e in change.envelopes), last.hash
+    )
+    row["related_parties"] = row["related_parties"].decode()
+    row["state"] = row["state"].decode()
+    row["seq"] = change.envelopes[0].position
+    row["position"] = max(e.position for e in change.envelopes)
+    return row
+
+
+def summary_fields(
+    state: CaseState, version: int, last_event_at: datetime, head_hash: str
+) -> dict[str, Any]:
+    """The ``case_summary`` row of ``state`` at ``version`` but ``seq`` and ``position``
+    (the positions its events get); ``related_parties`` and ``state`` as JSON bytes."""
     active = [d for d in state.deadlines if d.status == "open"]
-    parties = list(state.related_parties)
     return {
         "case_id": state.case_id,
-        "seq": change.envelopes[0].position,
         "regulator": state.regulator,
         "regime": state.regime,
         "subject": state.subject,
@@ -151,19 +166,18 @@ def summary_row(change: CaseChange) -> dict[str, Any]:
         "reference": state.reference,
         "stage": state.stage,
         "status": state.status,
-        "version": last.version,
+        "version": version,
         "opened_on": state.opened_on,
-        "last_event_at": max(e.occurred_at for e in change.envelopes),
+        "last_event_at": last_event_at,
         "open_deadlines": len(active),
         "next_due_on": min((d.due_on for d in active), default=None),
         "our_party": state.our_party,
         "assignee": state.assignee,
-        "related_parties": _ENCODER.encode(parties).decode(),
+        "related_parties": _ENCODER.encode(list(state.related_parties)),
         "search": _search_text(state),
-        "position": max(e.position for e in change.envelopes),
-        "state": encode_state(state),
+        "state": _ENCODER.encode(state),
         "state_schema": STATE_SCHEMA,
-        "head_hash": last.hash,
+        "head_hash": head_hash,
     }
 
 
