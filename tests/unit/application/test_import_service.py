@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Sequence
 from datetime import date
 from typing import Self
@@ -223,3 +224,21 @@ async def test_a_case_moved_on_by_another_writer_is_decided_again(
         written = [(r.event_id, r.type) for r in db.tables.events if r.case_id == case_id]
         assert (f"{case_id}-m", "deadline_met") not in written
         assert [t for _, t in written].count("deadline_met") == 1
+
+
+async def test_collections_are_fewer_while_imports_run_and_as_before_after(
+    imports: ImportService,
+) -> None:
+    before = gc.get_threshold()
+    first = imports.stream(ADMIN, file())
+    second = imports.stream(ADMIN, file()[:1])
+    await anext(first)
+    during = gc.get_threshold()
+    await anext(second)
+    await first.aclose()  # the first to start ends first: the second still runs
+    still = gc.get_threshold()
+    await second.aclose()
+
+    assert during[0] > before[0]
+    assert still == during
+    assert gc.get_threshold() == before
