@@ -7,9 +7,11 @@ from typing import Any, Self
 
 import msgspec
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from casemgmt.adapters.codec import EventCodec
+from casemgmt.adapters.sql.engine import dialect_of
 from casemgmt.adapters.sql.eventstore.store import SqlEventStore
 from casemgmt.adapters.sql.eventstore.tables import events
 from casemgmt.adapters.sql.readmodels.projection import CaseProjector, decode_state, upsert
@@ -48,6 +50,28 @@ _with_events = (
     .where(events.c.case_id.in_(sa.bindparam("case_ids", expanding=True)))
     .distinct()
 )
+# PostgreSQL: one index probe per case id, however stale the statistics (as ``IN`` on
+# tables never analyzed, a bulk import's lookups were sequential scans; see
+# ``eventstore.bulk.pg_find_ids``).
+_ids = sa.bindparam("case_ids", type_=postgresql.ARRAY(sa.Text))
+_pg_snapshots = sa.text(
+    """
+    SELECT s.case_id, s.version, CAST(s.state AS TEXT) AS state, s.state_schema, s.head_hash
+    FROM unnest(CAST(:case_ids AS text[])) AS c(case_id)
+    CROSS JOIN LATERAL (
+        SELECT * FROM case_summary WHERE case_summary.case_id = c.case_id LIMIT 1
+    ) AS s
+    """
+).bindparams(_ids)
+_pg_with_events = sa.text(
+    """
+    SELECT c.case_id
+    FROM unnest(CAST(:case_ids AS text[])) AS c(case_id)
+    CROSS JOIN LATERAL (
+        SELECT 1 FROM events WHERE events.case_id = c.case_id COLLATE "C" LIMIT 1
+    ) AS e
+    """
+).bindparams(_ids)
 
 
 class SqlSnapshots:
@@ -72,12 +96,15 @@ class SqlSnapshots:
         """``load`` for many cases in one query; cases with no events are left out."""
         if not case_ids:
             return {}
-        rows = (await self._conn.execute(_snapshots, {"case_ids": list(case_ids)})).all()
-        found = {row.case_id: loaded for row in rows if (loaded := self._from_row(row))}
+        pg = dialect_of(self._conn) == "postgresql"
+        ids = list(dict.fromkeys(case_ids))
+        rows = await self._conn.execute(_pg_snapshots if pg else _snapshots, {"case_ids": ids})
+        found = {row.case_id: loaded for row in rows.all() if (loaded := self._from_row(row))}
         missing = [c for c in case_ids if c not in found]
         if missing:
             # Only a case whose snapshot is absent or unreadable is folded from its events.
-            result = await self._conn.execute(_with_events, {"case_ids": missing})
+            with_events_query = _pg_with_events if pg else _with_events
+            result = await self._conn.execute(with_events_query, {"case_ids": missing})
             with_events = {case_id for (case_id,) in result.all()}
             for case_id in missing:
                 folded = await self._fold(case_id) if case_id in with_events else None

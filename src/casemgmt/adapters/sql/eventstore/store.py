@@ -164,8 +164,9 @@ class SqlEventStore:
         """See ``EventStore.find``: the regulator's stored events among ``event_ids``."""
         if not event_ids:
             return []
-        params = {"regulator": regulator, "event_ids": list(event_ids)}
-        result = await self._conn.execute(q.find_ids, params)
+        params = {"regulator": regulator, "event_ids": list(dict.fromkeys(event_ids))}
+        query = bulk.pg_find_ids if self._pg else q.find_ids
+        result = await self._conn.execute(query, params)
         return to_envelopes(self._codec, result.all())
 
     async def regulator_of(self, case_id: str) -> str | None:

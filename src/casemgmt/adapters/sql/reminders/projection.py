@@ -23,11 +23,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from casemgmt.adapters.sql.engine import dialect_of
 from casemgmt.adapters.sql.readmodels.projection import upsert
 from casemgmt.adapters.sql.reminders.tables import reminders
 from casemgmt.application.envelope import Envelope
@@ -89,6 +92,11 @@ class ReminderProjector:
 
     async def _existing(self, case_ids: list[str]) -> dict[str, str]:
         t = self._table
+        if dialect_of(self._conn) == "postgresql":
+            # One index probe per case however stale the statistics (as ``IN``, a bulk
+            # import into a new database scanned every reminder for each batch).
+            rows = await self._conn.execute(_pg_existing(t.name), {"case_ids": case_ids})
+            return {row[0]: row[1] for row in rows}
         query = sa.select(t.c.reminder_id, t.c.status).where(t.c.case_id.in_(case_ids))
         return {row[0]: row[1] for row in await self._conn.execute(query)}
 
@@ -97,6 +105,21 @@ class ReminderProjector:
             return self._regimes.get(state.regulator, state.regime)
         except UnknownRegime:
             return None
+
+
+@cache
+def _pg_existing(table: str) -> sa.TextClause:
+    # OFFSET 0 keeps the lateral subquery a subquery: a nested loop over the case ids.
+    return sa.text(
+        f"""
+        SELECT r.reminder_id, r.status
+        FROM unnest(CAST(:case_ids AS text[])) AS c(case_id)
+        CROSS JOIN LATERAL (
+            SELECT reminder_id, status FROM "{table}" WHERE "{table}".case_id = c.case_id
+            OFFSET 0
+        ) AS r
+        """
+    ).bindparams(sa.bindparam("case_ids", type_=postgresql.ARRAY(sa.Text)))
 
 
 def _touched(envelopes: Iterable[Envelope]) -> dict[str, int]:
