@@ -11,7 +11,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
-from typing import TYPE_CHECKING, Literal, Protocol, Self
+from typing import TYPE_CHECKING, Any, Literal, Protocol, Self
 
 import msgspec
 
@@ -40,6 +40,7 @@ if TYPE_CHECKING:  # data types of the ports below; their modules import this on
     from casemgmt.application.users import User
 
 __all__ = [
+    "BulkProjector",
     "CaseQueries",
     "CaseSnapshots",
     "CaseUnitOfWork",
@@ -434,6 +435,16 @@ class Projector(Protocol):
     name: str
 
     async def apply(self, changes: Sequence[CaseChange]) -> None: ...
+
+
+class BulkProjector(Projector, Protocol):
+    """A projector a rebuild can load in bulk: ``fresh_rows(changes)`` is what ``apply``
+    writes for cases that have no rows yet, as (table, rows) pairs (the table as the
+    adapter knows it), computed without the database."""
+
+    def fresh_rows(
+        self, changes: Sequence[CaseChange]
+    ) -> Sequence[tuple[object, Sequence[dict[str, Any]]]]: ...
 
 
 class CaseQueries(Protocol):

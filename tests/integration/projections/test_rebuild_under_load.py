@@ -3,7 +3,9 @@
 Eight writers record events on seeded cases through ``CaseService`` (inline projections
 included) while the cases projection is rebuilt, swapped in, and rebuilt again. Every
 write must succeed (no deadlock, no lock error reaching a writer), and once the writers
-stop, a further rebuild must reproduce the tables the inline projection built.
+stop, a further rebuild must reproduce the tables the inline projection built. On
+PostgreSQL also with the fill forked into two workers (ranges of cases), whose snapshot
+decides which cases the catch-up refolds.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import random
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from tests.integration.projections.test_rebuild import (
     ADMIN,
     _seed_cases,
@@ -55,14 +58,16 @@ async def _write_until(container: Any, done: asyncio.Event, seed: int) -> tuple[
     return written, errors
 
 
-async def _rebuild_under_load(url: str) -> tuple[int, list[str], bool]:
+async def _rebuild_under_load(url: str, workers: int | None) -> tuple[int, list[str], bool]:
     container = build_container(_settings(url), clock=FixedClock(NOW))
     spec = projection_specs(container.regimes)["cases"]
     done = asyncio.Event()
     writers = [asyncio.create_task(_write_until(container, done, s)) for s in range(WRITERS)]
     try:
         for _ in range(REBUILDS):
-            await rebuild_projection(container.engine, container.codec, SystemClock(), spec)
+            await rebuild_projection(
+                container.engine, container.codec, SystemClock(), spec, workers=workers
+            )
     finally:
         done.set()
         results = await asyncio.gather(*writers)
@@ -76,9 +81,14 @@ async def _rebuild_under_load(url: str) -> tuple[int, list[str], bool]:
     return written, [e for r in results for e in r[1]], same
 
 
-def test_rebuild_with_writers_running_fails_no_writer(database_url: str) -> None:
+@pytest.mark.parametrize("workers", [None, 2])
+def test_rebuild_with_writers_running_fails_no_writer(
+    database_url: str, backend: str, workers: int | None
+) -> None:
+    if workers is not None and backend != "postgres":
+        pytest.skip("SQLite folds in this process")
     asyncio.run(_seed_cases(database_url, CASES))
-    written, errors, same = asyncio.run(_rebuild_under_load(database_url))
+    written, errors, same = asyncio.run(_rebuild_under_load(database_url, workers))
     assert errors == []
     assert written > 0
     assert same

@@ -25,7 +25,15 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from casemgmt.adapters.sql.eventstore.tables import JsonText
 
-__all__ = ["COPY_MIN_ROWS", "copy_upsert", "driver", "stage", "staging_name", "unique_keys"]
+__all__ = [
+    "COPY_MIN_ROWS",
+    "copy_rows",
+    "copy_upsert",
+    "driver",
+    "stage",
+    "staging_name",
+    "unique_keys",
+]
 
 #: Below this many rows a plain ``executemany`` is as quick (fewer round trips).
 COPY_MIN_ROWS = 64
@@ -128,3 +136,17 @@ async def copy_upsert(
     await stage(conn, table, columns, records)
     sql = _upsert_sql(table, columns, tuple(keys), tuple(keep), tuple(latest))
     await (await driver(conn)).execute(sql)
+
+
+async def copy_rows(conn: AsyncConnection, table: sa.Table, rows: Sequence[dict[str, Any]]) -> None:
+    """COPY ``rows`` (dicts with the same keys) straight into ``table``, no staging and no
+    conflict handling, in the caller's transaction: for a table only the caller writes and
+    that holds none of these keys yet (a rebuild's new tables). JSON columns take the
+    text as it is (the dialect's ``json`` codec sends a ``str`` unchanged)."""
+    if not rows:
+        return
+    columns = tuple(rows[0])
+    values = itemgetter(*columns)
+    records = [values(row) for row in rows] if len(columns) > 1 else [(values(r),) for r in rows]
+    pg = await driver(conn)
+    await pg.copy_records_to_table(table.name, records=records, columns=list(columns))

@@ -116,7 +116,7 @@ class CaseProjector:
         self._deadlines = deadline_table
 
     async def apply(self, changes: Sequence[CaseChange]) -> None:
-        summaries = [summary_row(c) for c in changes if c.envelopes]
+        (_, summaries), (_, rows) = self.fresh_rows(changes)
         # seq (the first event's position) is written once, when the row is created.
         # last_event_at is the latest business time seen: a late event may be older.
         await upsert(
@@ -127,8 +127,16 @@ class CaseProjector:
             keep=["seq"],
             latest=["last_event_at"],
         )
-        rows = [row for c in changes for row in self._deadline_rows(c)]
         await upsert(self._conn, self._deadlines, rows, ["case_id", "deadline_id"])
+
+    def fresh_rows(
+        self, changes: Sequence[CaseChange]
+    ) -> list[tuple[sa.Table, list[dict[str, Any]]]]:
+        """The rows ``apply`` writes, by table: for a case without rows yet, all of them
+        (a rebuild loads these straight into its new tables)."""
+        summaries = [summary_row(c) for c in changes if c.envelopes]
+        rows = [row for c in changes for row in self._deadline_rows(c)]
+        return [(self._summary, summaries), (self._deadlines, rows)]
 
     def _deadline_rows(self, change: CaseChange) -> Iterable[dict[str, Any]]:
         touched = _touched_deadlines(change.envelopes)

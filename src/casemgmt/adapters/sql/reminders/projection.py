@@ -68,6 +68,9 @@ class ReminderProjector:
         self._conn = conn
         self._regimes = regimes
         self._table = table
+        #: ``reminder_schedule`` by (regime, kind, due date), for as long as the projector
+        #: lives (one transaction inline; a whole pass in a rebuild).
+        self._schedules: dict[tuple[int, str, date], list[tuple[str, datetime]]] = {}
 
     async def apply(self, changes: Sequence[CaseChange]) -> None:
         touched = {c.case_id: _touched(c.envelopes) for c in changes}
@@ -75,6 +78,23 @@ class ReminderProjector:
         if not cases:
             return
         existing = await self._existing(cases)
+        rows = self._rows(changes, touched, existing)
+        await upsert(self._conn, self._table, rows, ["reminder_id"])
+
+    def fresh_rows(
+        self, changes: Sequence[CaseChange]
+    ) -> list[tuple[sa.Table, list[dict[str, Any]]]]:
+        """The rows ``apply`` writes for cases that have no reminder rows yet (a rebuild
+        loads these straight into its new table)."""
+        touched = {c.case_id: _touched(c.envelopes) for c in changes}
+        return [(self._table, self._rows(changes, touched, {}))]
+
+    def _rows(
+        self,
+        changes: Sequence[CaseChange],
+        touched: dict[str, dict[str, int]],
+        existing: dict[str, str],
+    ) -> list[dict[str, Any]]:
         rows: list[dict[str, Any]] = []
         for change in changes:
             regime = self._regime(change.state)
@@ -86,9 +106,18 @@ class ReminderProjector:
                 version = touched[change.case_id].get(d.deadline_id)
                 if version is not None:
                     rows.extend(
-                        _rows(change.state, d, regime, anchors, existing, version, fallback)
+                        _rows(
+                            change.state,
+                            d,
+                            regime,
+                            anchors,
+                            existing,
+                            version,
+                            fallback,
+                            self._schedules,
+                        )
                     )
-        await upsert(self._conn, self._table, rows, ["reminder_id"])
+        return rows
 
     async def _existing(self, case_ids: list[str]) -> dict[str, str]:
         t = self._table
@@ -162,10 +191,15 @@ def _rows(
     existing: dict[str, str],
     version: int,
     fallback: datetime,
+    schedules: dict[tuple[int, str, date], list[tuple[str, datetime]]],
 ) -> Iterable[dict[str, Any]]:
     for due_on in dict.fromkeys(_due_dates(d)):
         anchor = anchors.get((d.deadline_id, due_on))
-        for offset, send_at in reminder_schedule(due_on, d.kind, regime):
+        key = (id(regime), d.kind, due_on)
+        schedule = schedules.get(key)
+        if schedule is None:
+            schedule = schedules[key] = reminder_schedule(due_on, d.kind, regime)
+        for offset, send_at in schedule:
             rid = reminder_id(state.case_id, d.deadline_id, due_on, offset)
             before = existing.get(rid)
             if anchor is not None:
