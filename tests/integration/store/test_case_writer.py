@@ -150,3 +150,23 @@ async def test_a_cache_ahead_of_the_database_writes_nothing_out_of_order(
     assert result.envelopes[-1].prev_hash == first.hash
     report = await verify_chains(a.engine, chain=a.codec.chain)
     assert report.ok, report
+
+
+async def test_a_cancelled_caller_never_fails_its_neighbours(
+    two: tuple[Container, Container],
+) -> None:
+    a, _ = two
+    cases = [f"ofcom-gc-cancel-{n}" for n in range(3)]
+    for case_id in cases:
+        await _open(a, case_id)
+    tasks = [asyncio.create_task(a.cases.record(WRITER, _note(c, "grouped"))) for c in cases]
+    await asyncio.sleep(0)  # all three are queued for one group, none answered yet
+    tasks[1].cancel()
+    first, cancelled, last = await asyncio.gather(*tasks, return_exceptions=True)
+
+    assert isinstance(cancelled, asyncio.CancelledError)
+    assert isinstance(first, AppendResult)
+    assert isinstance(last, AppendResult)
+    assert [first.envelopes[-1].version, last.envelopes[-1].version] == [2, 2]
+    # The cancelled caller's command was in the group: written, as a lost answer is.
+    assert await _summary_versions(a) == dict.fromkeys(cases, 2)

@@ -380,7 +380,8 @@ class SqlCaseWriter:
                 self.forget(write.case_id)
             else:
                 self.remember(write.state, result.envelopes[-1])
-            pending.future.set_result(result)
+            if not pending.future.done():  # its caller may have been cancelled
+                pending.future.set_result(result)
 
     async def _ready(self, lane: _Lane) -> bool:
         """The lane's connection, alive as far as can be told without a round trip (and
