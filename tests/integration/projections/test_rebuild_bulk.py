@@ -8,7 +8,9 @@ ANALYZEd before the swap:
   tables' columns (order, defaults), constraint and index names and definitions, and
   planner statistics on the new tables;
 - a rebuild that fails (in this process or in a forked worker) raises, leaves the live
-  tables as they were and drops every shadow it made.
+  tables as they were and drops every shadow it made;
+- behind PgBouncer in transaction pooling mode the forked workers still read the one
+  exported snapshot and give back the same tables.
 """
 
 from __future__ import annotations
@@ -19,7 +21,20 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from tests.integration.projections.test_bulk_paths import NOW, _import, _lines, _settings, _snapshot
+from sqlalchemy.engine import make_url
+from tests.conftest import IN_CI
+from tests.integration.deployment.test_pgbouncer import (  # noqa: F401 - pgbouncer: a fixture
+    PGBOUNCER,
+    pgbouncer,
+)
+from tests.integration.projections.test_bulk_paths import (
+    CHAIN_KEYS,
+    NOW,
+    _import,
+    _lines,
+    _settings,
+    _snapshot,
+)
 
 from casemgmt.adapters.clock import FixedClock
 from casemgmt.adapters.sql import forked
@@ -27,6 +42,7 @@ from casemgmt.adapters.sql.readmodels import rebuild
 from casemgmt.adapters.sql.readmodels.rebuild import ProjectionSpec, rebuild_projections
 from casemgmt.application.readmodels import CaseChange
 from casemgmt.bootstrap import build_container, projection_specs
+from casemgmt.settings import DatabaseSettings, Settings, WorkerSettings
 
 #: The live tables of both projections.
 TABLES = ("case_summary", "deadlines", "reminders")
@@ -199,3 +215,42 @@ async def _sqlite_shadows(url: str) -> list[str]:
             return [r[0] for r in rows]
     finally:
         await container.aclose()
+
+
+def test_forked_rebuild_behind_pgbouncer_transaction_pooling(
+    database_url: str, backend: str, request: pytest.FixtureRequest
+) -> None:
+    """As documented for PgBouncer (transaction pooling, no statement cache): the workers
+    import the exported snapshot over whatever server connection they are given."""
+    if backend != "postgres":
+        pytest.skip("PgBouncer fronts PostgreSQL")
+    if PGBOUNCER is None and not IN_CI:
+        pytest.skip("pgbouncer not installed (CI installs it)")
+    port = int(request.getfixturevalue("pgbouncer"))
+    asyncio.run(_import(database_url, _lines()))
+    before, catalog = asyncio.run(_snapshot(database_url)), asyncio.run(_catalog(database_url))
+    through = make_url(database_url).set(host="127.0.0.1", port=port)
+
+    async def rebuild_through() -> Any:
+        settings = Settings(
+            database=DatabaseSettings(
+                url=through.render_as_string(hide_password=False),
+                chain_keys=CHAIN_KEYS,
+                statement_cache=False,
+            ),
+            worker=WorkerSettings(broker_url=""),
+        )
+        container = build_container(settings, clock=FixedClock(NOW))
+        try:
+            specs = list(projection_specs(container.regimes).values())
+            return await rebuild_projections(
+                container.engine, container.codec, container.clock, specs, workers=2
+            )
+        finally:
+            await container.aclose()
+
+    reports = asyncio.run(rebuild_through())
+
+    assert all(r.events == len(before["events"]) for r in reports)
+    assert asyncio.run(_snapshot(database_url)) == before
+    assert asyncio.run(_catalog(database_url)) == catalog
