@@ -51,7 +51,11 @@ class Role(enum.StrEnum):
 
     @property
     def rank(self) -> int:
-        return list(Role).index(self)
+        return _RANKS[self]
+
+
+#: Each role's rank, weakest first (checked on every request).
+_RANKS = {role: rank for rank, role in enumerate(Role)}
 
 
 class Principal(msgspec.Struct, frozen=True, kw_only=True):

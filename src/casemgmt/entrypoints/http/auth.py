@@ -28,7 +28,15 @@ from casemgmt.application.auth import Principal, Role
 from casemgmt.entrypoints.http.ratelimit import RateLimits
 from casemgmt.observability import bind_request_values
 
-__all__ = ["COOKIE", "PUBLIC_PATHS", "ApiKeyAuthMiddleware", "client_address", "requires"]
+__all__ = [
+    "COOKIE",
+    "PUBLIC_PATHS",
+    "ROLE",
+    "ApiKeyAuthMiddleware",
+    "check_role",
+    "client_address",
+    "requires",
+]
 
 COOKIE = "casemgmt_session"
 PUBLIC_PATHS = [
@@ -96,15 +104,23 @@ class ApiKeyAuthMiddleware(AbstractAuthenticationMiddleware):
         return AuthenticationResult(user=principal, auth=principal.key_id)
 
 
-def requires(role: Role) -> Any:
-    """A guard admitting principals with ``role`` or a stronger one."""
+#: The route ``opt`` key naming the weakest role a route admits (see ``requires``).
+ROLE = "casemgmt_role"
 
-    # Async: Litestar runs a synchronous guard in a worker thread, on every request.
-    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-        principal: Principal = connection.user
-        if not principal.has_role(role):
-            raise PermissionDeniedException(
-                detail=f"this needs a {role.value} key; this key is a {principal.role.value} key"
-            )
 
-    return guard
+def requires(role: Role) -> dict[str, Role]:
+    """Route (or controller) ``opt`` admitting principals with ``role`` or a stronger one:
+    ``@post(..., opt=requires(Role.WRITER))``; ``route_rules`` checks it on every request."""
+    return {ROLE: role}
+
+
+def check_role(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+    """403 unless the principal has the role the route requires (if any)."""
+    role: Role | None = handler.opt.get(ROLE)
+    if role is None:
+        return
+    principal: Principal = connection.user
+    if not principal.has_role(role):
+        raise PermissionDeniedException(
+            detail=f"this needs a {role.value} key; this key is a {principal.role.value} key"
+        )

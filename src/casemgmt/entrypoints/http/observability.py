@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import hmac
 import logging
+import os
 import re
 import time
-import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -113,7 +113,8 @@ def _bind(scope: Scope) -> str:
         elif name == b"x-correlation-id":
             sent = value.decode("latin-1")
     valid = sent_request_id is not None and _CLIENT_ID.fullmatch(sent_request_id)
-    request_id = sent_request_id if valid and sent_request_id else uuid.uuid4().hex
+    # 32 random hex digits, as uuid4().hex but without building a UUID per request.
+    request_id = sent_request_id if valid and sent_request_id else os.urandom(16).hex()
     correlation = sent if sent is not None and _CLIENT_ID.fullmatch(sent) else request_id
     state = scope.setdefault("state", {})
     state.update(request_id=request_id, correlation_id=correlation)

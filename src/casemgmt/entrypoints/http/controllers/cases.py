@@ -67,7 +67,7 @@ class CasesController(Controller):
         "/",
         operation_id="openCase",
         summary="Open a case",
-        guards=[requires(Role.WRITER)],
+        opt=requires(Role.WRITER),
         before_request=require_json,
         status_code=201,
     )
@@ -189,7 +189,7 @@ class CasesController(Controller):
         "/{case_id:str}/events",
         operation_id="recordCaseEvents",
         summary="Append one event, or {events: [...]} atomically",
-        guards=[requires(Role.WRITER)],
+        opt=requires(Role.WRITER),
         before_request=require_json,
         status_code=201,
     )

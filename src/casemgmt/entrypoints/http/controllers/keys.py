@@ -46,7 +46,7 @@ def feed_view(token: FeedToken) -> FeedTokenView:
 class KeysController(Controller):
     path = "/v1/keys"
     tags = ["keys"]
-    guards = [requires(Role.ADMIN)]
+    opt = requires(Role.ADMIN)
 
     @post("/", operation_id="createKey", summary="Create an API key", before_request=require_json)
     async def create(
