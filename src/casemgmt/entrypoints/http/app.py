@@ -23,7 +23,7 @@ from casemgmt.entrypoints.http.controllers.keys import FeedTokensController, Key
 from casemgmt.entrypoints.http.controllers.regulators import RegulatorsController
 from casemgmt.entrypoints.http.controllers.subscriptions import SubscriptionsController
 from casemgmt.entrypoints.http.controllers.users import UsersController
-from casemgmt.entrypoints.http.conventions import ConditionalGet
+from casemgmt.entrypoints.http.conventions import conditional_get
 from casemgmt.entrypoints.http.dashboard import (
     DASHBOARD_ROUTES,
     static_files_router,
@@ -31,7 +31,7 @@ from casemgmt.entrypoints.http.dashboard import (
 )
 from casemgmt.entrypoints.http.deps import dependencies
 from casemgmt.entrypoints.http.errors import exception_handlers
-from casemgmt.entrypoints.http.guards import NulGuard, route_rules, security_headers
+from casemgmt.entrypoints.http.guards import nul_guard, route_rules, security_headers
 from casemgmt.entrypoints.http.observability import metrics_endpoint, middleware_factory
 from casemgmt.entrypoints.http.openapi import docs_assets_router, openapi_config
 from casemgmt.entrypoints.http.ratelimit import RateLimits
@@ -77,9 +77,8 @@ def create_app(settings: Settings, container: Container | None = None) -> Litest
         template_config=template_config(),
         dependencies=dependencies(built),
         middleware=[
-            middleware_factory(built.metrics.http_seconds),
-            NulGuard,
-            ConditionalGet,
+            # One layer for observability and the per-request wrappers (NUL, ETag/304).
+            middleware_factory(built.metrics.http_seconds, nul_guard, conditional_get),
             DefineMiddleware(ApiKeyAuthMiddleware, exclude=PUBLIC_PATHS),
         ],
         logging_config=None,  # structlog, configured above, owns logging

@@ -4,7 +4,7 @@
   a query parameter the operation does not declare in the OpenAPI document is a 400
   naming it, so a typo (``?regulater=ico``) or an unsupported filter (``sort``) is never
   silently ignored.
-* ``ConditionalGet`` (ASGI middleware): the readable resources (cases, a case, its
+* ``conditional_get`` (wraps every HTTP request): the readable resources (cases, a case, its
   timeline, the deadline queue and its calendar feed, the event feed) carry an ``ETag``;
   a GET whose ``If-None-Match`` names it is answered ``304 Not Modified`` with no body.
   A route that sets its own ``ETag`` (a case: its version) keeps it; otherwise the tag
@@ -18,15 +18,14 @@ from typing import Any
 
 from litestar.connection import ASGIConnection
 from litestar.datastructures import MutableScopeHeaders
-from litestar.enums import ScopeType
 from litestar.handlers.base import BaseRouteHandler
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import Message, Receive, Scope, Send
 
 from casemgmt.application.errors import ValidationFailed
 
 __all__ = [
     "CONDITIONAL_PATHS",
-    "ConditionalGet",
+    "conditional_get",
     "etag_matches",
     "known_code",
     "known_query_only",
@@ -93,37 +92,31 @@ def etag_matches(header: str | None, etag: str) -> bool:
     return any(tag.strip().removeprefix("W/") == bare for tag in header.split(","))
 
 
-class ConditionalGet:
-    """ASGI middleware: ``ETag`` on the readable resources and ``304`` for a matching
-    ``If-None-Match`` (the body is produced, then not sent)."""
+def conditional_get(scope: Scope, receive: Receive, send: Send) -> tuple[Receive, Send]:
+    """``ETag`` on the readable resources and ``304`` for a matching ``If-None-Match``
+    (the body is produced, then not sent). A request wrapper of ``RequestObservability``
+    (one middleware layer for every per-request wrapper)."""
+    if (
+        scope.get("method") != "GET"
+        or not scope["path"].startswith(CONDITIONAL_PATHS)
+        or scope["path"].endswith(STREAMED_SUFFIXES)
+    ):
+        return receive, send
+    held: list[Any] = []
+    chunks: list[bytes] = []
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (
-            scope["type"] != ScopeType.HTTP
-            or scope.get("method") != "GET"
-            or not scope["path"].startswith(CONDITIONAL_PATHS)
-            or scope["path"].endswith(STREAMED_SUFFIXES)
-        ):
-            await self.app(scope, receive, send)
+    async def capture(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            held.append(message)
             return
-        held: list[Any] = []
-        chunks: list[bytes] = []
+        if message["type"] != "http.response.body":
+            await send(message)
+            return
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            await _finish(scope, held[0], b"".join(chunks), send)
 
-        async def capture(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                held.append(message)
-                return
-            if message["type"] != "http.response.body":
-                await send(message)
-                return
-            chunks.append(message.get("body", b""))
-            if not message.get("more_body", False):
-                await _finish(scope, held[0], b"".join(chunks), send)
-
-        await self.app(scope, receive, capture)
+    return receive, capture
 
 
 def _body(body: bytes) -> Any:

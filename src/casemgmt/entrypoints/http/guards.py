@@ -8,8 +8,9 @@ route handler for each guard it runs, on every request (two copies were 4% of a
 single-event POST's server CPU). Async although it never awaits: Litestar runs a
 synchronous guard in a worker thread.
 
-``NulGuard`` is ASGI middleware, not a ``before_request`` hook, because a route's own
-``before_request`` replaces the application's: the guard must hold for every route. It
+``nul_guard`` wraps every HTTP request (in the observability middleware), not a
+``before_request`` hook, because a route's own ``before_request`` replaces the
+application's: the guard must hold for every route. It
 refuses NUL in the path and query, and scans the body as the handler reads it (chunk by
 chunk, nothing buffered) for a raw NUL, its JSON escape ``\\u0000`` and, in a form post,
 ``%00``. No database text column can hold NUL, so none may reach a query.
@@ -24,16 +25,15 @@ from __future__ import annotations
 from typing import Any
 
 from litestar.connection import ASGIConnection
-from litestar.enums import ScopeType
 from litestar.handlers.base import BaseRouteHandler
-from litestar.types import ASGIApp, Message, Receive, ReceiveMessage, Scope, Send
+from litestar.types import Message, Receive, ReceiveMessage, Scope, Send
 
 from casemgmt.application.errors import ValidationFailed
 from casemgmt.entrypoints.http.auth import check_role
 from casemgmt.entrypoints.http.conventions import known_query_only
 from casemgmt.entrypoints.http.openapi import ASSETS, DOCS_CSP
 
-__all__ = ["DEFAULT_CSP", "NulGuard", "route_rules", "security_headers"]
+__all__ = ["DEFAULT_CSP", "nul_guard", "route_rules", "security_headers"]
 
 #: Nothing from elsewhere, no scripts, never framed; the dashboard's styles are its own.
 DEFAULT_CSP = (
@@ -54,23 +54,16 @@ async def route_rules(
     check_role(connection, handler)
 
 
-class NulGuard:
-    """ASGI middleware refusing NUL anywhere in a request (``ValidationFailed``: 400)."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != ScopeType.HTTP:
-            await self.app(scope, receive, send)
-            return
-        query = scope.get("query_string", b"")
-        if "\x00" in scope["path"] or b"%00" in query or b"\x00" in query:
-            raise ValidationFailed("NUL characters are not allowed in the URL", field="url")
-        if scope["path"] in _STREAMED:
-            await self.app(scope, receive, send)
-            return
-        await self.app(scope, _scanning(receive, _patterns(scope)), send)
+def nul_guard(scope: Scope, receive: Receive, send: Send) -> tuple[Receive, Send]:
+    """Refuse NUL anywhere in an HTTP request (``ValidationFailed``: 400): in the URL at
+    once, in the body as the handler reads it. A request wrapper of ``RequestObservability``
+    (one middleware layer for every per-request wrapper)."""
+    query = scope.get("query_string", b"")
+    if "\x00" in scope["path"] or b"%00" in query or b"\x00" in query:
+        raise ValidationFailed("NUL characters are not allowed in the URL", field="url")
+    if scope["path"] in _STREAMED:
+        return receive, send
+    return _scanning(receive, _patterns(scope)), send
 
 
 def _patterns(scope: Scope) -> tuple[bytes, ...]:

@@ -128,7 +128,7 @@ PROBLEM_SCHEMA = {
     },
     "additionalProperties": True,
 }
-#: Operations that answer ``If-None-Match`` with 304 (see conventions.ConditionalGet).
+#: Operations that answer ``If-None-Match`` with 304 (see conventions.conditional_get).
 CONDITIONAL = frozenset(
     {"listCases", "getCase", "getCaseTimeline", "listDeadlines", "deadlinesCalendar", "readFeed"}
 )
