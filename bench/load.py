@@ -21,7 +21,7 @@ from typing import Any
 
 import httpx
 
-__all__ = ["HttpError", "Load", "percentile", "rss_mb", "run_load", "serve"]
+__all__ = ["HttpError", "Load", "percentile", "rss_mb", "run_load", "serve", "server_cpu_seconds"]
 
 ROOT = Path(__file__).resolve().parents[1]
 #: (method, path, body or None) for client ``c``'s ``n``-th request.
@@ -127,6 +127,18 @@ def _children(pid: int) -> list[int]:
     except OSError:
         return []
     return found + [g for c in found for g in _children(c)]
+
+
+def server_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds used so far by ``pid`` and its descendants (all threads)."""
+    ticks = 0
+    for p in [pid, *_children(pid)]:
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def rss_mb(pid: int) -> float:
