@@ -14,9 +14,11 @@ A grantor can never create a credential with more power than its own (``may_gran
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable, Collection
 from datetime import timedelta
+from typing import Any
 
 from casemgmt.application.auth import (
     FEED_PREFIX,
@@ -73,6 +75,8 @@ class AccessService:
         self._monotonic = monotonic
         #: key id -> (the key, the watch's generation when it was read, monotonic read time)
         self._kept: dict[str, tuple[ApiKey, int, float]] = {}
+        #: key id -> (generation, the read in flight, monotonic time it was sent)
+        self._reading: dict[str, tuple[int, asyncio.Task[ApiKey | None], float]] = {}
 
     def scope(self, regulators: Collection[str] | None) -> list[str] | None:
         """``regulators`` normalised (lower case, each once); ``ValidationFailed`` naming
@@ -113,12 +117,24 @@ class AccessService:
         kept = self._kept.get(key_id)
         if kept is not None and kept[1] == generation and started - kept[2] < self._key_seconds:
             return kept[0]
-        key = await self.keys.get(key_id)
+        # Requests that miss together (the kept key just expired) share one read, if it
+        # was sent in this generation: one round trip, not one per request in flight.
+        loop = asyncio.get_running_loop()
+        reading = self._reading.get(key_id)
+        if reading is None or reading[0] != generation or reading[1].get_loop() is not loop:
+            task = loop.create_task(self.keys.get(key_id))
+            reading = self._reading[key_id] = (generation, task, started)
+            task.add_done_callback(lambda _: self._done_reading(key_id, reading))
+        key = await asyncio.shield(reading[1])
         if key is not None:
             if len(self._kept) >= MAX_CACHED_KEYS:
                 self._kept.clear()
-            self._kept[key_id] = (key, generation, started)
+            self._kept[key_id] = (key, generation, reading[2])
         return key
+
+    def _done_reading(self, key_id: str, reading: tuple[int, Any, float]) -> None:
+        if self._reading.get(key_id) is reading:
+            del self._reading[key_id]
 
     async def create_key(
         self, by: Principal | None, name: str, role: Role, regulators: Collection[str] | None

@@ -26,13 +26,14 @@ class Keys:
         self.keys: dict[str, ApiKey] = {}
         self.reads = 0
         self.during_read: list[Callable[[], None]] = []
+        self.gate: asyncio.Event | None = None  # set: reads answer (None: at once)
 
     async def get(self, key_id: str) -> ApiKey | None:
         self.reads += 1
         key = self.keys.get(key_id)
         for hook in self.during_read:
             hook()
-        await asyncio.sleep(0)
+        await (self.gate.wait() if self.gate is not None else asyncio.sleep(0))
         return key
 
     async def revoke(self, key_id: str, at: datetime) -> ApiKey:
@@ -154,3 +155,27 @@ async def test_a_wrong_secret_is_refused_even_for_a_kept_key() -> None:
     access, _, _, _, token = _setup()
     assert await access.authenticate(token) is not None
     assert await access.authenticate(token[:-2] + ("AA" if token[-2:] != "AA" else "BB")) is None
+
+
+async def test_requests_that_miss_together_share_one_read() -> None:
+    access, keys, _, _, token = _setup()
+    results = await asyncio.gather(*(access.authenticate(token) for _ in range(8)))
+    assert all(r is not None for r in results)
+    assert keys.reads == 1
+
+
+async def test_a_read_sent_before_a_change_is_not_shared_after_it() -> None:
+    access, keys, watch, _, token = _setup()
+    keys.gate = asyncio.Event()
+    sent = asyncio.Event()
+    keys.during_read.append(sent.set)
+    first = asyncio.ensure_future(access.authenticate(token))
+    await sent.wait()  # its read saw the key unrevoked and waits for its answer
+    keys.during_read.clear()
+    await keys.revoke(token.split("_")[1], NOW)
+    watch.changed()
+    second = asyncio.ensure_future(access.authenticate(token))
+    keys.gate.set()
+    assert await second is None  # read again: not the old read's key
+    assert await first is not None  # the read sent before the change answers its caller
+    assert keys.reads == 2
