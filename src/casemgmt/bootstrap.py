@@ -413,6 +413,7 @@ class WorkerServices:
             start_grace_seconds=r.claim_start_grace_seconds,
             recorder=recorder,
             parallel=r.parallel_requests,
+            unrecorded=r.max_unrecorded,
         )
         self.missed = MissedDeadlines(SqlOverdueSource(c.engine), c.cases, c.clock)
         self.events = EventDelivery(
@@ -423,14 +424,15 @@ class WorkerServices:
             r.claim_lease_seconds,
             start_grace_seconds=r.claim_start_grace_seconds,
             parallel=r.parallel_requests,
+            unrecorded=r.max_unrecorded,
         )
 
     async def claim_events(self) -> tuple[list[tuple[str, str, str]], bool]:
         """Claim deliverable event notifications: (event, subscription, claim token) each,
         and True when a full batch suggests more are waiting."""
         r = self.settings.reminders
-        grace = min(r.claim_start_grace_seconds, r.claim_lease_seconds)
         now = self.container.clock.now()
+        grace = r.claim_start_grace_seconds
         return await claim_events(self.container.engine, now, r.claim_batch, grace)
 
     async def claim(self) -> tuple[list[tuple[str, str, str]], bool]:
@@ -438,8 +440,9 @@ class WorkerServices:
         when a full batch suggests more are waiting."""
         r = self.settings.reminders
         now = self.container.clock.now()
-        # The scan's claim holds only until the task starts (which takes the full lease).
-        grace = min(r.claim_start_grace_seconds, r.claim_lease_seconds)
+        # The scan's claim holds only until the task starts (which takes the lease and
+        # renews it while it runs).
+        grace = r.claim_start_grace_seconds
         return await claim_due(self.container.engine, now, r.claim_batch, grace)
 
     async def send_digests(self) -> int:

@@ -247,7 +247,8 @@ class ReminderSettings:
     claim_batch: int = _doc(500, "Most reminders one scan claims.", "CASEMGMT_REMINDER_CLAIM_BATCH")
     delivery_batch: int = _doc(
         100,
-        "Claimed deliveries one worker task sends concurrently and records in one transaction.",
+        "Claimed deliveries one worker task takes and sends concurrently (outcomes recorded "
+        "as they come, in groups).",
         "CASEMGMT_REMINDER_DELIVERY_BATCH",
     )
     parallel_requests: int = _doc(
@@ -255,6 +256,14 @@ class ReminderSettings:
         "Webhook requests one worker process keeps in flight at once (its pooled, "
         "keep-alive HTTP client's connection limit).",
         "CASEMGMT_REMINDER_PARALLEL_REQUESTS",
+    )
+    max_unrecorded: int = _doc(
+        64,
+        "Webhook requests of one worker process started and not yet recorded, at most "
+        "(outcomes are recorded as they come, in groups): all a worker killed with -9 can "
+        "send again (with the same webhook-id, recorded once). Lower: fewer re-sends after "
+        "a crash, smaller recording transactions, less throughput.",
+        "CASEMGMT_REMINDER_MAX_UNRECORDED",
     )
     webhook_allowed_networks: str = _doc(
         "",
@@ -264,15 +273,17 @@ class ReminderSettings:
         "CASEMGMT_WEBHOOK_ALLOWED_NETWORKS",
     )
     claim_lease_seconds: float = _doc(
-        300.0,
-        "A claimed reminder not delivered within this lease is claimable again.",
+        30.0,
+        "A started delivery's claim outlives its task's last heartbeat by this (the task "
+        "renews it every third of it while it runs): a worker killed mid-delivery leaves "
+        "its reminders claimable again within this plus a scan interval.",
         "CASEMGMT_REMINDER_CLAIM_LEASE_SECONDS",
     )
     claim_start_grace_seconds: float = _doc(
         60.0,
         "A claimed delivery whose task has not started within this is claimed and published "
         "again (a broker that lost its queue strands a reminder no longer than this plus a "
-        "scan interval); a started task holds its claim for the whole lease.",
+        "scan interval); a started task holds its claim while it renews it.",
         "CASEMGMT_REMINDER_START_GRACE_SECONDS",
     )
 

@@ -11,7 +11,8 @@ Delivery (``EventDelivery``) goes the reminders' way: claimed in batches by a sc
 task takes its claims (swapping the scan's token for its own), sends them concurrently
 through the same signing ``WebhookSender``, retries connection errors, timeouts, 5xx and
 429 on the same ``RetryPolicy`` and dead-letters the rest, settling the rows (and logging
-each attempt) in one transaction per batch. No event is appended for an outcome: the
+each attempt) as they come, one transaction per group, while renewing the claims it
+still holds (``application.reminders.batches``). No event is appended for an outcome: the
 delivery row and its attempt log are the record.
 
 Order: per (subscription, case), a row is claimable only when no earlier event of that
@@ -39,6 +40,7 @@ from casemgmt.application.ports import (
     NotificationStore,
     WebhookSender,
 )
+from casemgmt.application.reminders.batches import Batch, run_batch
 from casemgmt.application.reminders.policy import (
     DeliveryOutcome,
     RetryPolicy,
@@ -156,16 +158,25 @@ class EventDelivery:
         *,
         start_grace_seconds: float | None = None,
         parallel: int = 50,
+        unrecorded: int | None = None,
+        heartbeat_seconds: float | None = None,
     ) -> None:
+        """As ``ReminderDelivery``'s: a started claim renewed every ``heartbeat_seconds``
+        (default a third of the lease), outcomes settled as they come, at most
+        ``unrecorded`` sends of this process unsettled at once."""
+        if lease_seconds <= 0:
+            raise ValueError("the claim lease must be positive")
         self._store = store
         self._sender = sender
         self._clock = clock
         self._policy = policy
         self._lease = timedelta(seconds=lease_seconds)
         grace = lease_seconds if start_grace_seconds is None else start_grace_seconds
-        self._grace = timedelta(seconds=min(grace, lease_seconds))
+        self._grace = timedelta(seconds=grace)
+        self._heartbeat = heartbeat_seconds or lease_seconds / 3
         self._rng = rng or random.Random()
         self._parallel = asyncio.Semaphore(max(1, parallel))
+        self._window = asyncio.Semaphore(max(1, unrecorded or 4 * parallel))
 
     async def deliver_many(
         self, claims: Sequence[Claim], run_id: str | None = None
@@ -182,22 +193,36 @@ class EventDelivery:
                 valid.setdefault(claim[:2], claim)
         taken = await self._store.start(list(valid.values()), mine, now + self._lease, now)
         outcomes: dict[tuple[str, str], DeliveryOutcome] = {}
-        closings: list[Closing] = []
+        first: list[Closing] = []
         sending: list[NotificationJob] = []
         for key in taken:
             job = msgspec.structs.replace(jobs[key], claim_token=mine)
             if job.subscription_deleted:
-                closings.append(_closing(job, "cancelled", None, now))
+                first.append(_closing(job, "cancelled", None, now))
                 outcomes[key] = DeliveryOutcome(status="cancelled")
             else:
                 sending.append(job)
-        results = await asyncio.gather(*(self._send(job, now) for job in sending))
-        done = self._clock.now()
-        for job, result in zip(sending, results, strict=True):
-            outcome, closing = self._settle(job, result, done)
+
+        async def attempt(job: NotificationJob) -> Closing:
+            result = await self._send(job, self._clock.now())
+            outcome, closing = self._settle(job, result, self._clock.now())
             outcomes[(job.notification_id, job.subscription_id)] = outcome
-            closings.append(closing)
-        await self._store.close(closings)
+            return closing
+
+        async def renew(keys: list[tuple[str, str]]) -> int:
+            at = self._clock.now()
+            return await self._store.renew(keys, mine, at + self._lease, at)
+
+        batch = Batch(
+            jobs=sending,
+            send=attempt,
+            job_key=lambda job: (job.notification_id, job.subscription_id),
+            settled_key=lambda closing: (closing.reminder_id, closing.subscription_id),
+            record=self._store.close,
+            renew=renew,
+            first=first,
+        )
+        await run_batch(batch, self._window, self._heartbeat)
         return [outcomes.get((e, s), _STALE) for e, s, _ in claims]
 
     async def _send(self, job: NotificationJob, now: datetime) -> SendResult:

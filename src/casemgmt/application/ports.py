@@ -515,6 +515,13 @@ class DeliveryStore(Protocol):
         (or already ``token``) for ``token`` until ``lease_until``; the pairs taken."""
         ...
 
+    async def renew(
+        self, keys: Sequence[tuple[str, str]], token: str, lease_until: datetime, now: datetime
+    ) -> int:
+        """Extend to ``lease_until`` the claim of each of these pending deliveries still
+        held under ``token`` (a heartbeat); how many were renewed."""
+        ...
+
     async def settle(self, closing: Closing) -> None:
         """``CaseUnitOfWork.close_delivery`` in a transaction of its own."""
         ...
@@ -540,6 +547,12 @@ class NotificationStore(Protocol):
     ) -> set[tuple[str, str]]:
         """Atomically take each pending delivery whose claim token is still the claim's
         (or already ``token``) for ``token`` until ``lease_until``; the pairs taken."""
+        ...
+
+    async def renew(
+        self, keys: Sequence[tuple[str, str]], token: str, lease_until: datetime, now: datetime
+    ) -> int:
+        """``DeliveryStore.renew`` for event deliveries."""
         ...
 
     async def close(self, closings: Sequence[Closing]) -> None:

@@ -120,6 +120,17 @@ class MemoryNotificationStore:
                 taken.add((e, s))
         return taken
 
+    async def renew(
+        self, keys: Sequence[tuple[str, str]], token: str, lease_until: datetime, now: datetime
+    ) -> int:
+        renewed = 0
+        for key in keys:
+            r = self.rows.get(key)
+            if r is not None and r.status == "pending" and r.claim_token == token:
+                self.rows[key] = replace(r, lease_until=lease_until)
+                renewed += 1
+        return renewed
+
     async def close(self, closings: Sequence[Closing]) -> None:
         for c in closings:
             key = (c.reminder_id, c.subscription_id)

@@ -86,6 +86,20 @@ class MemoryDeliveryStore:
             await uow.commit()
         return taken
 
+    async def renew(
+        self, keys: Sequence[tuple[str, str]], token: str, lease_until: datetime, now: datetime
+    ) -> int:
+        renewed = 0
+        async with MemoryUnitOfWork(self._db) as uow:
+            tables = await uow.write()
+            for key in keys:
+                d = tables.deliveries.get(key)
+                if d is not None and d.status == "pending" and d.claim_token == token:
+                    tables.deliveries[key] = replace(d, lease_until=lease_until)
+                    renewed += 1
+            await uow.commit()
+        return renewed
+
     async def settle(self, closing: Closing) -> None:
         async with MemoryUnitOfWork(self._db) as uow:
             close_delivery(await uow.write(), closing)

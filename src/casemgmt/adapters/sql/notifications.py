@@ -332,6 +332,24 @@ class SqlNotificationStore:
         async with write_transaction(self._engine) as conn:
             return {(e, s) for e, s in (await conn.execute(stmt)).all()}
 
+    async def renew(
+        self, keys: Sequence[tuple[str, str]], token: str, lease_until: datetime, now: datetime
+    ) -> int:
+        if not keys:
+            return 0
+        d = event_deliveries
+        stmt = (
+            sa.update(d)
+            .where(
+                sa.tuple_(d.c.notification_id, d.c.subscription_id).in_(list(keys)),
+                d.c.claim_token == token,
+                d.c.status == "pending",
+            )
+            .values(lease_until=lease_until, updated_at=now)
+        )
+        async with write_transaction(self._engine) as conn:
+            return (await conn.execute(stmt)).rowcount
+
     async def close(self, closings: Sequence[Closing]) -> None:
         if not closings:
             return

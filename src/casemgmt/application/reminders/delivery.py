@@ -10,15 +10,20 @@ Delivery contract (``ReminderDelivery.deliver``), for one claimed (reminder, sub
   (a floor per retry, a least total span, never sooner than ``Retry-After``); other 4xx,
   or the last allowed attempt, dead-letter the delivery and append ``reminder_failed``.
 Batches (``deliver_many``): the jobs of a batch are read in one query, taken in one
-statement, sent concurrently over the worker process's pooled HTTP client, and their
-outcomes (events and delivery rows) recorded in one transaction (``OutcomeRecorder``).
+statement and sent concurrently over the worker process's pooled HTTP client; their
+outcomes (events and delivery rows) are recorded while the rest is still in flight,
+whatever settled since the last recording in one transaction (``OutcomeRecorder``, see
+``batches``), so at most ``unrecorded`` sends of a process are ever unrecorded: all a
+kill -9 can make it send again (same ``webhook-id``; recorded once all the same).
 
 Claims: a scan's claim holds only for a short start grace, and a claim whose task has
 not started by then is published again by a later scan *with the same token*, so a
 backlog queued longer than the grace is never re-claimed out from under its tasks. The
-task that starts first swaps the token for its own (its task id) and takes the whole
-lease; any other copy of the same claim then finds the token changed and does nothing,
-while a broker's redelivery of that same task (same id) may take it again at once. A
+task that starts first swaps the token for its own (its task id) and takes the lease,
+which it renews (a heartbeat) while the batch runs; any other copy of the same claim
+then finds the token changed and does nothing, while a broker's redelivery of that same
+task (same id) may take it again at once. A task whose worker died stops renewing: its
+claims run out one lease after its last heartbeat and a scan publishes them again. A
 retry is published with the attempt's own token; if a broker loses it, the claim runs
 out after the delay plus the grace and a scan publishes it again.
 """
@@ -46,6 +51,7 @@ from casemgmt.application.ports import (
     OverdueSource,
     WebhookSender,
 )
+from casemgmt.application.reminders.batches import Batch, run_batch
 from casemgmt.application.reminders.policy import (
     WORKER,
     DeliveryJob,
@@ -137,12 +143,18 @@ class ReminderDelivery:
         start_grace_seconds: float | None = None,
         recorder: OutcomeRecorder | None = None,
         parallel: int = 50,
+        unrecorded: int | None = None,
+        heartbeat_seconds: float | None = None,
     ) -> None:
-        """``lease_seconds``: how long a started delivery holds its claim;
-        ``start_grace_seconds`` (default: the lease): how long a retry's claim waits for
-        its task to start before the scanner may publish it again; ``recorder``: records
-        a batch's outcomes in one transaction (default: one ``CaseService`` append each);
-        ``parallel``: requests of one batch in flight at once."""
+        """``lease_seconds``: how long a started delivery's claim outlives its task's last
+        heartbeat (``heartbeat_seconds``, default a third of it); ``start_grace_seconds``
+        (default: the lease): how long a retry's claim waits for its task to start before
+        the scanner may publish it again; ``recorder``: records outcomes in one
+        transaction per group (default: one ``CaseService`` append each); ``parallel``:
+        requests in flight at once in this process; ``unrecorded`` (default 4 x
+        ``parallel``): sends of this process started and not yet recorded, at most."""
+        if lease_seconds <= 0:
+            raise ValueError("the claim lease must be positive")
         self._store = store
         self._sender = sender
         self._cases = cases
@@ -151,10 +163,12 @@ class ReminderDelivery:
         self._policy = policy
         self._lease = timedelta(seconds=lease_seconds)
         grace = lease_seconds if start_grace_seconds is None else start_grace_seconds
-        self._grace = timedelta(seconds=min(grace, lease_seconds))
+        self._grace = timedelta(seconds=grace)
+        self._heartbeat = heartbeat_seconds or lease_seconds / 3
         self._rng = rng or random.Random()
         self._recorder = recorder
         self._parallel = asyncio.Semaphore(max(1, parallel))
+        self._window = asyncio.Semaphore(max(1, unrecorded or 4 * parallel))
 
     async def deliver(
         self, reminder_id: str, subscription_id: str, token: str, run_id: str | None = None
@@ -182,25 +196,39 @@ class ReminderDelivery:
                 valid.setdefault(claim[:2], claim)
         taken = await self._store.start(list(valid.values()), mine, now + self._lease, now)
         outcomes: dict[tuple[str, str], DeliveryOutcome] = {}
-        settled: list[Settled] = []
+        first: list[Settled] = []
         sending: list[DeliveryJob] = []
         for key in taken:
             job = msgspec.structs.replace(jobs[key], claim_token=mine)
             if job.already_sent:
-                settled.append(_settled(job, "delivered", None, now))
+                first.append(_settled(job, "delivered", None, now))
                 outcomes[key] = DeliveryOutcome(status="delivered")
             elif job.reminder_status != "pending" or job.subscription_deleted:
-                settled.append(_settled(job, "cancelled", None, now))
+                first.append(_settled(job, "cancelled", None, now))
                 outcomes[key] = DeliveryOutcome(status="cancelled")
             else:
                 sending.append(job)
-        results = await asyncio.gather(*(self._send(job, now) for job in sending))
-        done = self._clock.now()
-        for job, result in zip(sending, results, strict=True):
-            outcome, one = self._settle(job, result, done)
+
+        async def attempt(job: DeliveryJob) -> Settled:
+            result = await self._send(job, self._clock.now())
+            outcome, settled = self._settle(job, result, self._clock.now())
             outcomes[(job.reminder_id, job.subscription_id)] = outcome
-            settled.append(one)
-        await self._record(settled)
+            return settled
+
+        async def renew(keys: list[tuple[str, str]]) -> int:
+            at = self._clock.now()
+            return await self._store.renew(keys, mine, at + self._lease, at)
+
+        batch = Batch(
+            jobs=sending,
+            send=attempt,
+            job_key=lambda job: (job.reminder_id, job.subscription_id),
+            settled_key=lambda one: (one.closing.reminder_id, one.closing.subscription_id),
+            record=self._record,
+            renew=renew,
+            first=first,
+        )
+        await run_batch(batch, self._window, self._heartbeat)
         return [outcomes.get((r, s), _STALE) for r, s, _ in claims]
 
     async def _send(self, job: DeliveryJob, now: datetime) -> SendResult:

@@ -260,6 +260,25 @@ class SqlDeliveryStore:
         async with write_transaction(self._engine) as conn:
             return {(r, s) for r, s in (await conn.execute(stmt)).all()}
 
+    async def renew(
+        self, keys: Sequence[tuple[str, str]], token: str, lease_until: datetime, now: datetime
+    ) -> int:
+        """Extend the claims of ``keys`` still pending under ``token`` to ``lease_until``."""
+        if not keys:
+            return 0
+        d = deliveries
+        stmt = (
+            sa.update(d)
+            .where(
+                sa.tuple_(d.c.reminder_id, d.c.subscription_id).in_(list(keys)),
+                d.c.claim_token == token,
+                d.c.status == "pending",
+            )
+            .values(lease_until=lease_until, updated_at=now)
+        )
+        async with write_transaction(self._engine) as conn:
+            return (await conn.execute(stmt)).rowcount
+
     async def settle(self, closing: Closing) -> None:
         async with write_transaction(self._engine) as conn:
             await close_delivery(conn, closing)
