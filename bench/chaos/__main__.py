@@ -32,6 +32,7 @@ from bench.chaos import checks
 from bench.chaos.infra import Load, Tailer, api, private_redis, wait_for
 from bench.chaos.scenarios import (
     REMINDER_SCENARIOS,
+    WORKER_PROCESSES,
     WRITE_SCENARIOS,
     World,
     run_safely,
@@ -65,7 +66,8 @@ def main() -> int:
         tailers = [Tailer(server.base_url, reader) for _ in range(TAILERS)]
 
         def start_worker() -> Any:
-            return stack.enter_context(worker(env, root, pool="prefork", concurrency=2))
+            return stack.enter_context(worker(env, root, pool="prefork",
+                                                     concurrency=WORKER_PROCESSES))  # fmt: skip
 
         world = World(pg, redis, server, load, reminders, start_worker, start_worker(),
                       seconds, root)  # fmt: skip
@@ -92,29 +94,43 @@ def _worker_env(url: str, broker: str, root: Path, hooks: Any) -> dict[str, str]
         CASEMGMT_WORKER_QUEUE=f"chaos-{uuid.uuid4().hex[:6]}",
         CASEMGMT_SCAN_INTERVAL_SECONDS="2",
         CASEMGMT_REMINDER_START_GRACE_SECONDS="10",
-        # A started delivery whose worker was killed is held for the lease: a batch takes
-        # at most ceil(100 / 8) x the 10 s timeout, so 60 s rather than the default 300.
-        CASEMGMT_REMINDER_CLAIM_LEASE_SECONDS="60",
+        # The claim lease and the most unrecorded sends are the defaults (a started batch
+        # renews its claims; a killed one's run out one lease after its last heartbeat).
         CASEMGMT_REMINDER_MAX_ATTEMPTS="100",
         CASEMGMT_LOG_LEVEL="WARNING",
     )  # fmt: skip
 
 
 def _print(rows: list[dict[str, Any]], summary: dict[str, Any]) -> None:
+    writes = [r for r in rows if "reminders" not in r]
     header = f"{'experiment':<20} {'acked':>6} {'lost':>5} {'dup':>4} {'5xx':>4} {'503':>5} "
     print(header + f"{'recovery':>9}  faults")
-    for row in rows:
+    for row in writes:
         if "error" in row:
             print(f"{row['experiment']:<20} ERROR {row['error']}")
             continue
-        acked = row.get("acknowledged", row.get("delivered", 0))
-        writes = "acknowledged" in row
-        dup = row.get("duplicate_webhooks", summary.get("duplicated", 0) if writes else 0)
         fivexx = row.get("5xx_outside", 0) + row.get("non_503_inside", 0)
-        lost = summary["lost"] if writes else row["reminders"] - row["recorded"]
         recovery = "" if row.get("recovery_s") is None else f"{row['recovery_s']}s"
-        print(f"{row['experiment']:<20} {acked:>6} {lost:>5} {dup:>4} {fivexx:>4} "
-              f"{row.get('503_inside', 0):>5} {recovery:>9}  {row['faults']}")  # fmt: skip
+        print(f"{row['experiment']:<20} {row['acknowledged']:>6} {summary['lost']:>5} "
+              f"{summary['duplicated']:>4} {fivexx:>4} {row.get('503_inside', 0):>5} "
+              f"{recovery:>9}  {row['faults']}")  # fmt: skip
+    print()
+    print(f"{'reminders':<20} {'due':>4} {'lost':>5} {'recorded':>8} {'rec.twice':>9} "
+          f"{'re-sent':>7} {'in flight':>9} {'bound':>5} {'seen twice':>10} {'recovery':>9}"
+          "  faults")  # fmt: skip
+    for row in rows:
+        if "reminders" not in row:
+            continue
+        flight = "" if row["in_flight_at_kill"] is None else row["in_flight_at_kill"]
+        recovery = "" if row.get("recovery_s") is None else f"{row['recovery_s']}s"
+        print(f"{row['experiment']:<20} {row['reminders']:>4} {row['lost']:>5} "
+              f"{row['recorded']:>8} {row['recorded_twice']:>9} {row['re_sent']:>7} "
+              f"{flight:>9} {row['re_sent_bound']:>5} {row['processed_twice']:>10} "
+              f"{recovery:>9}  {row['faults']}")  # fmt: skip
+    print("re-sent: copies of a webhook-id the receiver had processed (it de-duplicates by it);")
+    print(
+        "seen twice: reminders it processed under two ids. in flight: sent, unrecorded at the kill."
+    )
     print(json.dumps(summary, indent=2))
 
 

@@ -95,13 +95,15 @@ def _cli(world: World, *args: str) -> bool:
 
 def passed(rows: list[dict[str, Any]], summary: dict[str, Any]) -> bool:
     """Zero lost, duplicated, 5xx outside outages, 409s; tailers complete; verify and
-    rebuild clean; every reminder recorded once."""
+    rebuild clean; every reminder processed and recorded once, re-sent only if it was in
+    flight at a kill (within the bound), never processed twice by a receiver that
+    de-duplicates by ``webhook-id``, and none stranded past the bound."""
     for row in rows:
         if "error" in row or row.get("5xx_outside") or row.get("non_503_inside"):
             return False
-        if row.get("rebuild_ok") is False or row.get("duplicate_webhooks"):
+        if row.get("rebuild_ok") is False:
             return False
-        if "recorded" in row and row["recorded"] != row["delivered"]:
+        if "reminders" in row and not _reminders_ok(row):
             return False
     tailers_ok = all(t["skipped"] == t["repeated"] == 0 for t in summary["tailers"])
     return (
@@ -110,4 +112,15 @@ def passed(rows: list[dict[str, Any]], summary: dict[str, Any]) -> bool:
         and summary["verify_ok"]
         and summary["rebuild_ok"]
         and summary["rebuild_identical"]
+    )
+
+
+def _reminders_ok(row: dict[str, Any]) -> bool:
+    recovery = row.get("recovery_s")
+    return (
+        row["lost"] == row["recorded_twice"] == row["processed_twice"] == 0
+        and row["recorded"] == row["reminders"]
+        and row["re_sent"] <= row["re_sent_bound"]
+        and row["re_sent_outside"] == 0
+        and (recovery is None or recovery <= row["stranded_bound_s"])
     )

@@ -4,7 +4,11 @@ Each route (``/hooks/<name>``) has a secret and a behaviour: answer 2xx, fail th
 ``fail`` requests with ``status`` (optionally with ``Retry-After``), fail always, or hold
 every request after the first ``hold_after`` until released (to catch a worker mid-batch).
 Every request is checked with the ``standardwebhooks`` library, independently of our
-signing code, and recorded.
+signing code, and recorded. Like a real integration, the receiver de-duplicates by the
+``webhook-id`` header: a verified request it answers 2xx is *processed* (its payload
+kept) only the first time its ``webhook-id`` comes; a later copy is answered the same
+and not processed again. ``processed_twice`` counts reminders processed under more than
+one id (what a de-duplicating receiver cannot catch), ``duplicates`` the copies dropped.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ class Route:
     hold_after: int | None = None
     delay: float = 0.0
     served: int = 0
+    processed: dict[str, dict[str, Any]] = field(default_factory=dict)  # by webhook-id
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,7 @@ class Receiver:
     base_url: str = ""
     routes: dict[str, Route] = field(default_factory=dict)
     received: list[Received] = field(default_factory=list)
+    arrived: list[tuple[str, str]] = field(default_factory=list)  # (route, webhook-id)
     lock: threading.Lock = field(default_factory=threading.Lock)
     released: threading.Event = field(default_factory=threading.Event)
 
@@ -69,6 +75,22 @@ class Receiver:
         ok = Counter(r.webhook_id for r in self.seen(name) if 200 <= r.answered < 300)
         return sum(n - 1 for n in ok.values())
 
+    def processed_twice(self, name: str) -> int:
+        """Reminders (by the payload's reminder id) processed under more than one id."""
+        with self.lock:
+            payloads = list(self.routes[name].processed.values())
+        ids = Counter(_reminder_id(p) for p in payloads)
+        return sum(1 for n in ids.values() if n > 1)
+
+    def processed_reminders(self, name: str) -> set[str]:
+        with self.lock:
+            return {_reminder_id(p) for p in self.routes[name].processed.values()}
+
+    def arrived_ids(self, name: str) -> set[str]:
+        """``webhook-id`` s of every request that reached the route so far (answered or not)."""
+        with self.lock:
+            return {i for route, i in self.arrived if route == name}
+
     def handle(self, name: str, body: bytes, headers: dict[str, str]) -> tuple[int, dict[str, str]]:
         with self.lock:
             route = self.routes.get(name)
@@ -76,6 +98,7 @@ class Receiver:
                 return 404, {}
             route.served += 1
             n = route.served
+            self.arrived.append((name, headers.get("webhook-id", "")))
         if route.hold_after is not None and n > route.hold_after:
             self.released.wait(timeout=60)
         if route.delay:
@@ -92,11 +115,17 @@ class Receiver:
             status = route.status
             if route.retry_after is not None:
                 extra["Retry-After"] = route.retry_after
+        message_id = headers.get("webhook-id", "")
         with self.lock:
-            self.received.append(
-                Received(name, headers.get("webhook-id", ""), verified, status, payload)
-            )
+            if 200 <= status < 300 and payload is not None:
+                route.processed.setdefault(message_id, payload)  # de-duplicated by the id
+            self.received.append(Received(name, message_id, verified, status, payload))
         return status, extra
+
+
+def _reminder_id(payload: dict[str, Any]) -> str:
+    reminder = payload.get("data", {}).get("reminder") or {}
+    return str(reminder.get("reminder_id", ""))
 
 
 def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
