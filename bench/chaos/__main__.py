@@ -39,6 +39,7 @@ from bench.chaos.scenarios import (
 )
 from casemgmt.adapters.sql.migrations import upgrade_to_head
 from casemgmt.application.auth import Role
+from casemgmt.settings import ReminderSettings
 
 RESULTS = Path(__file__).resolve().parents[1] / "chaos.json"
 CLIENTS, TAILERS, API_WORKERS = 6, 2, 3
@@ -94,8 +95,9 @@ def _worker_env(url: str, broker: str, root: Path, hooks: Any) -> dict[str, str]
         CASEMGMT_WORKER_QUEUE=f"chaos-{uuid.uuid4().hex[:6]}",
         CASEMGMT_SCAN_INTERVAL_SECONDS="2",
         CASEMGMT_REMINDER_START_GRACE_SECONDS="10",
-        # The claim lease and the most unrecorded sends are the defaults (a started batch
-        # renews its claims; a killed one's run out one lease after its last heartbeat).
+        # The product's claim lease (the test workers' is 60 s): a started batch renews its
+        # claims, a killed one's run out one lease after its last heartbeat.
+        CASEMGMT_REMINDER_CLAIM_LEASE_SECONDS=str(ReminderSettings().claim_lease_seconds),
         CASEMGMT_REMINDER_MAX_ATTEMPTS="100",
         CASEMGMT_LOG_LEVEL="WARNING",
     )  # fmt: skip
