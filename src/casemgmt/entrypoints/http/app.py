@@ -31,7 +31,7 @@ from casemgmt.entrypoints.http.dashboard import (
 )
 from casemgmt.entrypoints.http.deps import dependencies
 from casemgmt.entrypoints.http.errors import exception_handlers
-from casemgmt.entrypoints.http.guards import nul_guard, route_rules, security_headers
+from casemgmt.entrypoints.http.guards import nul_guard, security_headers
 from casemgmt.entrypoints.http.observability import metrics_endpoint, middleware_factory
 from casemgmt.entrypoints.http.openapi import docs_assets_router, openapi_config
 from casemgmt.entrypoints.http.ratelimit import RateLimits
@@ -82,7 +82,6 @@ def create_app(settings: Settings, container: Container | None = None) -> Litest
             DefineMiddleware(ApiKeyAuthMiddleware, exclude=PUBLIC_PATHS),
         ],
         logging_config=None,  # structlog, configured above, owns logging
-        guards=[route_rules],
         exception_handlers=exception_handlers(),
         openapi_config=openapi_config(built.regimes),
         lifespan=[lifespan],

@@ -1,6 +1,7 @@
 """HTTP conventions every ``/v1`` route keeps, in one place rather than per handler.
 
-* ``known_query_only`` (run by the application guard, so no route's own hooks can replace it):
+* ``known_query_only`` (run by the authentication middleware on every ``/v1`` request, so no
+  route's own hooks can replace it):
   a query parameter the operation does not declare in the OpenAPI document is a 400
   naming it, so a typo (``?regulater=ico``) or an unsupported filter (``sort``) is never
   silently ignored.
@@ -63,7 +64,7 @@ def known_query_only(
     connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
 ) -> None:
     """400 naming every query parameter the operation does not declare (run by the
-    application guard ``guards.route_rules`` on every request)."""
+    authentication middleware on every authenticated request)."""
     if not connection.scope["path"].startswith("/v1/") or not connection.scope["query_string"]:
         return
     operation_id = getattr(handler, "operation_id", None)

@@ -1,12 +1,7 @@
-"""Guards every request passes whatever its route's own hooks: the route's rules, NUL bytes
-and response headers.
-
-``route_rules`` is the one application guard: the operation's declared query parameters
-(``conventions.known_query_only``, 400), then the role the route requires
-(``auth.requires`` in its ``opt``, 403). One guard, not one per rule: Litestar copies the
-route handler for each guard it runs, on every request (two copies were 4% of a
-single-event POST's server CPU). Async although it never awaits: Litestar runs a
-synchronous guard in a worker thread.
+"""Guards every request passes whatever its route's own hooks: NUL bytes and response
+headers. (A route's query parameters and role are checked by the authentication
+middleware, ``auth``: no Litestar guard, since Litestar copies the route handler for each
+guard it runs, on every request.)
 
 ``nul_guard`` wraps every HTTP request (in the observability middleware), not a
 ``before_request`` hook, because a route's own ``before_request`` replaces the
@@ -22,18 +17,12 @@ route set its own, and ``nosniff``.
 
 from __future__ import annotations
 
-from typing import Any
-
-from litestar.connection import ASGIConnection
-from litestar.handlers.base import BaseRouteHandler
 from litestar.types import Message, Receive, ReceiveMessage, Scope, Send
 
 from casemgmt.application.errors import ValidationFailed
-from casemgmt.entrypoints.http.auth import check_role
-from casemgmt.entrypoints.http.conventions import known_query_only
 from casemgmt.entrypoints.http.openapi import ASSETS, DOCS_CSP
 
-__all__ = ["DEFAULT_CSP", "nul_guard", "route_rules", "security_headers"]
+__all__ = ["DEFAULT_CSP", "nul_guard", "security_headers"]
 
 #: Nothing from elsewhere, no scripts, never framed; the dashboard's styles are its own.
 DEFAULT_CSP = (
@@ -44,14 +33,6 @@ _STREAMED = ("/v1/import",)  # reads its body line by line and judges each line 
 _NUL = (b"\x00", b"\\u0000")
 _FORM_NUL = (*_NUL, b"%00")
 _TAIL = 5  # longest pattern less one: a pattern split across two chunks is still seen
-
-
-async def route_rules(
-    connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
-) -> None:
-    """The application guard: unknown query parameters (400), then the route's role (403)."""
-    known_query_only(connection, handler)
-    check_role(connection, handler)
 
 
 def nul_guard(scope: Scope, receive: Receive, send: Send) -> tuple[Receive, Send]:
