@@ -82,7 +82,7 @@ class PgCredentialChanges:
             )
             await conn.add_listener(CHANNEL, self._notified)
             announced = await conn.fetchval(_ANNOUNCED)
-        except (TimeoutError, OSError, asyncpg.PostgresError) as exc:
+        except Exception as exc:  # any failure to listen: read keys, try again later
             self._give_up(conn, type(exc).__name__)
             return
         if not announced:  # a schema before 0013: nothing would ever be heard
