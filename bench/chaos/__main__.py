@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -48,8 +49,8 @@ CLIENTS, TAILERS, API_WORKERS = 6, 2, 3
 def main() -> int:
     seconds = float(os.environ.get("CASEMGMT_CHAOS_SECONDS", "8"))
     started = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="casemgmt-chaos-") as tmp, ExitStack() as stack:
-        root = Path(tmp)
+    root = Path(tempfile.mkdtemp(prefix="casemgmt-chaos-"))
+    with ExitStack() as stack:
         pg = stack.enter_context(private_postgres())
         redis = stack.enter_context(private_redis())
         url = pg.url()
@@ -83,7 +84,12 @@ def main() -> int:
     summary["total_seconds"] = round(time.monotonic() - started, 1)
     _print(rows, summary)
     RESULTS.write_text(json.dumps({"experiments": rows, "checks": summary}, indent=2) + "\n")
-    return 0 if checks.passed(rows, summary) else 1
+    if checks.passed(rows, summary):
+        shutil.rmtree(root, ignore_errors=True)
+        return 0
+    # A failed run keeps what explains it: the API's, worker's and receiver's logs.
+    print(f"checks failed; logs kept in {root} (api.log: the API workers' error lines)")
+    return 1
 
 
 def _worker_env(url: str, broker: str, root: Path, hooks: Any) -> dict[str, str]:
