@@ -217,14 +217,20 @@ def _deadline_filters(f: DeadlineFilter) -> list[sa.ColumnElement[bool]]:
         where.append(t.c.status.in_(("open", "paused", "missed")))
     elif f.status is not None:
         where.append(t.c.status == f.status)
+    # The day bounds are written on ``coalesce(due_on, due_on)``: the same value, which the
+    # planner cannot estimate, so it takes the default share for the day instead of
+    # multiplying the ``due_at`` bound's share by its own. Counted twice (both bounds say
+    # the same thing), 1,667 matching deadlines looked like 17, and PostgreSQL read and
+    # sorted all of them (4.2 ms) instead of reading the first page off the index (0.09 ms).
+    day = sa.func.coalesce(t.c.due_on, t.c.due_on)
     if f.due_before is not None:
-        where.append(t.c.due_on < f.due_before)
+        where.append(day < f.due_before)
         # The same bound on ``due_at`` (a local time on ``due_on``; UTC-12 is the latest
         # zone), which the queue's indexes can range over: due_on < D => due_at < D+1 UTC.
         bound = datetime.combine(f.due_before + timedelta(days=1), time(), tzinfo=UTC)
         where.append(t.c.due_at < bound)
     if f.due_after is not None:
-        where.append(t.c.due_on >= f.due_after)
+        where.append(day >= f.due_after)
         # due_on >= D => due_at > D-1 00:00 UTC (UTC+14 is the earliest zone): a range too.
         where.append(
             t.c.due_at > datetime.combine(f.due_after - timedelta(days=1), time(), tzinfo=UTC)
