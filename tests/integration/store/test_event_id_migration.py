@@ -21,6 +21,8 @@ from tests.conftest import BACKENDS, _pg_url_for, pg_create_database, pg_drop_da
 from casemgmt.adapters.clock import FixedClock
 from casemgmt.adapters.codec import EventCodec
 from casemgmt.adapters.sql.engine import create_engine
+from casemgmt.adapters.sql.eventstore.rows import new_rows
+from casemgmt.adapters.sql.eventstore.tables import events
 from casemgmt.adapters.sql.migrations import alembic_config
 from casemgmt.adapters.sql.uow import SqlUnitOfWork
 from casemgmt.application.envelope import AppendResult, NewEvent
@@ -56,6 +58,21 @@ async def _append(
         await engine.dispose()
 
 
+async def _seed(
+    url: str, codec: EventCodec, clock: FixedClock, *batches: tuple[str, str, list[NewEvent]]
+) -> None:
+    """Append as the store of that revision did: the rows alone (today's store also writes
+    ``event_streams`` and ``event_ids``, which migration 0014 creates and fills)."""
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as conn:
+            for case_id, regulator, events_ in batches:
+                rows = new_rows(codec, case_id, regulator, events_, (0, None), clock.now())
+                await conn.execute(sa.insert(events), rows)
+    finally:
+        await engine.dispose()
+
+
 async def _rows(url: str) -> list[tuple[object, ...]]:
     engine = create_engine(url)
     try:
@@ -83,7 +100,7 @@ def test_upgrade_keeps_rows_and_triggers_and_scopes_ids_by_regulator(
 ) -> None:
     command.upgrade(alembic_config(empty_url), BEFORE)
     asyncio.run(
-        _append(
+        _seed(
             empty_url, codec, clock,
             ("ofcom-1", "ofcom", [note("a", event_id="shared"), note("b", event_id="o-2")]),
             ("ico-1", "ico", [note("c", event_id="i-1")]),

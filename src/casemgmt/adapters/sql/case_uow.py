@@ -68,7 +68,7 @@ _pg_with_events = sa.text(
     SELECT c.case_id
     FROM unnest(CAST(:case_ids AS text[])) AS c(case_id)
     CROSS JOIN LATERAL (
-        SELECT 1 FROM events WHERE events.case_id = c.case_id COLLATE "C" LIMIT 1
+        SELECT 1 FROM event_streams AS s WHERE s.case_id = c.case_id COLLATE "C" LIMIT 1
     ) AS e
     """
 ).bindparams(_ids)

@@ -10,10 +10,11 @@ committing. Two groups may be in flight (``lanes``), so the client builds the ne
 while the server writes the last.
 
 Each command is still decided alone, on its own case state, and answered alone. The
-insert reports which commands it could not take: for each case the row of version
-``head+1`` goes in with ``ON CONFLICT DO NOTHING`` (PostgreSQL waits for a concurrent
-writer of that version and skips the row once it committed), the case's other rows only
-if that one went in, and no row of a command whose event ids are stored already. A
+statement reports which commands it could not take: each case's head row in
+``event_streams`` advances from the version and hash its command was decided on (``ON
+CONFLICT ... DO UPDATE ... WHERE``; PostgreSQL waits for a concurrent writer of that row
+and then finds it moved), and only the events of commands whose head advanced go in, with
+their ids into ``event_ids``; no command whose event ids are stored already advances. A
 command left out gets None and the caller takes the full path (which reads the case,
 decides again or answers the conflict); its neighbours commit. Should a statement of the
 group fail, the group is rolled back and every command of it takes the full path alone;
@@ -78,7 +79,7 @@ _FIELDS = tuple(f for f in INSERT_FIELDS if f != "recorded_at")
 
 
 def _recordset() -> str:
-    return "r(lead boolean, " + pg_recordset(("ord", *_FIELDS))[2:]
+    return "r(lead boolean, head_version int, head_hash text, " + pg_recordset(("ord", *_FIELDS))[2:]
 
 
 #: ``case_summary`` columns sent as JSON; ``seq`` and ``position`` come from the insert.
@@ -87,15 +88,18 @@ _JSON_COLUMNS = frozenset(c.name for c in _SUMMARY if isinstance(c.type, JsonTex
 
 
 def _group_statement(*, summaries: bool) -> sa.TextualSelect:
-    """One statement for the whole group; see the module docstring. ``lead``: the row of
-    version head+1 of its command, written only if version head is stored with the hash
-    it chains to (a cache ahead of the database, after a restore or a failover to a
-    replica that lagged, writes nothing); ``taken``: commands (by case) one of whose ids
-    are stored. Both lookups are correlated scalar subqueries, one index probe per row:
-    as joins or EXISTS, the planner (which guesses 100 rows for ``json_to_recordset``)
-    hashes them over a sequential scan of every event. With ``summaries``, it also
-    upserts the written cases' ``case_summary`` rows (first and last position from the
-    insert), as ``CaseProjector`` would."""
+    """One statement for the whole group; see the module docstring. Each command's head
+    row in ``event_streams`` advances from the version and hash the command was decided
+    on (``lead``: its first row, which carries the head it leaves, ``head_version`` and
+    ``head_hash``), in case order so two groups never wait for each other's rows in a
+    cycle; a head that moved (a concurrent writer, a cache ahead of the database after a
+    restore or a failover to a replica that lagged) writes nothing of its command.
+    ``taken``: commands (by case) one of whose ids are stored. Only the events of
+    commands whose head advanced go in, and their ids into ``event_ids``. The lookups are
+    correlated scalar subqueries, one index probe per row: as joins or EXISTS, the planner
+    (which guesses 100 rows for ``json_to_recordset``) hashes them over sequential scans.
+    With ``summaries``, it also upserts the written cases' ``case_summary`` rows (first
+    and last position from the insert), as ``CaseProjector`` would."""
     summary = ""
     if summaries:
         dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
@@ -109,9 +113,7 @@ def _group_statement(*, summaries: bool) -> sa.TextualSelect:
         )
         summary = f"""
         , w AS (
-            SELECT case_id, min(position) AS seq, max(position) AS position FROM (
-                SELECT case_id, position FROM lead
-                UNION ALL SELECT case_id, position FROM rest) AS x
+            SELECT case_id, min(position) AS seq, max(position) AS position FROM written
             GROUP BY case_id
         ), s AS (
             INSERT INTO case_summary ({", ".join(names)}, seq, position)
@@ -126,27 +128,32 @@ def _group_statement(*, summaries: bool) -> sa.TextualSelect:
             SELECT * FROM json_to_recordset(CAST(:rows AS json)) AS {_recordset()}
         ), taken AS (
             SELECT DISTINCT r.case_id FROM r
-            WHERE (SELECT true FROM events AS e
-                   WHERE e.event_id = r.event_id AND e.regulator = r.regulator LIMIT 1)
-        ), lead AS (
-            INSERT INTO events ({INSERT_COLUMNS})
-            SELECT {pg_values(())} FROM r
+            WHERE (SELECT true FROM event_ids AS i
+                   WHERE i.event_id = r.event_id AND i.regulator = r.regulator LIMIT 1)
+        ), heads AS (
+            INSERT INTO event_streams AS h (case_id, version, hash)
+            SELECT r.case_id, r.head_version, r.head_hash FROM r
             WHERE r.lead AND r.case_id NOT IN (SELECT case_id FROM taken)
-              AND (r.version = 1 OR r.prev_hash = (
-                  SELECT p.hash FROM events AS p
-                  WHERE p.case_id = r.case_id AND p.version = r.version - 1 LIMIT 1))
-            ORDER BY r.ord
-            ON CONFLICT DO NOTHING
-            RETURNING case_id, version, position
-        ), rest AS (
+              AND (r.version = 1 OR (SELECT true FROM event_streams AS x
+                                     WHERE x.case_id = r.case_id LIMIT 1))
+            ORDER BY r.case_id
+            ON CONFLICT (case_id) DO UPDATE
+            SET version = EXCLUDED.version, hash = EXCLUDED.hash
+            WHERE (h.version, h.hash) = (
+                SELECT q.version - 1, q.prev_hash FROM r AS q
+                WHERE q.lead AND q.case_id = EXCLUDED.case_id)
+            RETURNING case_id
+        ), written AS (
             INSERT INTO events ({INSERT_COLUMNS})
             SELECT {pg_values(())} FROM r
-            WHERE NOT r.lead AND r.case_id IN (SELECT case_id FROM lead)
+            WHERE r.case_id IN (SELECT case_id FROM heads)
             ORDER BY r.ord
-            RETURNING case_id, version, position
+            RETURNING case_id, version, position, event_id, regulator, recorded_at
+        ), ids AS (
+            INSERT INTO event_ids (event_id, regulator, position, recorded_at)
+            SELECT event_id, regulator, position, recorded_at FROM written
         ){summary}
-        SELECT case_id, version, position FROM lead
-        UNION ALL SELECT case_id, version, position FROM rest
+        SELECT case_id, version, position FROM written
         """
     ).columns(
         sa.column("case_id", sa.Text),
@@ -546,6 +553,9 @@ def _records(built: list[list[dict[str, Any]]]) -> str:
             record["data"] = msgspec.Raw(row["data"])
             record["lead"] = lead
             record["ord"] = len(records)
+            if lead:  # the head the command leaves
+                record["head_version"] = rows[-1]["version"]
+                record["head_hash"] = rows[-1]["hash"]
             records.append(record)
             lead = False
     return _ENCODER.encode(records).decode()

@@ -2,11 +2,12 @@
 
 Many rows are COPied (asyncpg ``copy_records_to_table``, binary) into a session-local
 staging table and go from there into ``events`` in one set-based ``INSERT ... SELECT``;
-a few travel as one JSON array instead (``json_to_recordset``). Either way they go in with
-``ON CONFLICT DO NOTHING``: a version or event id someone else took is skipped, never
-overwritten. The statement returns what it wrote; anything short of every row means a race
-was lost, and the caller must roll the whole transaction back (``ConcurrencyConflict``)
-and decide again. Without a race it costs a few round trips for the whole batch instead
+a few travel as one JSON array instead (``json_to_recordset``). Either way the same
+statement writes the ids into ``event_ids`` and advances each case's head in
+``event_streams`` (``_WRITE_MANY``): a version or event id someone else took is never
+overwritten. The statement returns the rows whose id and head went in; anything short of
+every row means a race was lost, and the caller must roll the whole transaction back
+(``ConcurrencyConflict``) and decide again. Without a race it costs a few round trips for the whole batch instead
 of one per case.
 """
 
@@ -45,17 +46,57 @@ __all__ = [
 #: (case_id, regulator, rows as built by ``rows.new_rows``)
 CaseBatch = tuple[str, str, list[dict[str, Any]]]
 
+#: What follows the rows of an append to many cases (``r``: every row, each with its case,
+#: regulator, version, hash and prev_hash): the events go in, each id into ``event_ids``
+#: (``ON CONFLICT DO NOTHING``: an id someone else took is skipped), and each case's head
+#: in ``event_streams`` advances from the version and hash before its first row (a new
+#: case's head is created). Only rows whose id and whose case's head went in are
+#: returned; anything short of every row means a race was lost and the caller rolls the
+#: whole transaction back. A head another transaction is advancing is waited for.
+_WRITE_MANY = """
+    written AS (
+        INSERT INTO events ({columns})
+        SELECT {values} FROM r
+        ORDER BY r.ord
+        RETURNING case_id, version, position, event_id, regulator, recorded_at
+    ), ids AS (
+        INSERT INTO event_ids (event_id, regulator, position, recorded_at)
+        SELECT event_id, regulator, position, recorded_at FROM written
+        ON CONFLICT DO NOTHING
+        RETURNING position
+    ), firsts AS (
+        SELECT DISTINCT ON (case_id) case_id, version, prev_hash FROM r
+        ORDER BY case_id, version
+    ), lasts AS (
+        SELECT DISTINCT ON (case_id) case_id, version, hash FROM r
+        ORDER BY case_id, version DESC
+    ), created AS (
+        INSERT INTO event_streams (case_id, version, hash)
+        SELECT l.case_id, l.version, l.hash FROM lasts AS l JOIN firsts AS f USING (case_id)
+        WHERE f.version = 1
+        ORDER BY l.case_id
+        ON CONFLICT DO NOTHING
+        RETURNING case_id
+    ), advanced AS (
+        UPDATE event_streams AS s SET version = l.version, hash = l.hash
+        FROM lasts AS l JOIN firsts AS f USING (case_id)
+        WHERE s.case_id = l.case_id AND f.version > 1
+          AND s.version = f.version - 1 AND s.hash = f.prev_hash
+        RETURNING s.case_id
+    )
+    SELECT w.case_id, w.version, w.position FROM written AS w
+    WHERE w.position IN (SELECT position FROM ids)
+      AND w.case_id IN (SELECT case_id FROM created UNION ALL SELECT case_id FROM advanced)
+"""
+
 #: Every case's rows in one array: each record carries its case and regulator too.
 _FIELDS = tuple(f for f in INSERT_FIELDS if f != "recorded_at")
 pg_insert_many = sa.text(
     f"""
-    INSERT INTO events ({INSERT_COLUMNS})
-    SELECT {pg_values(())}
-    FROM json_to_recordset(CAST(:rows AS json)) AS {pg_recordset(("ord", *_FIELDS))}
-    ORDER BY r.ord
-    ON CONFLICT DO NOTHING
-    RETURNING case_id, version, position
-    """
+    WITH r AS (
+        SELECT * FROM json_to_recordset(CAST(:rows AS json)) AS {pg_recordset(("ord", *_FIELDS))}
+    ), """
+    + _WRITE_MANY.format(columns=INSERT_COLUMNS, values=pg_values(()))
 ).columns(
     sa.column("case_id", sa.Text),
     sa.column("version", sa.Integer),
@@ -96,25 +137,22 @@ async def insert_many(
 
 #: Staged per row (``recorded_at`` is one for the whole append, a parameter).
 _COPIED = tuple(f for f in INSERT_FIELDS if f != "recorded_at")
-_STAGED = {"recorded_at": "$1::timestamptz", "data": "data::json"}
+_STAGED = {"recorded_at": "$1::timestamptz", "data": "r.data::json"}
 _COPY_INSERT = f"""
-    INSERT INTO events ({INSERT_COLUMNS})
-    SELECT {", ".join(_STAGED.get(f, f) for f in INSERT_FIELDS)}
-    FROM pg_temp."{staging_name(events.name)}"
-    ORDER BY ord
-    ON CONFLICT DO NOTHING
-    RETURNING case_id, version, position
-"""
+    WITH r AS (
+        SELECT ord, {", ".join(f for f in INSERT_FIELDS if f != "recorded_at")}
+        FROM pg_temp."{staging_name(events.name)}"
+    ), """ + _WRITE_MANY.format(
+    columns=INSERT_COLUMNS,
+    values=", ".join(_STAGED.get(f, f"r.{f}") for f in INSERT_FIELDS),
+)
 
 
+#: Each case's head row (``event_streams``), one probe per case.
 _HEADS = """
-    SELECT c.case_id, h.version, h.hash
+    SELECT s.case_id, s.version, s.hash
     FROM unnest($1::text[]) AS c(case_id)
-    CROSS JOIN LATERAL (
-        SELECT e.version, e.hash FROM events e
-        WHERE e.case_id = c.case_id COLLATE "C"
-        ORDER BY e.version DESC LIMIT 1
-    ) AS h
+    JOIN event_streams AS s ON s.case_id = c.case_id COLLATE "C"
 """
 
 
@@ -129,18 +167,24 @@ async def read_heads(
     return heads
 
 
-#: ``statements.find_ids`` on PostgreSQL, one index probe per id whatever the planner
-#: believes: as ``IN`` on a table never analyzed (a first import into a new database),
-#: each of a batch's thousands of ids counted as 0.5% of the table, and every lookup
-#: became a sequential scan of every event (20 s of a 150,000-line import). ``LIMIT 1``
-#: keeps the lateral subquery from being flattened into a join the planner could hash.
+#: ``statements.find_ids`` on PostgreSQL: each id is one probe of ``event_ids`` and then
+#: one of the partition its event is in (``position`` and ``recorded_at`` prune to it),
+#: whatever the planner believes: as ``IN`` on a table never analyzed (a first import into
+#: a new database), each of a batch's thousands of ids counted as 0.5% of the table, and
+#: every lookup became a sequential scan (20 s of a 150,000-line import). ``LIMIT 1`` keeps
+#: the lateral subqueries from being flattened into joins the planner could hash.
 pg_find_ids = sa.text(
     f"""
     SELECT {", ".join("CAST(e.data AS TEXT)" if f == "data" else f"e.{f}" for f in ROW_FIELDS)}
     FROM unnest(CAST(:event_ids AS text[])) AS i(event_id)
     CROSS JOIN LATERAL (
+        SELECT k.position, k.recorded_at FROM event_ids AS k
+        WHERE k.event_id = i.event_id COLLATE "C" AND k.regulator = :regulator
+        LIMIT 1
+    ) AS k
+    CROSS JOIN LATERAL (
         SELECT * FROM events
-        WHERE events.event_id = i.event_id COLLATE "C" AND events.regulator = :regulator
+        WHERE events.position = k.position AND events.recorded_at = k.recorded_at
         LIMIT 1
     ) AS e
     ORDER BY e.position

@@ -34,6 +34,8 @@ __all__ = [
     "current_version",
     "find_ids",
     "head",
+    "pg_current_version",
+    "pg_head",
     "pg_insert",
     "pg_insert_params",
     "read_case",
@@ -113,15 +115,18 @@ SQLITE_FEEDS = {
 }
 
 
-# PostgreSQL: one statement appends the whole batch or nothing, without locks. The first
-# row (version head+1) goes in with ON CONFLICT DO NOTHING: if a concurrent append to the
-# case is in flight, PostgreSQL waits for it on the unique (case_id, version) index and then
-# skips the row should it have committed. The other rows are inserted only if the first
-# was, so a lost race writes nothing and the caller sees zero rows returned. Ids already
-# committed under the regulator stop the first row too (``fresh``: event ids are unique
-# per regulator), so a replay cannot half-insert; each id is one index probe (a correlated
-# scalar subquery: as ``IN`` the planner hashed the ids over a sequential scan of every
-# event, on every append).
+# PostgreSQL: one statement appends the whole batch or nothing. ``events`` is partitioned
+# by month (migration 0014), so the store's two guarantees live beside it, written in the
+# same statement: the case's head row in ``event_streams`` advances from the version and
+# hash this append expects (``ON CONFLICT ... DO UPDATE ... WHERE``: a concurrent append to
+# the case holds the row until it commits, after which the row has moved and this one
+# writes nothing), and each id goes into ``event_ids`` (primary key ``(event_id,
+# regulator)``). The events are inserted only if the head advanced, so a lost race writes
+# nothing and the caller sees zero rows returned. Ids already committed under the
+# regulator stop the head too (``fresh``), so a replay cannot half-insert; each id is one
+# index probe (a correlated scalar subquery: as ``IN`` the planner hashed the ids over a
+# sequential scan, on every append). An id written at the same moment into another case of
+# the regulator fails the statement on ``pk_event_ids`` (``IdempotencyConflict``).
 _PG_VALUES = pg_values(("case_id", "regulator"))
 # The rows travel as one JSON array (see ``pg_insert_params``): encoding it is a single
 # msgspec call, where eleven parameter arrays cost asyncpg a type check per element.
@@ -133,25 +138,36 @@ pg_insert = sa.text(
     ), fresh AS (
         SELECT NOT EXISTS (
             SELECT 1 FROM r
-            WHERE (SELECT true FROM events
-                   WHERE events.event_id = r.event_id AND events.regulator = :regulator
-                   LIMIT 1)
+            WHERE (SELECT true FROM event_ids AS i
+                   WHERE i.event_id = r.event_id AND i.regulator = :regulator LIMIT 1)
         ) AS ok
-    ), first AS (
+    ), head AS (
+        INSERT INTO event_streams AS s (case_id, version, hash)
+        SELECT :case_id, CAST(:last_version AS int), CAST(:last_hash AS text) FROM fresh
+        WHERE fresh.ok AND (CAST(:first_version AS int) = 1
+                            OR EXISTS (SELECT 1 FROM event_streams WHERE case_id = :case_id))
+        ON CONFLICT (case_id) DO UPDATE SET version = EXCLUDED.version, hash = EXCLUDED.hash
+        WHERE s.version = CAST(:first_version AS int) - 1
+          AND s.hash = CAST(:prev_hash AS text)
+        RETURNING case_id
+    ), written AS (
         INSERT INTO events ({INSERT_COLUMNS})
-        SELECT {_PG_VALUES} FROM r, fresh WHERE r.version = :first_version AND fresh.ok
-        ON CONFLICT DO NOTHING
-        RETURNING position, version
-    ), rest AS (
-        INSERT INTO events ({INSERT_COLUMNS})
-        SELECT {_PG_VALUES} FROM r
-        WHERE r.version > :first_version AND EXISTS (SELECT 1 FROM first)
+        SELECT {_PG_VALUES} FROM r WHERE EXISTS (SELECT 1 FROM head)
         ORDER BY r.version
-        RETURNING position, version
+        RETURNING position, version, event_id, recorded_at
+    ), ids AS (
+        INSERT INTO event_ids (event_id, regulator, position, recorded_at)
+        SELECT event_id, :regulator, position, recorded_at FROM written
     )
-    SELECT position, version FROM first UNION ALL SELECT position, version FROM rest
+    SELECT position, version FROM written
     """
 ).columns(sa.column("position", sa.BigInteger), sa.column("version", sa.Integer))
+
+#: PostgreSQL: a case's head is its ``event_streams`` row (one probe, any partition count).
+pg_head = sa.text("SELECT version, hash FROM event_streams WHERE case_id = :case_id")
+pg_current_version = sa.text(
+    "SELECT coalesce(max(version), 0) FROM event_streams WHERE case_id = :case_id"
+)
 
 _tx_id: sa.ColumnElement[int] = sa.literal_column("events.tx_id")
 _visible = sa.text("events.tx_id < pg_snapshot_xmin(pg_current_snapshot())")
@@ -195,6 +211,9 @@ def pg_insert_params(
         "regulator": regulator,
         "recorded_at": recorded_at,
         "first_version": rows[0]["version"],
+        "prev_hash": rows[0]["prev_hash"],
+        "last_version": rows[-1]["version"],
+        "last_hash": rows[-1]["hash"],
         "rows": _ENCODER.encode(records).decode(),
     }
 

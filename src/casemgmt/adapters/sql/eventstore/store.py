@@ -176,7 +176,8 @@ class SqlEventStore:
 
     async def current_version(self, case_id: str) -> int:
         """See ``EventStore.current_version``."""
-        version = await self._conn.scalar(q.current_version, {"case_id": case_id})
+        query = q.pg_current_version if self._pg else q.current_version
+        version = await self._conn.scalar(query, {"case_id": case_id})
         return int(version or 0)
 
     async def read_all(
@@ -219,7 +220,8 @@ class SqlEventStore:
         return head
 
     async def _read_head(self, case_id: str) -> tuple[int, str | None]:
-        row = (await self._conn.execute(q.head, {"case_id": case_id})).first()
+        query = q.pg_head if self._pg else q.head
+        row = (await self._conn.execute(query, {"case_id": case_id})).first()
         self._heads[case_id] = head = (int(row[0]), row[1]) if row else (0, None)
         return head
 

@@ -45,6 +45,22 @@ _PG_ROWS = (
     + " FROM events ORDER BY case_id, version"
 )
 
+#: ``event_ids`` against ``events``: ids missing or pointing elsewhere, ids of no event.
+_PG_IDS = """
+    SELECT
+        (SELECT count(*) FROM events AS e WHERE NOT EXISTS (
+            SELECT 1 FROM event_ids AS k
+            WHERE k.event_id = e.event_id AND k.regulator = e.regulator
+              AND k.position = e.position AND k.recorded_at = e.recorded_at)),
+        (SELECT count(*) FROM event_ids AS k WHERE NOT EXISTS (
+            SELECT 1 FROM events AS e
+            WHERE e.position = k.position AND e.recorded_at = k.recorded_at))
+"""
+_ID_PROBLEMS = (
+    "events have no event_ids row pointing at them (idempotency would not see them)",
+    "event_ids rows point at no event",
+)
+
 
 class _Row(NamedTuple):
     """A row of ``ROW_FIELDS`` read from the driver, with the names ``_Audit`` uses."""
@@ -107,7 +123,10 @@ async def verify_chains(
     (keyed with ``chain``, default ``codec.chain``; rows from before keys may be plain,
     but not after the first keyed row); the hash a signed checkpoint recorded for that
     version. Per case: its last version is the case summary's, and no version a checkpoint
-    recorded is missing (a truncated tail). ``codec``, when given, must also decode each
+    recorded is missing (a truncated tail). On PostgreSQL, where ``events`` is partitioned
+    and the guarantees live beside it: each case's ``event_streams`` head is its last
+    event's version and hash, and ``event_ids`` holds exactly one row per event, pointing
+    at it. ``codec``, when given, must also decode each
     payload (a payload that no longer fits its struct is reported too). ``progress``, when
     given, is called with (events checked, events in all) as the pass goes on.
     """
@@ -132,6 +151,9 @@ async def verify_chains(
                     add(_Row(*record))
                     if progress is not None and audit.count % PAGE == 0:
                         progress(audit.count, total)
+                for problem, count in zip(_ID_PROBLEMS, await driver_conn.fetchrow(_PG_IDS)):
+                    if count:
+                        audit.findings.append(f"{count} {problem}")
             else:
                 result = await conn.stream(_ROWS.execution_options(yield_per=PAGE))
                 async for row in result:
@@ -156,6 +178,7 @@ class _Audit:
         self.claims: dict[str, dict[int, tuple[int, str]]] = {}
         self.summaries: dict[str, int] = {}
         self.has_summaries = False
+        self.streams: dict[str, tuple[int, str]] | None = None
         self.findings: list[str] = []
         self.breaks: list[ChainBreak] = []
 
@@ -174,6 +197,9 @@ class _Audit:
         audit.summaries = {r.case_id: r.version for r in await conn.execute(summary)}
         # A store without read models (the store's own tests) has nothing to compare with.
         audit.has_summaries = bool(audit.summaries)
+        if dialect_of(conn) == "postgresql":
+            streams = await conn.execute(sa.text("SELECT case_id, version, hash FROM event_streams"))
+            audit.streams = {r[0]: (r[1], r[2]) for r in streams}
         return audit
 
     def row(self, row: Any) -> None:
@@ -200,6 +226,12 @@ class _Audit:
         last = self.last
         if last is None:
             return
+        if self.streams is not None:
+            head = self.streams.pop(last.case_id, None)
+            if head != (last.version, last.hash):
+                said = "no head" if head is None else f"version {head[0]}"
+                self._flag(last, f"last event is version {last.version}; event_streams has {said}")
+                return
         recorded = self.summaries.pop(last.case_id, None)
         claimed = max(self.claims.pop(last.case_id, {}) or {0: (0, "")})
         if self.has_summaries and recorded != last.version:
@@ -219,8 +251,8 @@ class _Audit:
 
     def report(self) -> VerifyReport:
         self._close_case()
-        lost = sorted({*self.summaries, *self.claims})
-        self.findings += [f"case {c} has a summary or checkpoint but no events" for c in lost]
+        lost = sorted({*self.summaries, *self.claims, *(self.streams or ())})
+        self.findings += [f"case {c} has a summary, checkpoint or stream head but no events" for c in lost]
         if self.findings and self.first is None:
             self.first = ChainBreak("", lost[0] if lost else "", 0, 0, self.findings[0])
         return VerifyReport(
