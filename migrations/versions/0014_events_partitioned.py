@@ -260,9 +260,7 @@ def downgrade() -> None:
         "CREATE TABLE events (LIKE events_partitioned INCLUDING DEFAULTS INCLUDING CONSTRAINTS "
         "INCLUDING STORAGE INCLUDING COMPRESSION)"
     )
-    op.execute(
-        "INSERT INTO events SELECT * FROM events_partitioned ORDER BY position"
-    )
+    op.execute("INSERT INTO events SELECT * FROM events_partitioned ORDER BY position")
     op.execute("DROP TABLE events_partitioned")  # its partitions, indexes and triggers too
     op.execute(
         "ALTER TABLE events ALTER COLUMN position "
@@ -270,9 +268,7 @@ def downgrade() -> None:
     )
     op.execute("ALTER TABLE events ADD CONSTRAINT pk_events PRIMARY KEY (position)")
     op.execute("CREATE UNIQUE INDEX ix_events_stream ON events (case_id, version)")
-    op.execute(
-        "CREATE UNIQUE INDEX uq_events_event_id_regulator ON events (event_id, regulator)"
-    )
+    op.execute("CREATE UNIQUE INDEX uq_events_event_id_regulator ON events (event_id, regulator)")
     op.execute("CREATE INDEX ix_events_feed ON events (tx_id, position)")
     op.execute("CREATE INDEX ix_events_regulator_feed ON events (regulator, tx_id, position)")
     for name, when in [

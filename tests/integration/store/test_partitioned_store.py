@@ -64,9 +64,8 @@ async def test_a_case_spanning_two_partitions_keeps_every_guarantee(
 
     partitions = await _partitions_of(engine, "case-1")
     assert partitions[0] == partitions[1] == "events_history"
-    assert partitions[2].startswith("events_y") and partitions[2] == (
-        f"events_y{later.year:04d}m{later.month:02d}"
-    )
+    assert partitions[2].startswith("events_y")
+    assert partitions[2] == (f"events_y{later.year:04d}m{later.month:02d}")
     async with SqlUnitOfWork(engine, codec, FixedClock(later)) as uow:
         stored = await uow.events.read_case("case-1")
         assert [e.version for e in stored] == [1, 2, 3]
@@ -79,9 +78,12 @@ async def test_a_case_spanning_two_partitions_keeps_every_guarantee(
         await _append(engine, codec, later, "case-1", notes(1), 2)
     assert stale.value.current == 3
     replay = await _append(engine, codec, later, "case-1", [note("later", event_id="e-3")], 2)
-    assert replay.replayed and replay.envelopes == third.envelopes
+    assert replay.replayed
+    assert replay.envelopes == third.envelopes
     with pytest.raises(IdempotencyConflict):  # an id of the history, reused elsewhere
-        await _append(engine, codec, later, "case-2", [note(event_id=first.envelopes[0].event_id)], 0)
+        await _append(
+            engine, codec, later, "case-2", [note(event_id=first.envelopes[0].event_id)], 0
+        )
     async with engine.connect() as conn:
         head = (await conn.execute(sa.text("SELECT version, hash FROM event_streams"))).all()
     assert [tuple(h) for h in head] == [(3, third.envelopes[0].hash)]
@@ -96,7 +98,9 @@ async def test_the_same_new_id_raced_into_two_cases_is_stored_once(
     for n in range(15):
         outcomes = await asyncio.gather(
             *(
-                _append(engine, codec, clock.now(), f"case-{n}-{side}", [note(event_id=f"id-{n}")], 0)
+                _append(
+                    engine, codec, clock.now(), f"case-{n}-{side}", [note(event_id=f"id-{n}")], 0
+                )
                 for side in ("a", "b", "c")
             ),
             return_exceptions=True,
@@ -125,9 +129,7 @@ async def test_verify_names_a_head_or_an_id_row_that_disagrees_with_the_log(
     async with engine.begin() as conn:  # the owner, behind the store's back
         await conn.execute(sa.text("UPDATE event_streams SET version = 2 WHERE case_id = 'case-1'"))
         await conn.execute(
-            sa.text(
-                "INSERT INTO event_ids VALUES ('ghost', 'ofcom', 999999, '2026-01-01T00:00Z')"
-            )
+            sa.text("INSERT INTO event_ids VALUES ('ghost', 'ofcom', 999999, '2026-01-01T00:00Z')")
         )
     report = await verify_chains(engine, codec)
 

@@ -79,7 +79,9 @@ _FIELDS = tuple(f for f in INSERT_FIELDS if f != "recorded_at")
 
 
 def _recordset() -> str:
-    return "r(lead boolean, head_version int, head_hash text, " + pg_recordset(("ord", *_FIELDS))[2:]
+    return (
+        "r(lead boolean, head_version int, head_hash text, " + pg_recordset(("ord", *_FIELDS))[2:]
+    )
 
 
 #: ``case_summary`` columns sent as JSON; ``seq`` and ``position`` come from the insert.

@@ -7,8 +7,8 @@ statement writes the ids into ``event_ids`` and advances each case's head in
 ``event_streams`` (``_WRITE_MANY``): a version or event id someone else took is never
 overwritten. The statement returns the rows whose id and head went in; anything short of
 every row means a race was lost, and the caller must roll the whole transaction back
-(``ConcurrencyConflict``) and decide again. Without a race it costs a few round trips for the whole batch instead
-of one per case.
+(``ConcurrencyConflict``) and decide again. Without a race it costs a few round trips for
+the whole batch instead of one per case.
 """
 
 from __future__ import annotations

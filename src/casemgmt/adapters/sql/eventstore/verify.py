@@ -151,7 +151,8 @@ async def verify_chains(
                     add(_Row(*record))
                     if progress is not None and audit.count % PAGE == 0:
                         progress(audit.count, total)
-                for problem, count in zip(_ID_PROBLEMS, await driver_conn.fetchrow(_PG_IDS)):
+                counts = await driver_conn.fetchrow(_PG_IDS)
+                for problem, count in zip(_ID_PROBLEMS, counts, strict=True):
                     if count:
                         audit.findings.append(f"{count} {problem}")
             else:
@@ -198,7 +199,9 @@ class _Audit:
         # A store without read models (the store's own tests) has nothing to compare with.
         audit.has_summaries = bool(audit.summaries)
         if dialect_of(conn) == "postgresql":
-            streams = await conn.execute(sa.text("SELECT case_id, version, hash FROM event_streams"))
+            streams = await conn.execute(
+                sa.text("SELECT case_id, version, hash FROM event_streams")
+            )
             audit.streams = {r[0]: (r[1], r[2]) for r in streams}
         return audit
 
@@ -252,7 +255,9 @@ class _Audit:
     def report(self) -> VerifyReport:
         self._close_case()
         lost = sorted({*self.summaries, *self.claims, *(self.streams or ())})
-        self.findings += [f"case {c} has a summary, checkpoint or stream head but no events" for c in lost]
+        self.findings += [
+            f"case {c} has a summary, checkpoint or stream head but no events" for c in lost
+        ]
         if self.findings and self.first is None:
             self.first = ChainBreak("", lost[0] if lost else "", 0, 0, self.findings[0])
         return VerifyReport(
