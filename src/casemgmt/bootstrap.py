@@ -47,6 +47,13 @@ from casemgmt.adapters.sql.ops.housekeeping import (
 )
 from casemgmt.adapters.sql.ops.keys import SqlKeyRepository
 from casemgmt.adapters.sql.ops.metrics import SystemMetrics
+from casemgmt.adapters.sql.ops.partitions import (
+    EnsuredPartition,
+    PartitionListing,
+    ensure_partitions,
+    keep_partitions_ahead,
+    list_partitions,
+)
 from casemgmt.adapters.sql.ops.users import SqlUserRepository
 from casemgmt.adapters.sql.projections import inline_projectors, projection_specs
 from casemgmt.adapters.sql.readmodels.queries import SqlCaseQueries
@@ -90,11 +97,12 @@ from casemgmt.application.reminders.targets import TargetPolicy
 from casemgmt.domain.events import EVENT_TYPES
 from casemgmt.domain.regime.registry import RegimeRegistry
 from casemgmt.observability import Metrics
-from casemgmt.settings import Settings
+from casemgmt.settings import DatabaseSettings, Settings
 
 __all__ = [
     "Container",
     "Operations",
+    "PartitionListing",
     "WorkerServices",
     "build_codec",
     "build_container",
@@ -124,15 +132,28 @@ def worker_clock(settings: Settings) -> Clock | None:
     return FileClock(settings.worker.clock_file) if settings.worker.clock_file else None
 
 
-def upgrade_database(settings: Settings) -> None:
+def upgrade_database(settings: Settings) -> list[EnsuredPartition]:
     """Migrate to the newest schema revision as the owner (``CASEMGMT_DATABASE_OWNER_URL``,
-    default ``CASEMGMT_DATABASE_URL``), then grant ``CASEMGMT_DB_APP_ROLE`` (if set) the
-    app's privileges and no more."""
+    default ``CASEMGMT_DATABASE_URL``), create the ``events`` month partitions
+    ``CASEMGMT_EVENT_PARTITIONS_AHEAD`` ahead (PostgreSQL), then grant
+    ``CASEMGMT_DB_APP_ROLE`` (if set) the app's privileges and no more. Returns what the
+    partition check found (``[]`` on SQLite); any failure raises."""
     db = settings.database
     owner = db.owner_url or db.url
     upgrade_to_head(owner)
+    return asyncio.run(_after_upgrade(owner, db))
+
+
+async def _after_upgrade(owner: str, db: DatabaseSettings) -> list[EnsuredPartition]:
+    engine = create_engine(owner, pool_size=1)
+    try:
+        ensured = await ensure_partitions(engine, db.event_partitions_ahead)
+    finally:
+        await engine.dispose()
+    # After the partitions: the grants revoke UPDATE and DELETE on every one there is.
     if db.app_role:
-        asyncio.run(grant_app_role(owner, db.app_role))
+        await grant_app_role(owner, db.app_role)
+    return ensured
 
 
 def _broker_probe(url: str) -> Probe:
@@ -369,6 +390,18 @@ class Operations:
         specs = [self._specs[name] for name in names or self.projection_names]
         return await rebuild_projections(c.engine, c.codec, c.clock, specs, progress)
 
+    async def partitions(self) -> PartitionListing | None:
+        """The partitions of ``events`` in order, with the default partition's events by
+        month; ``None`` when the store is one unpartitioned table (SQLite)."""
+        return await list_partitions(self._c.engine)
+
+    async def ensure_partitions(self, ahead: int | None = None) -> list[EnsuredPartition]:
+        """Create the month partitions from this month to ``ahead`` months later (default
+        ``CASEMGMT_EVENT_PARTITIONS_AHEAD``) now; ``[]`` on SQLite. Raises on failure."""
+        if ahead is None:
+            ahead = self._c.settings.database.event_partitions_ahead
+        return await ensure_partitions(self._c.engine, ahead)
+
     async def reminders(self, status: str | None, limit: int) -> list[ReminderListing]:
         return await list_reminders(self._c.engine, status, limit)
 
@@ -453,8 +486,13 @@ class WorkerServices:
         return report.sent
 
     async def housekeeping(self) -> int:
-        """Purge what has expired, and sign a checkpoint of the log when a chain key is
-        configured; returns how many rows were purged."""
+        """Keep the ``events`` month partitions ``CASEMGMT_EVENT_PARTITIONS_AHEAD`` ahead
+        (PostgreSQL; a failure there is logged as a warning and the rest goes on), purge
+        what has expired, and sign a checkpoint of the log when a chain key is configured;
+        returns how many rows were purged."""
+        # First: it never raises, so a failing checkpoint cannot starve it.
+        ahead = self.settings.database.event_partitions_ahead
+        await keep_partitions_ahead(self.container.engine, ahead)
         now = self.container.clock.now()
         if self.container.codec.chain.active is not None:
             await Operations(self.container).checkpoint()

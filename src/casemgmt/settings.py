@@ -71,6 +71,13 @@ class DatabaseSettings:
         "app needs (events: SELECT and INSERT only) and nothing more. Empty: no grants.",
         "CASEMGMT_DB_APP_ROLE",
     )
+    event_partitions_ahead: int = _doc(
+        3,
+        "PostgreSQL: month partitions of the events table kept ready beyond the current "
+        "month (0-120); the worker's hourly housekeeping and casemgmt db upgrade create "
+        "the missing ones (casemgmt events partitions lists them).",
+        "CASEMGMT_EVENT_PARTITIONS_AHEAD",
+    )
     chain_keys: str = _doc(
         "",
         "Keys of the tamper-evident hash chain, kept outside the database: id=secret pairs "

@@ -16,8 +16,9 @@
   one claim after its backoff.
 - ``casemgmt.mark_missed()``: append ``deadline_missed`` to deadlines whose day is over.
 - ``casemgmt.send_digests()``: daily (07:00 UTC), mail each person's digest (``CASEMGMT_SMTP_URL``).
-- ``casemgmt.housekeeping()``: hourly, purge expired Idempotency-Key records and the
-  embedded broker's delivered messages.
+- ``casemgmt.housekeeping()``: hourly, keep the ``events`` month partitions ahead
+  (PostgreSQL), purge expired Idempotency-Key records and the embedded broker's delivered
+  messages.
 
 All are ``acks_late`` with ``reject_on_worker_lost``: a task whose worker dies is
 redelivered by the broker; and whatever a broker loses, the claim runs out (the start

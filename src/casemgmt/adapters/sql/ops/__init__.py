@@ -1,7 +1,9 @@
-"""Operations tables: API keys, housekeeping purges and the system metrics read."""
+"""Operations tables: API keys, housekeeping purges, the system metrics read and the
+events partitions kept ahead."""
 
 __all__ = [
     "housekeeping",
     "keys",
     "metrics",
+    "partitions",
 ]
