@@ -4,6 +4,7 @@ __all__ = [
     "admin",
     "common",
     "demo",
+    "events",
     "root",
     "run",
     "worker",

@@ -4,6 +4,7 @@
     casemgmt verify         recompute every case's hash chain; exit 1 on a broken link
     casemgmt checkpoint     sign a checkpoint of every case's head (chain key needed)
     casemgmt secrets rotate re-encrypt stored webhook secrets with the first key
+    casemgmt events partitions  list the events partitions (PostgreSQL); --ensure adds months
 
 Add a command with ``@main.command()`` (or a group with ``@main.group()``) in this module.
 """
@@ -53,7 +54,10 @@ def db() -> None:
 @db.command("upgrade")
 def db_upgrade() -> None:
     """Migrate the database at CASEMGMT_DATABASE_URL to the newest revision."""
-    upgrade_database(Settings.from_env())
+    ensured = upgrade_database(Settings.from_env())
+    for p in ensured:
+        if p.status != "exists":
+            click.echo(f"{p.name}: {p.status}")
     click.echo("database is at the newest revision")
 
 
@@ -130,9 +134,18 @@ def digest_send(dry_run: bool) -> None:
 
 def _register_commands() -> None:
     # The subcommand modules register themselves on ``main``.
-    from casemgmt.entrypoints.cli import admin, demo, importing, receive, run, users, worker
+    from casemgmt.entrypoints.cli import (
+        admin,
+        demo,
+        events,
+        importing,
+        receive,
+        run,
+        users,
+        worker,
+    )
 
-    for module in (admin, demo, importing, receive, run, users, worker):
+    for module in (admin, demo, events, importing, receive, run, users, worker):
         module.register(main)
 
 
