@@ -16,6 +16,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
@@ -160,6 +161,20 @@ def test_plain_rows_from_before_keys_and_rotated_keys_still_verify(
         "UPDATE events SET actor = 'x'",
         "DELETE FROM events",
         "DELETE FROM chain_checkpoints",
+        # A partition is a table of its own: the grants on events do not cover it.
+        "DELETE FROM events_history",
+        "UPDATE events_history SET actor = 'x'",
+        "TRUNCATE events_history",
+        "DELETE FROM events_default",
+        "DELETE FROM {next_month}",
+        "UPDATE {next_month} SET actor = 'x'",
+        "TRUNCATE {next_month}",
+        "ALTER TABLE events DETACH PARTITION {next_month}",
+        "UPDATE event_ids SET position = 0",
+        "DELETE FROM event_ids",
+        "TRUNCATE event_ids",
+        "DELETE FROM event_streams",
+        "TRUNCATE event_streams",
     ],
 )
 def test_the_app_role_cannot_switch_off_or_bypass_append_only(
@@ -167,15 +182,38 @@ def test_the_app_role_cannot_switch_off_or_bypass_append_only(
 ) -> None:
     if not server.database_url.startswith("postgresql"):
         pytest.skip("database roles are PostgreSQL's")
-
-    async def attempt() -> None:
-        engine = create_async_engine(app_url(server.database_url))
-        try:
-            async with engine.begin() as conn:
-                await conn.execute(sa.text(statement))
-        finally:
-            await engine.dispose()
+    # Made ahead by the migration (the current month may be the history's).
+    sql = statement.format(next_month=_month_partition(1))
 
     with pytest.raises(sa.exc.DBAPIError) as refused:
-        asyncio.run(attempt())
+        asyncio.run(_as_app_role(server, sql))
     assert "permission denied" in str(refused.value) or "must be owner" in str(refused.value)
+
+
+def _month_partition(months_ahead: int) -> str:
+    now = datetime.now(UTC)
+    year, month = divmod(now.month - 1 + months_ahead, 12)
+    return f"events_y{now.year + year:04d}m{month + 1:02d}"
+
+
+async def _as_app_role(server: LiveServer, sql: str) -> list[tuple[object, ...]]:
+    engine = create_async_engine(app_url(server.database_url))
+    try:
+        async with engine.begin() as conn:
+            result = await conn.execute(sa.text(sql))
+            return [tuple(r) for r in result.all()] if result.returns_rows else []
+    finally:
+        await engine.dispose()
+
+
+def test_the_app_role_creates_months_ahead_it_cannot_then_change(server: LiveServer) -> None:
+    """The worker, connected as the app role, keeps partitions ahead through the owner's
+    function; what that creates refuses the app role UPDATE, DELETE and TRUNCATE too."""
+    if not server.database_url.startswith("postgresql"):
+        pytest.skip("database roles are PostgreSQL's")
+    made = _month_partition(7)
+    ensured = asyncio.run(_as_app_role(server, "SELECT * FROM events_ensure_partitions(7)"))
+    assert (made, "created") in ensured or (made, "exists") in ensured
+    for sql in (f"DELETE FROM {made}", f"UPDATE {made} SET actor = 'x'", f"TRUNCATE {made}"):
+        with pytest.raises(sa.exc.DBAPIError, match="permission denied"):
+            asyncio.run(_as_app_role(server, sql))
