@@ -20,6 +20,7 @@ from structlog.testing import capture_logs
 
 from casemgmt.adapters.clock import FixedClock
 from casemgmt.adapters.sql.engine import create_engine
+from casemgmt.adapters.sql.eventstore.verify import verify_chains
 from casemgmt.adapters.sql.ops.partitions import (
     ensure_partitions,
     keep_partitions_ahead,
@@ -246,3 +247,21 @@ def test_the_cli_refuses_ahead_without_ensure(database_url: str) -> None:
     code, _, err = _cli(database_url, "--ahead", "2")
     assert code == 2
     assert "--ahead needs --ensure" in err
+
+
+async def test_archiving_a_month_as_documented_takes_it_out_of_verify(
+    engine: AsyncEngine,
+) -> None:
+    """docs/operations.md: CONCURRENTLY is refused beside a default partition; the plain
+    detach works, and ``verify`` then reports the ids and heads of the events that left."""
+    await append_note(engine, month_start(1) + timedelta(days=1))
+    assert await append_note(engine, month_start(2) + timedelta(days=1)) == partition(2)
+    detach = f"ALTER TABLE events DETACH PARTITION {partition(2)}"
+    async with engine.connect() as conn:
+        auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
+        with pytest.raises(sa.exc.DBAPIError, match="default partition exists"):
+            await auto.execute(sa.text(detach + " CONCURRENTLY"))
+        await auto.execute(sa.text(detach))
+    report = await verify_chains(engine, build_codec())
+    assert not report.ok
+    assert "1 event_ids rows point at no event" in report.findings
