@@ -148,6 +148,8 @@ def upgrade() -> None:
     _side_tables()
     _partition_events(bind)
     op.execute(ENSURE_FUNCTION)
+    # It runs as the owner: only roles granted it (the app role, ``grant_app_role``) call it.
+    op.execute("REVOKE EXECUTE ON FUNCTION events_ensure_partitions(integer) FROM PUBLIC")
     op.execute(f"SELECT * FROM events_ensure_partitions({AHEAD})")
 
 

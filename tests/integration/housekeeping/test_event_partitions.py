@@ -249,11 +249,12 @@ def test_the_cli_refuses_ahead_without_ensure(database_url: str) -> None:
     assert "--ahead needs --ensure" in err
 
 
-async def test_archiving_a_month_as_documented_takes_it_out_of_verify(
+async def test_a_month_detached_behind_the_stores_back_is_reported_by_verify(
     engine: AsyncEngine,
 ) -> None:
-    """docs/operations.md: CONCURRENTLY is refused beside a default partition; the plain
-    detach works, and ``verify`` then reports the ids and heads of the events that left."""
+    """docs/operations.md: archiving a month is not supported; an owner who detaches one
+    anyway (CONCURRENTLY is refused beside a default partition, the plain detach works)
+    takes its events out of the log, and ``verify`` reports the ids left pointing at them."""
     await append_note(engine, month_start(1) + timedelta(days=1))
     assert await append_note(engine, month_start(2) + timedelta(days=1)) == partition(2)
     detach = f"ALTER TABLE events DETACH PARTITION {partition(2)}"
