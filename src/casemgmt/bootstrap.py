@@ -53,6 +53,7 @@ from casemgmt.adapters.sql.ops.partitions import (
     ensure_partitions,
     keep_partitions_ahead,
     list_partitions,
+    partition_gauges,
 )
 from casemgmt.adapters.sql.ops.users import SqlUserRepository
 from casemgmt.adapters.sql.projections import inline_projectors, projection_specs
@@ -299,6 +300,8 @@ class Container:
             cache_seconds=self.settings.api.metrics_cache_seconds,
         )
         gauges.extra.append(reminder_gauges(self.metrics.registry))
+        if self.engine.dialect.name == "postgresql":
+            gauges.extra.append(partition_gauges(self.metrics.registry))
         return gauges
 
     def reader(self) -> AbstractAsyncContextManager[Reader]:

@@ -15,16 +15,19 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
+from prometheus_client import CollectorRegistry
 from sqlalchemy.ext.asyncio import AsyncEngine
 from structlog.testing import capture_logs
 
 from casemgmt.adapters.clock import FixedClock
 from casemgmt.adapters.sql.engine import create_engine
 from casemgmt.adapters.sql.eventstore.verify import verify_chains
+from casemgmt.adapters.sql.ops.metrics import SystemMetrics
 from casemgmt.adapters.sql.ops.partitions import (
     ensure_partitions,
     keep_partitions_ahead,
     list_partitions,
+    partition_gauges,
 )
 from casemgmt.adapters.sql.uow import SqlUnitOfWork
 from casemgmt.application.envelope import NewEvent
@@ -266,3 +269,24 @@ async def test_a_month_detached_behind_the_stores_back_is_reported_by_verify(
     report = await verify_chains(engine, build_codec())
     assert not report.ok
     assert "1 event_ids rows point at no event" in report.findings
+
+
+async def test_metrics_show_the_months_ready_and_events_the_default_partition_caught(
+    engine: AsyncEngine,
+) -> None:
+    """The alerts an operator sets: months ahead below 1 (housekeeping not creating them),
+    default-partition rows above 0 (an event no month took)."""
+    registry = CollectorRegistry()
+    metrics = SystemMetrics(engine, FixedClock(datetime.now(UTC)), registry, cache_seconds=0)
+    metrics.extra.append(partition_gauges(registry))
+
+    await metrics.refresh()
+    assert registry.get_sample_value("casemgmt_event_partitions_ahead") == 3
+    assert registry.get_sample_value("casemgmt_events_default_partition_rows") == 0
+
+    assert await append_note(engine, month_start(30)) == "events_default"
+    async with engine.begin() as conn:  # the owner drops the last month made ahead
+        await conn.execute(sa.text(f"DROP TABLE {partition(3)}"))
+    await metrics.refresh()
+    assert registry.get_sample_value("casemgmt_event_partitions_ahead") == 2
+    assert registry.get_sample_value("casemgmt_events_default_partition_rows") == 1

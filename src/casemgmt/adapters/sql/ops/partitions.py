@@ -17,8 +17,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncEngine
+from prometheus_client import CollectorRegistry, Gauge
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from casemgmt.adapters.sql.ops.metrics import ExtraGauges
 from casemgmt.observability.logs import get_logger
 
 __all__ = [
@@ -29,6 +31,7 @@ __all__ = [
     "ensure_partitions",
     "keep_partitions_ahead",
     "list_partitions",
+    "partition_gauges",
 ]
 
 DEFAULT_PARTITION = "events_default"
@@ -166,3 +169,39 @@ def _order(p: PartitionInfo) -> tuple[int, str]:
     if p.is_default:
         return (2, "")
     return (0, "") if p.lower is None else (1, p.lower.isoformat())
+
+
+_GAUGES = sa.text(
+    r"""
+    SELECT count(*) FILTER (
+               WHERE c.relname ~ '^events_y[0-9]{4}m[0-9]{2}$'
+                 AND c.relname > 'events_y' || to_char(now() AT TIME ZONE 'UTC', 'YYYY"m"MM')),
+           (SELECT count(*) FROM events_default)
+    FROM pg_inherits AS i JOIN pg_class AS c ON c.oid = i.inhrelid
+    WHERE i.inhparent = 'public.events'::regclass
+    """
+)
+
+
+def partition_gauges(registry: CollectorRegistry) -> ExtraGauges:
+    """PostgreSQL gauges of the ``events`` partitions, refreshed at scrape time
+    (``SystemMetrics.extra``): months ready after the current one (alert below 1: the
+    housekeeping is not creating them) and events the default partition caught (alert
+    above 0: a month is missing, or a clock runs far ahead)."""
+    ahead = Gauge(
+        "casemgmt_event_partitions_ahead",
+        "Month partitions of events ready after the current UTC month.",
+        registry=registry,
+    )
+    caught = Gauge(
+        "casemgmt_events_default_partition_rows",
+        "Events in events_default (no month partition took them).",
+        registry=registry,
+    )
+
+    async def refresh(conn: AsyncConnection, now: datetime) -> None:
+        months, default_rows = (await conn.execute(_GAUGES)).one()
+        ahead.set(int(months))
+        caught.set(int(default_rows))
+
+    return refresh
