@@ -170,3 +170,49 @@ async def test_a_cancelled_caller_never_fails_its_neighbours(
     assert [first.envelopes[-1].version, last.envelopes[-1].version] == [2, 2]
     # The cancelled caller's command was in the group: written, as a lost answer is.
     assert await _summary_versions(a) == dict.fromkeys(cases, 2)
+
+
+async def test_two_processes_writing_the_same_cases_lose_and_duplicate_nothing(
+    two: tuple[Container, Container],
+) -> None:
+    """Both writers' groups hold several cases' head rows (``event_streams``) at once and
+    contend for the same ones: every command lands once, versions stay contiguous, each
+    head is its case's last event, and no command fails (a lost race goes the long way)."""
+    a, b = two
+    cases = [f"ofcom-both-{n}" for n in range(12)]
+    for case_id in cases:
+        await _open(a, case_id)
+    rounds = 6
+
+    async def writer(c: Container, name: str, order: list[str]) -> list[AppendResult]:
+        done = []
+        for k in range(rounds):
+            done += await asyncio.gather(
+                *(c.cases.record(WRITER, _note(case_id, f"{name}-{k}")) for case_id in order)
+            )
+        return done
+
+    from_a, from_b = await asyncio.gather(
+        writer(a, "a", cases), writer(b, "b", list(reversed(cases)))
+    )
+
+    assert len(from_a) == len(from_b) == rounds * len(cases)
+    assert all(len(r.envelopes) == 1 and not r.replayed for r in from_a + from_b)
+    async with a.engine.connect() as conn:
+        stored = (
+            await conn.execute(
+                sa.text(
+                    "SELECT case_id, array_agg(version ORDER BY version) FROM events GROUP BY 1"
+                )
+            )
+        ).all()
+        heads = dict(
+            (await conn.execute(sa.text("SELECT case_id, version FROM event_streams"))).all()
+        )
+    expected = list(range(1, 2 + 2 * rounds))
+    assert {row[0]: list(row[1]) for row in stored} == dict.fromkeys(cases, expected)
+    assert heads == dict.fromkeys(cases, expected[-1])
+    written = {(e.case_id, e.version) for r in from_a + from_b for e in r.envelopes}
+    assert len(written) == 2 * rounds * len(cases)
+    report = await verify_chains(a.engine, chain=a.codec.chain)
+    assert report.ok, report
