@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+import asyncpg
 import msgspec
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -30,6 +31,9 @@ _SCOPE = msgspec.json.Decoder(list[str] | None)
 _KEY_COLUMNS = [c.label(f"k_{c.name}") for c in api_keys.c]
 _USER_COLUMNS = [c.label(f"u_{c.name}") for c in users.c]
 
+
+#: What the driver raises for a connection still busy with another operation.
+_BUSY = (asyncpg.InterfaceError, asyncpg.exceptions.InternalClientError)
 
 _GET_KEY = f"SELECT {', '.join(c.name for c in api_keys.c)} FROM api_keys WHERE key_id = $1"
 
@@ -64,24 +68,42 @@ class SqlKeyRepository:
             await conn.execute(sa.insert(api_keys), [row])
 
     async def get(self, key_id: str) -> ApiKey | None:
+        if autocommit_reads(self._engine):
+            try:
+                return await self._get_on_driver(key_id)
+            except _BUSY:
+                # The pool handed out a connection the driver still had an operation on
+                # (one whose statement failed as PostgreSQL shut down, before the socket's
+                # close was seen); it is gone now. The read is idempotent: once more, on
+                # a fresh connection.
+                return await self._get_on_driver(key_id)
         async with self._engine.connect() as conn:
-            if autocommit_reads(self._engine):
-                # Every request reads its key: one round trip on the driver's prepared
-                # statement (no BEGIN/ROLLBACK, no statement compiling), a third of the CPU.
-                driver: Any = (await conn.get_raw_connection()).driver_connection
-                record = await driver.fetchrow(_GET_KEY, key_id)
-                if record is None:
-                    return None
-                values = dict(record.items())
-                scope = values["regulators"]  # decoded by the json codec SQLAlchemy sets
-                values["regulators"] = (
-                    scope if scope is None or isinstance(scope, str) else (_scope_out(list(scope)))
-                )
-                return _key(values)
             row = (
                 await conn.execute(sa.select(api_keys).where(api_keys.c.key_id == key_id))
             ).first()
         return None if row is None else _key(dict(row._mapping))
+
+    async def _get_on_driver(self, key_id: str) -> ApiKey | None:
+        """Every request reads its key: one round trip on the driver's prepared statement
+        (no BEGIN/ROLLBACK, no statement compiling), a third of the CPU. SQLAlchemy sees
+        nothing of it, so a connection this read fails on is invalidated here: returned to
+        the pool, it could still be busy with the failed operation (asyncpg consumes the
+        error until the server is ready again) and fail the next request to draw it."""
+        async with self._engine.connect() as conn:
+            driver: Any = (await conn.get_raw_connection()).driver_connection
+            try:
+                record = await driver.fetchrow(_GET_KEY, key_id)
+            except BaseException:
+                await conn.invalidate()
+                raise
+        if record is None:
+            return None
+        values = dict(record.items())
+        scope = values["regulators"]  # decoded by the json codec SQLAlchemy sets
+        values["regulators"] = (
+            scope if scope is None or isinstance(scope, str) else (_scope_out(list(scope)))
+        )
+        return _key(values)
 
     async def list(self) -> list[ApiKey]:
         query = sa.select(api_keys).order_by(api_keys.c.created_at.desc(), api_keys.c.key_id)
