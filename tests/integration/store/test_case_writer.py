@@ -216,3 +216,28 @@ async def test_two_processes_writing_the_same_cases_lose_and_duplicate_nothing(
     assert len(written) == 2 * rounds * len(cases)
     report = await verify_chains(a.engine, chain=a.codec.chain)
     assert report.ok, report
+
+
+async def test_a_lane_connection_left_busy_costs_no_command(
+    two: tuple[Container, Container],
+) -> None:
+    """After a PostgreSQL shutdown the driver may still be consuming a failed statement's
+    error when the writer's next group goes out on that connection; it is refused before
+    anything is sent, and the group must go the long way, not fail (a 500)."""
+    a, _ = two
+    writer = a.writer
+    assert writer is not None
+    await _open(a, "ofcom-busy-1")
+    for lane in writer._held:  # every lane holds a connection, each left busy
+        assert await writer._ready(lane)
+    busy = [
+        asyncio.ensure_future(lane.raw.fetchval("SELECT pg_sleep(0.3)")) for lane in writer._held
+    ]
+    await asyncio.sleep(0.05)
+
+    result = await a.cases.record(WRITER, _note("ofcom-busy-1", "after the restart"))
+
+    assert result.envelopes[-1].version == 2
+    await asyncio.gather(*busy, return_exceptions=True)
+    again = await a.cases.record(WRITER, _note("ofcom-busy-1", "and once more"))
+    assert again.envelopes[-1].version == 3

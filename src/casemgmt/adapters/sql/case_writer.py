@@ -177,6 +177,8 @@ def _asyncpg_sql(statement: sa.TextualSelect) -> tuple[str, list[str]]:
 _RAW_SQL, _RAW_ORDER = _asyncpg_sql(_insert_group_and_summaries)
 assert _RAW_ORDER == ["rows", "recorded_at", "summaries"], _RAW_ORDER
 _ENCODER = msgspec.json.Encoder()
+#: What the driver raises, before sending anything, on a connection still busy.
+_BUSY = (asyncpg.InterfaceError, asyncpg.exceptions.InternalClientError)
 #: A connection unused for longer is pinged first (without a pre-ping on every group,
 #: which would cost the lone command a second round trip).
 _IDLE_PING_SECONDS = 1.0
@@ -448,6 +450,14 @@ class SqlCaseWriter:
             returned = await lane.statement.fetch(
                 records, recorded_at, _ENCODER.encode(summaries).decode()
             )
+        except _BUSY as exc:
+            # Refused before anything was sent: the driver was still busy on this
+            # connection (consuming the error of a statement PostgreSQL failed as it shut
+            # down, before the socket's close was seen). A new one next time; the group
+            # goes alone.
+            await _release(lane, invalidate=True)
+            _log.warning("group_connection_busy", commands=len(group), error=type(exc).__name__)
+            return None
         except BaseException as exc:
             if lane.raw.is_closed() or not isinstance(exc, asyncpg.PostgresError):
                 # Committed or not, nobody knows: as a lone command's COMMIT.
