@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from casemgmt.adapters.secretbox import SecretBox
 from casemgmt.adapters.sql.engine import dialect_of
 from casemgmt.adapters.sql.eventstore.tables import UtcDateTime, metadata
-from casemgmt.adapters.sql.reminders.store import _attempt_row
+from casemgmt.adapters.sql.reminders.store import _attempt_row, renew_claims
 from casemgmt.adapters.sql.reminders.tables import delivery_attempts, subscriptions
 from casemgmt.adapters.sql.transactions import write_transaction
 from casemgmt.application.notifications import NotificationJob, notification_rows
@@ -335,20 +335,9 @@ class SqlNotificationStore:
     async def renew(
         self, keys: Sequence[tuple[str, str]], token: str, lease_until: datetime, now: datetime
     ) -> int:
-        if not keys:
-            return 0
-        d = event_deliveries
-        stmt = (
-            sa.update(d)
-            .where(
-                sa.tuple_(d.c.notification_id, d.c.subscription_id).in_(list(keys)),
-                d.c.claim_token == token,
-                d.c.status == "pending",
-            )
-            .values(lease_until=lease_until, updated_at=now)
+        return await renew_claims(
+            self._engine, event_deliveries, "notification_id", keys, token, lease_until, now
         )
-        async with write_transaction(self._engine) as conn:
-            return (await conn.execute(stmt)).rowcount
 
     async def close(self, closings: Sequence[Closing]) -> None:
         if not closings:

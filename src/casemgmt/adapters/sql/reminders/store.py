@@ -53,6 +53,7 @@ __all__ = [
     "claim_due",
     "close_deliveries",
     "close_delivery",
+    "renew_claims",
 ]
 
 Claim = tuple[str, str, str]  # (reminder_id, subscription_id, claim_token)
@@ -206,6 +207,33 @@ _PG_SENT = sa.text("SELECT event_id FROM event_ids WHERE event_id = ANY(:ids)").
 )
 
 
+async def renew_claims(
+    engine: AsyncEngine,
+    table: sa.Table,
+    id_column: str,
+    keys: Sequence[tuple[str, str]],
+    token: str,
+    lease_until: datetime,
+    now: datetime,
+) -> int:
+    """Extend the claims of ``keys`` ((``id_column``, subscription) pairs of a delivery
+    ``table``) still pending under ``token`` to ``lease_until``; how many were extended.
+    Shared by the reminder and the event-notification deliveries."""
+    if not keys:
+        return 0
+    stmt = (
+        sa.update(table)
+        .where(
+            sa.tuple_(table.c[id_column], table.c.subscription_id).in_(list(keys)),
+            table.c.claim_token == token,
+            table.c.status == "pending",
+        )
+        .values(lease_until=lease_until, updated_at=now)
+    )
+    async with write_transaction(engine) as conn:
+        return int((await conn.execute(stmt)).rowcount)
+
+
 class SqlDeliveryStore:
     """``DeliveryStore`` over ``deliveries``, ``delivery_attempts`` and their joins."""
 
@@ -274,20 +302,9 @@ class SqlDeliveryStore:
         self, keys: Sequence[tuple[str, str]], token: str, lease_until: datetime, now: datetime
     ) -> int:
         """Extend the claims of ``keys`` still pending under ``token`` to ``lease_until``."""
-        if not keys:
-            return 0
-        d = deliveries
-        stmt = (
-            sa.update(d)
-            .where(
-                sa.tuple_(d.c.reminder_id, d.c.subscription_id).in_(list(keys)),
-                d.c.claim_token == token,
-                d.c.status == "pending",
-            )
-            .values(lease_until=lease_until, updated_at=now)
+        return await renew_claims(
+            self._engine, deliveries, "reminder_id", keys, token, lease_until, now
         )
-        async with write_transaction(self._engine) as conn:
-            return (await conn.execute(stmt)).rowcount
 
     async def settle(self, closing: Closing) -> None:
         async with write_transaction(self._engine) as conn:
